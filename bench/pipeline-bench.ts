@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:pipeline` — two figures for the foundation path, measured on this machine:
+ *
+ * 1. Segment delay: a 720p30 test source is published in real time into the full local stack;
+ *    for each segment, the delay from the wall time its last frame was sent (publisher start +
+ *    media time, so the publisher's own start-up counts against us) to the segment being listed
+ *    in the edge's media playlist (p50/p95).
+ * 2. CPU cost of the default ladder: CPU seconds per media second of ONE ffmpeg (decode once,
+ *    split, encode; the origin's real command) against the same ladder made by three separate
+ *    ffmpeg processes, side by side in the same run, as a ratio. Both scenarios: the top rung
+ *    passed through (the default for an H.264 source within the rung) and every rung encoded.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { DEFAULT_LADDER } from '../shared/src/ladder/default-ladder.ts';
+import { startLocalStack } from '../infra/local/local-stack.ts';
+import { buildFfmpegArgs } from '../origin/src/transcode/ffmpeg-args.ts';
+import { planLadder, type TranscodePlan } from '../origin/src/transcode/ladder-plan.ts';
+import { FFMPEG, publishTestPattern } from '../test/support/ffmpeg-cli.ts';
+import { machineInfo, percentile } from './machine-info.ts';
+
+const PUBLISH_SECONDS = Number(process.env.BENCH_PUBLISH_SECONDS ?? 40);
+const CPU_MEDIA_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
+const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 2);
+
+console.log(`machine: ${machineInfo(FFMPEG)}`);
+
+async function segmentDelay(): Promise<void> {
+  console.log(`\n[1/2] segment delay: 720p30 source published for ${PUBLISH_SECONDS} s into the local stack (default ladder)`);
+  const stack = await startLocalStack({ ports: { edge: 0, rtmp: 0, originHttp: 0, s3: 0, inspector: 0 }, logger: pino({ level: 'warn' }) });
+  try {
+    const created = await fetch(`${stack.edgeUrl}/v1/streams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    const stream = (await created.json()) as { id: string; streamKey: string };
+    const publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 1280, height: 720, fps: 30, seconds: PUBLISH_SECONDS, videoKbps: 2500 });
+    const listedAt = new Map<number, number>();
+    const durations = new Map<number, number>();
+    let poll = 0;
+    let reported = 0;
+    let firstListedMs: number | undefined;
+    while (publisher.child.exitCode === null) {
+      // A unique query skips the edge's 1 s playlist cache: this measures when the edge can list it.
+      const res = await fetch(`${stack.edgeUrl}/live/${stream.id}/720p/index.m3u8?bench=${poll++}`).catch(() => undefined);
+      const body = res && res.ok ? await res.text() : '';
+      const now = Date.now();
+      const msnMatch = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(body);
+      if (msnMatch) {
+        let msn = Number(msnMatch[1]);
+        for (const m of body.matchAll(/#EXTINF:([\d.]+),/g)) {
+          if (!listedAt.has(msn)) listedAt.set(msn, now);
+          durations.set(msn, Number(m[1]));
+          msn++;
+        }
+        firstListedMs ??= now - publisher.startedAt;
+      }
+      if (listedAt.size !== reported) {
+        reported = listedAt.size;
+        console.log(`  ${((now - publisher.startedAt) / 1000).toFixed(1)} s: ${reported} segments listed`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Let the origin drain and announce the end before the stack goes away.
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${stack.edgeUrl}/live/${stream.id}/720p/index.m3u8?end=${i}`);
+      if ((await res.text()).includes('#EXT-X-ENDLIST')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const delays: number[] = [];
+    let mediaEnd = 0;
+    for (const msn of [...durations.keys()].sort((a, b) => a - b)) {
+      mediaEnd += durations.get(msn)! * 1000;
+      const lastFrameSentAt = publisher.startedAt + mediaEnd;
+      if (msn > 0) delays.push(listedAt.get(msn)! - lastFrameSentAt); // msn 0 also pays the stream start-up
+    }
+    const r = (n: number) => `${Math.round(n)} ms`;
+    console.log(`  first segment listed ${firstListedMs} ms after the publisher started (target: < 5000 ms after the first keyframe)`);
+    console.log(`  segment last frame sent → listed at the edge over ${delays.length} segments: p50 ${r(percentile(delays, 50))}, p95 ${r(percentile(delays, 95))}, max ${r(Math.max(...delays))}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** CPU seconds (user + system) of one ffmpeg run, from the shell's `times` for its children. */
+function cpuSecondsOf(args: string[]): number {
+  const quoted = [FFMPEG, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const out = spawnSync('bash', ['-c', `${quoted} </dev/null >/dev/null 2>/tmp/edgelive-bench-ffmpeg.log; code=$?; times; exit $code`], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`ffmpeg failed (${out.status}): see /tmp/edgelive-bench-ffmpeg.log`);
+  // `times` prints two lines: the shell's own, then its children's "XmY.YYYs XmY.YYYs".
+  const children = out.stdout.trim().split('\n').pop()!;
+  return children
+    .split(/\s+/)
+    .map((t) => /(\d+)m([\d.]+)s/.exec(t))
+    .reduce((sum, m) => sum + (m ? Number(m[1]) * 60 + Number(m[2]) : 0), 0);
+}
+
+function commandFor(plan: TranscodePlan, source: string, outDir: string): string[] {
+  const a = buildFfmpegArgs(plan, { segmentSeconds: 2, preset: 'veryfast', outputUrl: (r) => join(outDir, `${r}.mp4`) });
+  return [
+    '-y', '-loglevel', 'error', '-f', 'flv', ...a.inputOptions, '-i', source,
+    ...(a.complexFilter ? ['-filter_complex', a.complexFilter] : []),
+    ...a.outputs.flatMap((o) => [...o.options, o.url]),
+  ];
+}
+
+function cpuCost(): void {
+  console.log(`\n[2/2] CPU seconds per media second, ${CPU_MEDIA_SECONDS} s of 720p30, x264 veryfast, ${CPU_ROUNDS} interleaved rounds`);
+  const dir = mkdtempSync(join(tmpdir(), 'edgelive-bench-'));
+  try {
+    const source = join(dir, 'source.flv');
+    spawnSync(FFMPEG, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(CPU_MEDIA_SECONDS), '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-b:v', '2500k', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', source]);
+    const base = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30 };
+    const scenarios = [
+      { name: 'top rung passed through (source 2500k ≤ 720p rung)', plan: planLadder(DEFAULT_LADDER, { ...base, videoKbps: 2500 }) },
+      { name: 'every rung encoded (source above the 720p rung)', plan: planLadder(DEFAULT_LADDER, { ...base, videoKbps: 6000 }) },
+    ];
+    for (const s of scenarios) {
+      const rungs = s.plan.renditions.map((r) => `${r.name}${r.passthrough ? ' (copy)' : ''}`).join(', ');
+      let one = 0;
+      let three = 0;
+      for (let round = 0; round < CPU_ROUNDS; round++) {
+        one += cpuSecondsOf(commandFor(s.plan, source, dir));
+        for (const r of s.plan.renditions) three += cpuSecondsOf(commandFor({ renditions: [r], audioKbps: s.plan.audioKbps }, source, dir));
+      }
+      one /= CPU_ROUNDS * CPU_MEDIA_SECONDS;
+      three /= CPU_ROUNDS * CPU_MEDIA_SECONDS;
+      console.log(`  ${s.name}: ${rungs}`);
+      console.log(`    one ffmpeg: ${one.toFixed(3)} CPU s/media s; three ffmpegs: ${three.toFixed(3)} CPU s/media s; ratio one/three = ${(one / three).toFixed(2)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!process.env.BENCH_SKIP_DELAY) await segmentDelay();
+cpuCost();

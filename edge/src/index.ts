@@ -1,0 +1,3 @@
+export { default } from './worker.ts';
+export { StreamDO } from './stream-do/stream-do.ts';
+export { StreamRegistry } from './stream-registry/stream-registry.ts';

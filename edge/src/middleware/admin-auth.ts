@@ -1,0 +1,20 @@
+import type { MiddlewareHandler } from 'hono';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { hashKeySecret, timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
+import type { AppEnv } from '../app-env.ts';
+
+/** Requires `Authorization: Bearer <ADMIN_TOKEN>`; anything else is 401 `unauthorized`. */
+export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const expected = c.var.settings.adminToken;
+  if (expected === null) {
+    console.error('ADMIN_TOKEN secret is not set: refusing every management call');
+    throw new EdgeliveError('unauthorized', 'the management API is not configured on this edge');
+  }
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new EdgeliveError('unauthorized', 'missing bearer token');
+  // Comparing fixed-length digests keeps the comparison constant-time whatever the token lengths.
+  const [given, wanted] = await Promise.all([hashKeySecret(match[1]!), hashKeySecret(expected)]);
+  if (!timingSafeEqualHex(given, wanted)) throw new EdgeliveError('unauthorized', 'invalid bearer token');
+  await next();
+};

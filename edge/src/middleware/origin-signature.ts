@@ -1,0 +1,36 @@
+import type { MiddlewareHandler } from 'hono';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
+import type { AppEnv } from '../app-env.ts';
+
+/** Internal bodies are small JSON announces; anything bigger is not from a healthy origin. */
+const MAX_INTERNAL_BODY_BYTES = 256 * 1024;
+
+/**
+ * Verifies the origin's HMAC over method, path (with query), timestamp and raw body, and keeps the
+ * raw body in `c.var.rawBody` for the route (the body can be read only once).
+ */
+export const originSignature: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const secret = c.var.settings.originSecret;
+  if (secret === null) {
+    console.error('ORIGIN_SECRET secret is not set: refusing every internal call');
+    throw new EdgeliveError('unauthorized', 'signature missing: the internal API is not configured on this edge');
+  }
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (body.byteLength > MAX_INTERNAL_BODY_BYTES) throw new EdgeliveError('payload_too_large', `body over ${MAX_INTERNAL_BODY_BYTES} bytes`);
+  const url = new URL(c.req.url);
+  const verdict = await verifyRequest(
+    secret,
+    {
+      method: c.req.method,
+      path: url.pathname + url.search,
+      timestamp: c.req.header(TIMESTAMP_HEADER) ?? null,
+      signature: c.req.header(SIGNATURE_HEADER) ?? null,
+      body,
+    },
+    Math.floor(Date.now() / 1000),
+  );
+  if (verdict !== 'ok') throw new EdgeliveError('unauthorized', `signature ${verdict}`);
+  c.set('rawBody', body);
+  await next();
+};

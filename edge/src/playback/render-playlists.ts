@@ -1,0 +1,67 @@
+/** Turns the StreamDO's playlist data into playlist text and cache lifetimes. Pure: `now` is passed in. */
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
+import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
+import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/stream-do.ts';
+import type { RenderedPlaylist } from './cached-playlist.ts';
+
+/** How long players may cache a finished stream's playlists: nothing will change any more. */
+export const ENDED_PLAYLIST_MAX_AGE = 30;
+/** Master playlists change only when a rendition appears. */
+export const MASTER_MAX_AGE = 2;
+
+/** What rendering needs besides the StreamDO's data. */
+export interface RenderContext {
+  now: number;
+  endedRetentionSeconds: number;
+  streamId: string;
+}
+
+/** 410 once an ended stream is past its retention (or its DVR window, if longer). */
+function assertNotGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: RenderContext): void {
+  if (data.status !== 'ended' || data.endedAt === null) return;
+  const keepMs = Math.max(ctx.endedRetentionSeconds, data.dvrWindowSeconds) * 1000;
+  if (ctx.now - data.endedAt > keepMs) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);
+}
+
+/** The master playlist over renditions that have at least one segment. */
+export function renderMaster(data: MasterPlaylistData, ctx: RenderContext): RenderedPlaylist {
+  assertNotGone(data, ctx);
+  const ready = data.renditions.filter((r) => r.segments > 0);
+  if (ready.length === 0) throw new EdgeliveError('stream_not_ready', `stream ${ctx.streamId} has no segments yet`);
+  const body = renderMasterPlaylist(
+    ready.map((r) => ({
+      uri: `${r.name}/index.m3u8`,
+      bandwidth: r.bandwidth,
+      averageBandwidth: r.averageBandwidth,
+      width: r.width,
+      height: r.height,
+      codecs: r.codecs,
+      frameRate: r.frameRate,
+    })),
+  );
+  return { body, maxAge: data.status === 'ended' ? ENDED_PLAYLIST_MAX_AGE : MASTER_MAX_AGE };
+}
+
+/** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (error may resume). */
+export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string }): RenderedPlaylist {
+  assertNotGone(data, ctx);
+  const first = data.segments[0];
+  if (!first) throw new EdgeliveError('stream_not_ready', `rendition ${ctx.rendition} of stream ${ctx.streamId} has no segments yet`);
+  const ended = data.status === 'ended';
+  const body = renderMediaPlaylist({
+    targetDuration: data.targetDuration,
+    mediaSequence: first.msn,
+    discontinuitySequence: data.discontinuitySequence,
+    segments: data.segments.map((s) => ({
+      uri: s.file,
+      duration: s.duration,
+      programDateTime: s.programDateTime,
+      mapUri: s.initFile,
+      discontinuity: s.discontinuity,
+    })),
+    ended,
+  });
+  // Half a target duration: players reload about once a target duration (RFC 8216bis §6.3.4).
+  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : Math.max(1, Math.floor(data.targetDuration / 2)) };
+}

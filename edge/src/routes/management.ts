@@ -1,0 +1,99 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { formatStreamKey, hashKeySecret, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
+import { DEFAULT_LADDER, DEFAULT_SEGMENT_SECONDS } from '../../../shared/src/ladder/default-ladder.ts';
+import { createStreamSchema, listStreamsQuerySchema } from '../../../shared/src/schemas.ts';
+import type { AppEnv } from '../app-env.ts';
+import { readJsonBody } from '../http/parse-json-body.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import type { Settings } from '../settings.ts';
+import { unwrap } from '../stream-do/do-result.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+import { registryStub } from '../stream-registry/stream-registry.ts';
+
+/** Query of `GET /v1/streams/:id/events`. */
+const eventsQuerySchema = z.object({
+  since: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function playbackUrls(settings: Settings, requestUrl: string, id: string): { hls: string; dash: null } {
+  const base = settings.publicBaseUrl || new URL(requestUrl).origin;
+  // DASH (manifest.mpd) is not served yet: null until it is, so clients never get a dead link.
+  return { hls: `${base}/live/${id}/master.m3u8`, dash: null };
+}
+
+function ingestUrls(settings: Settings, streamKey: string): { ingestUrl: string; publishUrl: string } {
+  return { ingestUrl: settings.ingestUrl, publishUrl: `${settings.ingestUrl}/${streamKey}` };
+}
+
+/** The management API under `/v1/streams` (bearer ADMIN_TOKEN). */
+export const managementRoutes = new Hono<AppEnv>();
+
+managementRoutes.use('*', adminAuth);
+
+managementRoutes.post('/', async (c) => {
+  const input = createStreamSchema.parse(await readJsonBody(c.req.raw));
+  const id = newStreamId();
+  const secret = newKeySecret();
+  const streamKey = formatStreamKey(id, secret);
+  const view = unwrap(
+    await streamStub(c.env, id).create({
+      id,
+      name: input.name ?? null,
+      keyHash: await hashKeySecret(secret),
+      ladder: input.ladder ?? DEFAULT_LADDER,
+      lowLatency: input.lowLatency,
+      dvrWindowSeconds: input.dvrWindowSeconds,
+      segmentSeconds: input.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS,
+    }),
+  );
+  const settings = c.var.settings;
+  return c.json(
+    {
+      id,
+      name: view.name,
+      streamKey,
+      ...ingestUrls(settings, streamKey),
+      playback: playbackUrls(settings, c.req.url, id),
+      status: view.status,
+      createdAt: view.createdAt,
+      ladder: view.ladder,
+      lowLatency: view.lowLatency,
+      dvrWindowSeconds: view.dvrWindowSeconds,
+      segmentSeconds: view.segmentSeconds,
+    },
+    201,
+  );
+});
+
+managementRoutes.get('/', async (c) => {
+  const query = listStreamsQuerySchema.parse(c.req.query());
+  return c.json(unwrap(await registryStub(c.env).list(query)));
+});
+
+managementRoutes.get('/:id', async (c) => {
+  const id = c.req.param('id');
+  const view = unwrap(await streamStub(c.env, id).describe());
+  return c.json({ ...view, ingestUrl: c.var.settings.ingestUrl, playback: playbackUrls(c.var.settings, c.req.url, id) });
+});
+
+managementRoutes.delete('/:id', async (c) => {
+  unwrap(await streamStub(c.env, c.req.param('id')).markDeleted());
+  return c.body(null, 204);
+});
+
+managementRoutes.post('/:id/key', async (c) => {
+  const id = c.req.param('id');
+  const stub = streamStub(c.env, id);
+  const secret = newKeySecret();
+  unwrap(await stub.rotateKey(await hashKeySecret(secret)));
+  const streamKey = formatStreamKey(id, secret);
+  return c.json({ streamKey, publishUrl: ingestUrls(c.var.settings, streamKey).publishUrl });
+});
+
+managementRoutes.get('/:id/events', async (c) => {
+  const stub = streamStub(c.env, c.req.param('id'));
+  const query = eventsQuerySchema.parse(c.req.query());
+  return c.json(unwrap(await stub.events(query.since, query.limit)));
+});

@@ -1,0 +1,74 @@
+import { env } from 'cloudflare:workers';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import { admin, json, liveStream, rendition, segments, signed } from '../test-support/edge-client.ts';
+import type { StreamDO } from './stream-do.ts';
+
+function stub(id: string) {
+  return env.STREAM_DO.get(env.STREAM_DO.idFromName(id));
+}
+
+describe('StreamDO liveness alarm', () => {
+  it('is armed while live and leaves a fresh stream live', async () => {
+    const { id } = await liveStream();
+    const alarm = await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm());
+    expect(alarm).toEqual(expect.any(Number));
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'live' });
+    // It re-armed itself for the next deadline.
+    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toEqual(expect.any(Number));
+  });
+
+  it('moves a silent live stream to error with reason origin_silent, once', async () => {
+    const { id, epoch } = await liveStream();
+    await runInDurableObject(stub(id), (_do: StreamDO, state) => {
+      state.storage.sql.exec('UPDATE stream SET last_activity_at = last_activity_at - 31000');
+    });
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    const view = await json(await admin('GET', `/v1/streams/${id}`));
+    expect(view).toMatchObject({ status: 'error', lastError: { reason: 'origin_silent', message: 'no heartbeat or announce for 30s', at: expect.any(Number) } });
+    // At-least-once delivery: running the handler again changes nothing and leaves no alarm.
+    await runInDurableObject(stub(id), (instance: StreamDO) => instance.alarm());
+    const events = await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events`));
+    expect(events.events.map((e) => e.type)).toEqual(['created', 'publish_accepted', 'live', 'error']);
+    expect(events.events[3]?.data).toEqual({ epoch, reason: 'origin_silent', message: 'no heartbeat or announce for 30s' });
+    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toBeNull();
+    // Announces from the silent epoch are refused now.
+    const late = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('invalid_transition');
+  });
+
+  it('counts a heartbeat as activity', async () => {
+    const { id, epoch } = await liveStream();
+    await runInDurableObject(stub(id), (_do: StreamDO, state) => {
+      state.storage.sql.exec('UPDATE stream SET last_activity_at = last_activity_at - 31000');
+    });
+    await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 1, fps: 1, speed: 1, droppedFrames: 0 } });
+    await runDurableObjectAlarm(stub(id));
+    expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'live' });
+  });
+});
+
+describe('StreamDO delete', () => {
+  it('purges the stream media from R2 and leaves other streams alone', async () => {
+    const { id, epoch } = await liveStream();
+    await signed(INTERNAL_API.renditions(id), rendition(epoch));
+    await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0]));
+    await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, 'init');
+    await env.MEDIA.put(`live/${id}/720p/seg-0.m4s`, 'seg');
+    await env.MEDIA.put('live/otherstream00000/720p/seg-0.m4s', 'keep');
+    expect((await admin('DELETE', `/v1/streams/${id}`)).status).toBe(204);
+    await runDurableObjectAlarm(stub(id));
+    expect((await env.MEDIA.list({ prefix: `live/${id}/` })).objects).toEqual([]);
+    expect(await env.MEDIA.head('live/otherstream00000/720p/seg-0.m4s')).not.toBeNull();
+    const row = await runInDurableObject(stub(id), (_do: StreamDO, state) =>
+      state.storage.sql.exec('SELECT purge_pending, deleted_at IS NOT NULL AS deleted FROM stream').one(),
+    );
+    expect(row).toEqual({ purge_pending: 0, deleted: 1 });
+    // Announces for a deleted stream find nothing.
+    const res = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } });
+    expect(res.status).toBe(404);
+  });
+});

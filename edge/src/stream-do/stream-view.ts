@@ -1,0 +1,122 @@
+/** Shapes StreamDO rows into the JSON the management API and playlists use. Pure. */
+import type { IngestMetrics, Ladder, SegmentInfo, SourceInfo, StreamStatus } from '../../../shared/src/types.ts';
+import type { EventRow, RenditionRow, SegmentRow, StreamRow } from './stream-schema.ts';
+
+/** Why the stream last failed, kept until the next failure. */
+export interface LastError {
+  reason: string;
+  message: string;
+  at: number;
+}
+
+/** A rendition as the management API and the master playlist see it. */
+export interface RenditionView {
+  name: string;
+  width: number;
+  height: number;
+  codecs: string;
+  frameRate: number;
+  /** Peak bit/s: the larger of the measured peak and what the ladder declared. */
+  bandwidth: number;
+  /** Measured average bit/s, or the declared bandwidth before any segment. */
+  averageBandwidth: number;
+  segments: number;
+}
+
+/** The StreamDO's view of its stream (`GET /v1/streams/:id`, timestamps in ms since epoch). */
+export interface StreamView {
+  id: string;
+  name: string | null;
+  status: StreamStatus;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  ladder: Ladder;
+  lowLatency: boolean;
+  dvrWindowSeconds: number;
+  segmentSeconds: number;
+  renditions: RenditionView[];
+  ingest: { nodeId: string | null; lastHeartbeatAt: number | null; metrics: IngestMetrics | null; source: SourceInfo | null };
+  /** Viewer counting arrives with the viewer beacons; the fields are part of the contract already. */
+  viewers: { current: number; peak: number; total: number };
+  epoch: number;
+  lastError: LastError | null;
+}
+
+/** One entry of the stream's event log. */
+export interface StreamEventView {
+  seq: number;
+  ts: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+function json<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** BANDWIDTH and AVERAGE-BANDWIDTH of a rendition (RFC 8216bis §4.4.6.2). */
+export function renditionBandwidth(row: RenditionRow): { bandwidth: number; averageBandwidth: number } {
+  const measuredAverage = row.total_duration > 0 ? (row.total_bytes * 8) / row.total_duration : 0;
+  return {
+    bandwidth: Math.round(Math.max(row.peak_bps, row.declared_bandwidth)),
+    averageBandwidth: Math.round(row.segment_count > 0 ? measuredAverage : row.declared_bandwidth),
+  };
+}
+
+/** A rendition row as JSON. */
+export function renditionView(row: RenditionRow): RenditionView {
+  return {
+    name: row.name,
+    width: row.width,
+    height: row.height,
+    codecs: row.codecs,
+    frameRate: row.frame_rate,
+    ...renditionBandwidth(row),
+    segments: row.segment_count,
+  };
+}
+
+/** The stream row and its renditions as JSON. */
+export function streamView(row: StreamRow, renditions: readonly RenditionRow[]): StreamView {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as StreamStatus,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    ladder: JSON.parse(row.ladder) as Ladder,
+    lowLatency: row.low_latency === 1,
+    dvrWindowSeconds: row.dvr_window_seconds,
+    segmentSeconds: row.segment_seconds,
+    renditions: renditions.map(renditionView),
+    ingest: {
+      nodeId: row.node_id,
+      lastHeartbeatAt: row.last_heartbeat_at,
+      metrics: json<IngestMetrics>(row.metrics),
+      source: json<SourceInfo>(row.source),
+    },
+    viewers: { current: 0, peak: 0, total: 0 },
+    epoch: row.epoch,
+    lastError: json<LastError>(row.last_error),
+  };
+}
+
+/** An event row as JSON. */
+export function eventView(row: EventRow): StreamEventView {
+  return { seq: row.seq, ts: row.ts, type: row.type, data: JSON.parse(row.data) as Record<string, unknown> };
+}
+
+/** A segment row in the shared SegmentInfo shape. */
+export function segmentInfo(row: SegmentRow): SegmentInfo {
+  return {
+    msn: row.msn,
+    duration: row.duration,
+    programDateTime: row.program_date_time,
+    file: row.file,
+    initFile: row.init_file,
+    bytes: row.bytes,
+    discontinuity: row.discontinuity === 1,
+  };
+}

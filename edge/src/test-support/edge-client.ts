@@ -1,0 +1,87 @@
+/** Test-only helpers: call the real Worker (SELF) as an admin, as the origin (signed) or as a viewer. */
+import { SELF } from 'cloudflare:test';
+import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import type { SourceInfo } from '../../../shared/src/types.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../../../shared/src/signing/request-signature.ts';
+
+/** Host the tests talk to; PUBLIC_BASE_URL is https://edge.test in edge/vitest.config.ts. */
+export const BASE = 'https://edge.test';
+export const ADMIN_TOKEN = 'test-admin';
+export const ORIGIN_SECRET = 'test-origin-secret';
+
+/** A management API call with the admin bearer token. */
+export function admin(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return SELF.fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+}
+
+/** A signed origin → edge call; `tamper` lets a test break one part of the signature. */
+export async function signed(
+  path: string,
+  body: unknown,
+  tamper: { timestamp?: number; signature?: string; secret?: string; omit?: boolean } = {},
+): Promise<Response> {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const timestamp = tamper.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = tamper.signature ?? (await signRequest(tamper.secret ?? ORIGIN_SECRET, 'POST', path, timestamp, bytes));
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (!tamper.omit) {
+    headers[TIMESTAMP_HEADER] = String(timestamp);
+    headers[SIGNATURE_HEADER] = signature;
+  }
+  return SELF.fetch(`${BASE}${path}`, { method: 'POST', headers, body: bytes });
+}
+
+/** A playback request (no auth). */
+export function viewer(path: string): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`);
+}
+
+/** Reads a JSON body with a type the test asserts anyway. */
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** A source the origin accepts. */
+export const H264_AAC: SourceInfo = { videoCodec: 'h264', audioCodec: 'aac', width: 1920, height: 1080, fps: 30, videoKbps: 6000 };
+
+/** Creates a stream through the API and returns its id and key. */
+export async function createStream(body: unknown = {}): Promise<{ id: string; streamKey: string }> {
+  const res = await admin('POST', '/v1/streams', body);
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return json<{ id: string; streamKey: string }>(res);
+}
+
+/** Publishes with a key; returns the raw response. */
+export function publish(streamKey: string, source: SourceInfo = H264_AAC, nodeId = 'node-a'): Promise<Response> {
+  return signed(INTERNAL_API.publish, { streamKey, nodeId, source });
+}
+
+/** Creates a stream and makes it live; returns id, key and epoch. */
+export async function liveStream(body: unknown = {}): Promise<{ id: string; streamKey: string; epoch: number }> {
+  const stream = await createStream(body);
+  const res = await publish(stream.streamKey);
+  if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
+  const grant = await json<{ epoch: number }>(res);
+  return { ...stream, epoch: grant.epoch };
+}
+
+/** A rendition announce body. */
+export function rendition(epoch: number, name = '720p', overrides: Record<string, unknown> = {}) {
+  return {
+    epoch,
+    rendition: { name, width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 2_928_000, initFile: `init-${epoch}.mp4`, ...overrides },
+  };
+}
+
+/** Wall clock of segment 0 in the tests: 2025-01-01T00:00:00.000Z. */
+export const T0 = Date.UTC(2025, 0, 1);
+
+/** A segment announce body for msns of one rendition, 2 s each, `bytes` each. */
+export function segments(epoch: number, name: string, msns: number[], bytes = 500_000, duration = 2) {
+  return {
+    epoch,
+    segments: msns.map((msn) => ({ rendition: name, msn, duration, programDateTime: T0 + msn * 2000, file: `seg-${msn}.m4s`, bytes })),
+  };
+}

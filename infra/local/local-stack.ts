@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { loadConfig } from '../../origin/src/config.ts';
+import { OriginNode } from '../../origin/src/origin-node.ts';
+import { startS3Server, type S3Server } from '../../test/support/s3-server.ts';
+import { freePort } from './free-port.ts';
+import { startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
+
+/** Ports of the local stack; 0 picks a free one. */
+export interface LocalStackPorts {
+  edge: number;
+  rtmp: number;
+  originHttp: number;
+  s3: number;
+  inspector: number;
+}
+
+/** The contract's defaults (../shared/ARCHITECTURE.md, "Public contract"). */
+export const DEFAULT_PORTS: LocalStackPorts = { edge: 8787, rtmp: 1935, originHttp: 8100, s3: 9000, inspector: 9229 };
+
+/** Options of a local stack. */
+export interface LocalStackOptions {
+  ports?: Partial<LocalStackPorts>;
+  host?: string;
+  adminToken?: string;
+  originSecret?: string;
+  /** Where S3 objects and Durable Object state persist; a fresh temp folder when unset. */
+  dataDir?: string;
+  /** Extra origin settings (environment-variable names, as config.ts reads them). */
+  originEnv?: Record<string, string>;
+  /** Extra edge vars (wrangler.toml [vars] names). */
+  edgeVars?: Record<string, string>;
+  logger?: Logger;
+}
+
+/** A running local stack: S3 server on loopback, the edge under workerd, one origin node. */
+export interface LocalStack {
+  edgeUrl: string;
+  rtmpUrl: string;
+  originHttpUrl: string;
+  s3: S3Server;
+  adminToken: string;
+  originSecret: string;
+  origin: OriginNode;
+  close(): Promise<void>;
+}
+
+async function pick(port: number | undefined, fallback: number): Promise<number> {
+  const p = port ?? fallback;
+  return p === 0 ? freePort() : p;
+}
+
+/**
+ * Starts the whole path on this machine with embedded defaults: no Redis, one origin node, the
+ * same S3 code path as production against a loopback S3 server, and the edge Worker in workerd.
+ */
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = opts.host ?? '127.0.0.1';
+  const ports: LocalStackPorts = {
+    edge: await pick(opts.ports?.edge, DEFAULT_PORTS.edge),
+    rtmp: await pick(opts.ports?.rtmp, DEFAULT_PORTS.rtmp),
+    originHttp: await pick(opts.ports?.originHttp, DEFAULT_PORTS.originHttp),
+    s3: await pick(opts.ports?.s3, DEFAULT_PORTS.s3),
+    inspector: await pick(opts.ports?.inspector, DEFAULT_PORTS.inspector),
+  };
+  const adminToken = opts.adminToken ?? randomBytes(18).toString('base64url');
+  const originSecret = opts.originSecret ?? randomBytes(24).toString('base64url');
+  const logger = opts.logger ?? pino({ level: 'info' });
+  const dataDir = opts.dataDir;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'local stack: cleanup failed'));
+  };
+  try {
+    const s3 = await startS3Server({ bucket: 'edgelive-media', host, port: ports.s3, ...(dataDir ? { directory: join(dataDir, 's3') } : {}) });
+    cleanups.push(() => s3.close());
+    logger.info({ endpoint: s3.endpoint }, 'local S3 server listening');
+
+    let persistTo = dataDir ? join(dataDir, 'wrangler') : undefined;
+    if (!persistTo) {
+      const temp = mkdtempSync(join(tmpdir(), 'edgelive-edge-'));
+      cleanups.push(async () => rmSync(temp, { recursive: true, force: true }));
+      persistTo = temp;
+    }
+    const edge: WranglerDev = await startWranglerDev({
+      host,
+      port: ports.edge,
+      inspectorPort: ports.inspector,
+      persistTo,
+      vars: {
+        ADMIN_TOKEN: adminToken,
+        ORIGIN_SECRET: originSecret,
+        INGEST_URL: `rtmp://${host}:${ports.rtmp}/live`,
+        ORIGIN_PULL_URL: `http://${host}:${ports.originHttp}/media`,
+        ...opts.edgeVars,
+      },
+      onLog: (line) => logger.debug({ component: 'wrangler' }, line),
+    });
+    cleanups.push(() => edge.close());
+    logger.info({ url: edge.url }, 'edge (workerd) listening');
+
+    const config = loadConfig({
+      ORIGIN_SECRET: originSecret,
+      EDGE_URL: edge.url,
+      BIND_HOST: host,
+      RTMP_PORT: String(ports.rtmp),
+      HTTP_PORT: String(ports.originHttp),
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+      NODE_ID: `local-${ports.rtmp}`,
+      LOG_LEVEL: logger.level,
+      ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
+      ...opts.originEnv,
+    });
+    const origin = new OriginNode(config, { logger });
+    await origin.start();
+    cleanups.push(() => origin.stop('local stack stopping'));
+
+    return {
+      edgeUrl: edge.url,
+      rtmpUrl: `rtmp://${host}:${ports.rtmp}/live`,
+      originHttpUrl: `http://${host}:${ports.originHttp}`,
+      s3,
+      adminToken,
+      originSecret,
+      origin,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,99 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The origin's configuration: defaults, then environment, validated once at start-up and frozen.
+ * The only module that reads `process.env`.
+ */
+/** A TCP port; an empty value is an error, not port 0. */
+const port = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a port number (0-65535)')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().int().max(65535, 'must be a port number (0-65535)'));
+/** An http(s) URL: `localhost:8787` without a scheme is refused rather than misread. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const configSchema = z.object({
+  NODE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  RTMP_PORT: port(1935),
+  HTTP_PORT: port(8100),
+  EDGE_URL: httpUrl.default('http://127.0.0.1:8787'),
+  ORIGIN_SECRET: z.string().min(16, 'ORIGIN_SECRET must be at least 16 characters (shared with the edge)'),
+  S3_ENDPOINT: httpUrl.optional(),
+  S3_REGION: z.string().default('auto'),
+  S3_BUCKET: z.string().min(3).default('edgelive-media'),
+  S3_ACCESS_KEY_ID: z.string().min(1, 'S3_ACCESS_KEY_ID is required'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1, 'S3_SECRET_ACCESS_KEY is required'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
+  WORK_DIR: z.string().min(1).optional(),
+  HEARTBEAT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
+  PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
+  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(1500),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** Validated, frozen origin configuration. */
+export type OriginConfig = Readonly<{
+  nodeId: string;
+  bindHost: string;
+  rtmpPort: number;
+  httpPort: number;
+  edgeUrl: string;
+  originSecret: string;
+  s3: Readonly<{ endpoint: string | undefined; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean }>;
+  uploadConcurrency: number;
+  ffmpegPath: string | undefined;
+  x264Preset: string;
+  workDir: string | undefined;
+  heartbeatMs: number;
+  probeTimeoutMs: number;
+  drainTimeoutMs: number;
+  logLevel: string;
+}>;
+
+/** Thrown when the environment is wrong; its message names every bad key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the configuration from `env` (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): OriginConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid origin configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    nodeId: e.NODE_ID,
+    bindHost: e.BIND_HOST,
+    rtmpPort: e.RTMP_PORT,
+    httpPort: e.HTTP_PORT,
+    edgeUrl: e.EDGE_URL.replace(/\/$/, ''),
+    originSecret: e.ORIGIN_SECRET,
+    s3: Object.freeze({
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    }),
+    uploadConcurrency: e.UPLOAD_CONCURRENCY,
+    ffmpegPath: e.FFMPEG_PATH,
+    x264Preset: e.X264_PRESET,
+    workDir: e.WORK_DIR,
+    heartbeatMs: e.HEARTBEAT_MS,
+    probeTimeoutMs: e.PROBE_TIMEOUT_MS,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  });
+}

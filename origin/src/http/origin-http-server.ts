@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { SegmentStore } from '../store/segment-store.ts';
+import type { OriginMetrics } from './origin-metrics.ts';
+
+/** What the HTTP server asks of the node it serves. */
+export interface NodeStatus {
+  nodeId: string;
+  ready(): boolean;
+  streamIds(): string[];
+}
+
+/** Object keys the origin serves for edge origin-pull: only media under `live/`. */
+const MEDIA_KEY_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/(init-\d+\.mp4|seg-\d+\.m4s)$/;
+
+/**
+ * The origin's own HTTP: `/healthz`, `/readyz`, `/metrics` (Prometheus) and `/media/<key>`, which
+ * the edge pulls from when its R2 binding misses (the local stack, or a store other than R2).
+ */
+export class OriginHttpServer {
+  #server: Server | undefined;
+  readonly #opts: { host: string; port: number; status: NodeStatus; metrics: OriginMetrics; store: SegmentStore; logger: Logger };
+
+  constructor(opts: { host: string; port: number; status: NodeStatus; metrics: OriginMetrics; store: SegmentStore; logger: Logger }) {
+    this.#opts = opts;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    const address = this.#server?.address();
+    return typeof address === 'object' && address ? address.port : this.#opts.port;
+  }
+
+  /** Starts listening. */
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        this.#opts.logger.error({ err, url: req.url }, 'origin http handler failed');
+        if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: 'internal error' } });
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#opts.port, this.#opts.host, resolve);
+    });
+    this.#server = server;
+    this.#opts.logger.info({ host: this.#opts.host, port: this.port }, 'origin HTTP listening');
+  }
+
+  /** Stops listening and closes idle connections. */
+  async close(reason: string): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#opts.logger.info({ reason }, 'origin HTTP closed');
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://origin');
+    const { status, metrics, store } = this.#opts;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
+    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() });
+    if (url.pathname === '/readyz') {
+      const ready = status.ready();
+      return json(res, ready ? 200 : 503, { ready });
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (url.pathname.startsWith('/media/')) {
+      const key = safeDecode(url.pathname.slice('/media/'.length));
+      if (key === undefined || !MEDIA_KEY_RE.test(key)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      const object = await store.get(key);
+      if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': 'public, max-age=31536000, immutable' });
+      if (req.method === 'HEAD') return void res.end();
+      const body = object.body;
+      if (body instanceof Uint8Array) res.end(body);
+      else (body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream)).pipe(res);
+      return;
+    }
+    json(res, 404, { error: { code: 'not_found', message: `no route for ${url.pathname}` } });
+  }
+}
+
+/** decodeURIComponent, or undefined for a malformed escape (a 404, not a 500). */
+function safeDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,44 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LiveStreamMetrics } from '../live-stream.ts';
+
+/** The origin's Prometheus metrics, on a registry of its own (one per node, so tests can run several). */
+export class OriginMetrics implements LiveStreamMetrics {
+  readonly registry = new Registry();
+  readonly activeStreams = new Gauge({ name: 'edgelive_active_streams', help: 'Streams this node is transcoding', registers: [this.registry] });
+  readonly publishRefusals = new Counter({ name: 'edgelive_publish_refusals_total', help: 'Publishes refused, by reason code', labelNames: ['code'], registers: [this.registry] });
+  readonly ffmpegRestarts = new Counter({ name: 'edgelive_ffmpeg_restarts_total', help: 'ffmpeg processes restarted after a failure', registers: [this.registry] });
+  readonly segmentsStored = new Counter({ name: 'edgelive_segments_stored_total', help: 'Media segments uploaded', labelNames: ['rendition'], registers: [this.registry] });
+  readonly bytesStored = new Counter({ name: 'edgelive_segment_bytes_stored_total', help: 'Bytes of media segments uploaded', registers: [this.registry] });
+  readonly uploadSeconds = new Histogram({
+    name: 'edgelive_segment_upload_seconds',
+    help: 'Time to upload one segment to the object store',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly pipelineDelaySeconds = new Histogram({
+    name: 'edgelive_segment_pipeline_delay_seconds',
+    help: "From a segment's last frame (wall clock) to its announce being accepted by the edge",
+    buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  readonly ingestKbps = new Gauge({ name: 'edgelive_ingest_bitrate_kbps', help: 'Bitrate arriving from the broadcaster', labelNames: ['stream'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'edgelive_origin_' });
+  }
+
+  segmentStored(rendition: string, bytes: number, uploadMs: number): void {
+    this.segmentsStored.inc({ rendition });
+    this.bytesStored.inc(bytes);
+    this.uploadSeconds.observe(uploadMs / 1000);
+  }
+
+  segmentAnnounced(delayMs: number): void {
+    this.pipelineDelaySeconds.observe(Math.max(0, delayMs) / 1000);
+  }
+
+  ingestBitrate(streamId: string, kbps: number | undefined): void {
+    if (kbps === undefined) this.ingestKbps.remove({ stream: streamId });
+    else this.ingestKbps.set({ stream: streamId }, kbps);
+  }
+}

@@ -1,0 +1,141 @@
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The parts of node-media-server v4's session and broadcast we rely on (read from its src/, v4.4:
+ * `session/rtmp_session.js`, `server/broadcast_server.js`). Its events are synchronous and cannot be
+ * vetoed asynchronously, so a publish is admitted first and closed if the edge refuses it, before
+ * a single byte reaches ffmpeg.
+ */
+interface NmsSession {
+  id: string;
+  ip: string;
+  streamApp: string;
+  streamName: string;
+  streamPath: string;
+  close: () => void;
+  broadcast: NmsBroadcast;
+}
+interface NmsBroadcast {
+  publishGraceMs: number;
+  postPlay(session: FlvSubscriber): string | null;
+  donePlay(session: FlvSubscriber): void;
+}
+interface NmsInstance {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  on(event: string, fn: (s: NmsSession) => void): void;
+}
+/** An in-process FLV subscriber: node-media-server sends it the header, sequence headers, GOP cache and every tag. */
+interface FlvSubscriber {
+  id: string;
+  ip: string;
+  protocol: 'flv';
+  streamPath: string;
+  sendBuffer(buffer: Buffer): void;
+  close(): void;
+}
+
+/** A broadcaster's publish as the rest of the origin sees it. */
+export interface IngestPublish {
+  sessionId: string;
+  app: string;
+  streamKey: string;
+  remoteAddress: string;
+  /** Starts receiving the FLV tags (header first); returns a function that stops it. */
+  tap(onTag: (tag: Buffer) => void): () => void;
+  /** Disconnects the broadcaster. */
+  reject(reason: string): void;
+}
+
+/** What the ingest server tells its owner. */
+export interface IngestEvents {
+  onPublish(publish: IngestPublish): void;
+  /** The broadcaster disconnected (or was disconnected). */
+  onUnpublish(sessionId: string): void;
+}
+
+/** Lifecycle of the RTMP listener. */
+export type IngestServerState = 'idle' | 'listening' | 'closed';
+
+/** node-media-server on the RTMP port, reduced to publish/unpublish events. */
+export class RtmpIngestServer {
+  #state: IngestServerState = 'idle';
+  #nms: NmsInstance | undefined;
+  readonly #opts: { host: string; port: number; workDir: string; logger: Logger; events: IngestEvents };
+
+  constructor(opts: { host: string; port: number; workDir: string; logger: Logger; events: IngestEvents }) {
+    this.#opts = opts;
+  }
+
+  get state(): IngestServerState {
+    return this.#state;
+  }
+
+  /** Starts listening for RTMP. */
+  async start(): Promise<void> {
+    const { host, port, workDir, logger, events } = this.#opts;
+    const NodeMediaServer = require('node-media-server') as new (config: object) => NmsInstance;
+    const storeDir = `${workDir}/nms-store`;
+    mkdirSync(storeDir, { recursive: true });
+    routeNmsLogs(logger); // before construction: the constructor already logs its banner
+    const nms = new NodeMediaServer({ bind: host, rtmp: { port }, store: { path: storeDir } });
+    nms.on('postPublish', (session) => {
+      // Our own grace window lives at the edge: end the NMS publish at once on disconnect.
+      session.broadcast.publishGraceMs = 0;
+      events.onPublish(toPublish(session));
+    });
+    nms.on('donePublish', (session) => events.onUnpublish(session.id));
+    await nms.run();
+    this.#nms = nms;
+    this.#state = 'listening';
+    logger.info({ host, port }, 'RTMP ingest listening');
+  }
+
+  /** Stops listening and drops every connection. */
+  async close(reason: string): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    await this.#nms?.stop();
+    this.#opts.logger.info({ reason }, 'RTMP ingest closed');
+  }
+}
+
+function toPublish(session: NmsSession): IngestPublish {
+  return {
+    sessionId: session.id,
+    app: session.streamApp,
+    streamKey: session.streamName,
+    remoteAddress: session.ip,
+    tap(onTag) {
+      const subscriber: FlvSubscriber = {
+        id: `tap-${session.id}`,
+        ip: '', // an empty ip keeps NMS from emitting play events or checking play auth for us
+        protocol: 'flv',
+        streamPath: session.streamPath,
+        sendBuffer: onTag,
+        close: () => {},
+      };
+      session.broadcast.postPlay(subscriber);
+      return () => session.broadcast.donePlay(subscriber);
+    },
+    reject() {
+      session.close();
+    },
+  };
+}
+
+/** Sends node-media-server's console logging through pino at a sensible level. */
+function routeNmsLogs(logger: Logger): void {
+  const nmsLogger = require('node-media-server/src/core/logger.js') as { log: (msg: string, level?: string) => void };
+  const child = logger.child({ component: 'node-media-server' });
+  nmsLogger.log = (message: string, level = 'info') => {
+    // NMS logs every session at info; keep those at debug so the origin's own events stand out.
+    if (level === 'error') child.warn(message);
+    else if (level === 'warn') child.info(message);
+    else child.debug(message);
+  };
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { codecsAttribute, parseInitSegment } from './fmp4-init-info.ts';
+import { parseFragment } from './fmp4-fragment-info.ts';
+import { Fmp4StreamSplitter, type Fmp4Chunk } from './fmp4-stream-splitter.ts';
+import { RenditionSegmenter } from './rendition-segmenter.ts';
+
+// 6 s of 160x90 at 15 fps, a keyframe every second, AAC 48 kHz, written by ffmpeg's mp4 muxer with
+// frag_keyframe+empty_moov+default_base_moof: exactly what the transcoder emits per rendition.
+const fixture = new Uint8Array(readFileSync(new URL('../../../test/fixtures/fragmented-160x90-gop1s.mp4', import.meta.url)));
+
+function split(bytes: Uint8Array, chunkSize: number): Fmp4Chunk[] {
+  const splitter = new Fmp4StreamSplitter();
+  const out: Fmp4Chunk[] = [];
+  for (let o = 0; o < bytes.length; o += chunkSize) out.push(...splitter.push(bytes.subarray(o, o + chunkSize)));
+  expect(splitter.bufferedBytes).toBe(0);
+  return out;
+}
+
+describe('Fmp4StreamSplitter', () => {
+  it('cuts one init and one fragment per GOP, whatever the chunking', () => {
+    for (const size of [1, 7, 4096, fixture.length]) {
+      const chunks = split(fixture, size);
+      expect(chunks.map((c) => c.kind)).toEqual(['init', 'fragment', 'fragment', 'fragment', 'fragment', 'fragment', 'fragment']);
+      expect(chunks.reduce((n, c) => n + c.bytes.length, 0)).toBeLessThanOrEqual(fixture.length);
+    }
+  });
+
+  it('refuses a box header whose size is smaller than the header', () => {
+    const bad = new Uint8Array([0, 0, 0, 4, 0x6d, 0x6f, 0x6f, 0x76, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => new Fmp4StreamSplitter().push(bad)).toThrow(/malformed mp4 box 'moov'/);
+  });
+});
+
+describe('parseInitSegment / parseFragment', () => {
+  const [init, ...fragments] = split(fixture, 65536);
+
+  it('reads codecs, size and timescales from the init segment', () => {
+    const info = parseInitSegment(init!.bytes);
+    expect(info.tracks.map((t) => [t.kind, t.codec, t.width, t.height])).toEqual([
+      ['video', 'avc1.42c00c', 160, 90],
+      ['audio', 'mp4a.40.2', 0, 0],
+    ]);
+    expect(codecsAttribute(info)).toBe('avc1.42c00c,mp4a.40.2');
+  });
+
+  it('reads decode time, duration and sync flag of every fragment', () => {
+    const info = parseInitSegment(init!.bytes);
+    const video = info.tracks[0]!;
+    const timings = fragments.map((f) => parseFragment(f.bytes, info)[0]!);
+    const ms = (ticks: number) => Math.round((ticks / video.timescale) * 1000);
+    // ffmpeg shifts video by the AAC encoder delay (1024 samples at 48 kHz = 21 ms) in the first GOP.
+    expect(timings.map((t) => ms(t.baseDecodeTime))).toEqual([0, 1021, 2021, 3021, 4021, 5021]);
+    expect(timings.map((t) => ms(t.duration))).toEqual([1021, 1000, 1000, 1000, 1000, 1000]);
+    expect(timings.map((t) => t.sampleCount)).toEqual([15, 15, 15, 15, 15, 15]);
+    expect(timings.every((t) => t.startsWithSync)).toBe(true);
+  });
+});
+
+describe('RenditionSegmenter', () => {
+  it('groups 1 s GOPs into 2 s segments numbered from firstMsn, with PDT from the anchor', () => {
+    const [init, ...fragments] = split(fixture, 65536);
+    const seg = new RenditionSegmenter({ targetSeconds: 2, firstMsn: 10, anchorWallMs: 1_700_000_000_000 });
+    seg.init(init!.bytes);
+    const out = fragments.map((f) => seg.fragment(f.bytes)).filter((s) => s !== null);
+    expect(out.map((s) => [s.msn, s.duration, Math.round(s.startSeconds * 1000) / 1000, s.programDateTime])).toEqual([
+      [10, 2.021354, 0, 1_700_000_000_000],
+      [11, 2, 2.021, 1_700_000_002_021],
+      [12, 2, 4.021, 1_700_000_004_021],
+    ]);
+    expect(out.reduce((n, s) => n + s.bytes.length, 0)).toBe(fragments.reduce((n, f) => n + f.bytes.length, 0));
+    expect(seg.flush()).toBeNull();
+    expect(seg.nextMsn).toBe(13);
+  });
+
+  it('flushes a short last segment at end of stream', () => {
+    const [init, ...fragments] = split(fixture, 65536);
+    const seg = new RenditionSegmenter({ targetSeconds: 4, firstMsn: 0, anchorWallMs: 0 });
+    seg.init(init!.bytes);
+    const out = fragments.map((f) => seg.fragment(f.bytes)).filter((s) => s !== null);
+    expect(out.map((s) => s.duration)).toEqual([4.021354]);
+    expect(seg.flush()?.duration).toBe(2);
+  });
+
+  it('refuses a fragment before the init segment', () => {
+    const [, first] = split(fixture, 65536);
+    const seg = new RenditionSegmenter({ targetSeconds: 2, firstMsn: 0, anchorWallMs: 0 });
+    expect(() => seg.fragment(first!.bytes)).toThrow(/before init/);
+  });
+});

@@ -1,0 +1,96 @@
+import { parseFragment } from './fmp4-fragment-info.ts';
+import { parseInitSegment, type InitInfo, type TrackInfo } from './fmp4-init-info.ts';
+
+/** A media segment cut by the origin: whole fragments, starting at a sync sample. */
+export interface PackagedSegment {
+  msn: number;
+  /** Seconds, from the video track's sample durations. */
+  duration: number;
+  /** Decode time of the first frame, seconds on this rendition's timeline. */
+  startSeconds: number;
+  /** Wall clock of the first frame (ms since epoch), shared anchor across renditions. */
+  programDateTime: number;
+  bytes: Uint8Array;
+}
+
+/** How close to the target a segment must be before a sync fragment closes it. */
+export const SEGMENT_CLOSE_RATIO = 0.9;
+
+/**
+ * Groups one rendition's fragments into segments of about `targetSeconds`, cutting only at
+ * fragments that start with a sync sample. All renditions of a stream come out of one ffmpeg with
+ * aligned keyframes, so the same rule cuts every rendition at the same timestamps (invariant 5).
+ * Pure: timing comes from the bytes and from the wall-clock anchor passed in.
+ */
+export class RenditionSegmenter {
+  readonly #targetSeconds: number;
+  readonly #anchorWallMs: number;
+  #nextMsn: number;
+  #init: InitInfo | undefined;
+  #timing: TrackInfo | undefined;
+  #firstDecodeSeconds: number | undefined;
+  #open: { parts: Uint8Array[]; bytes: number; start: number; duration: number } | undefined;
+
+  constructor(opts: { targetSeconds: number; firstMsn: number; anchorWallMs: number }) {
+    this.#targetSeconds = opts.targetSeconds;
+    this.#nextMsn = opts.firstMsn;
+    this.#anchorWallMs = opts.anchorWallMs;
+  }
+
+  /** Takes the init segment; returns what it says about the tracks. */
+  init(bytes: Uint8Array): InitInfo {
+    this.#init = parseInitSegment(bytes);
+    this.#timing = this.#init.tracks.find((t) => t.kind === 'video') ?? this.#init.tracks[0];
+    if (!this.#timing) throw new Error('init segment has no tracks');
+    return this.#init;
+  }
+
+  /** Takes one fragment; returns a segment when this fragment completes one. */
+  fragment(bytes: Uint8Array): PackagedSegment | null {
+    if (!this.#init || !this.#timing) throw new Error('fragment before init segment');
+    const timing = this.#timing;
+    const info = parseFragment(bytes, this.#init).find((t) => t.trackId === timing.trackId);
+    if (!info) return null; // a fragment without the timing track carries nothing to cut on
+    const start = info.baseDecodeTime / timing.timescale;
+    const duration = info.duration / timing.timescale;
+    this.#firstDecodeSeconds ??= start;
+    if (!this.#open) {
+      if (!info.startsWithSync) return null; // wait for a keyframe: a segment must be independent
+      this.#open = { parts: [], bytes: 0, start, duration: 0 };
+    }
+    this.#open.parts.push(bytes);
+    this.#open.bytes += bytes.length;
+    this.#open.duration += duration;
+    // Close as soon as the segment is long enough: waiting for the next keyframe would add a GOP of latency.
+    return this.#open.duration >= this.#targetSeconds * SEGMENT_CLOSE_RATIO ? this.#close() : null;
+  }
+
+  /** Closes the open segment at end of stream, if any. */
+  flush(): PackagedSegment | null {
+    return this.#open && this.#open.duration > 0 ? this.#close() : null;
+  }
+
+  /** The msn the next segment will get. */
+  get nextMsn(): number {
+    return this.#nextMsn;
+  }
+
+  #close(): PackagedSegment {
+    const open = this.#open!;
+    this.#open = undefined;
+    const bytes = new Uint8Array(open.bytes);
+    let o = 0;
+    for (const p of open.parts) {
+      bytes.set(p, o);
+      o += p.length;
+    }
+    const offsetMs = (open.start - (this.#firstDecodeSeconds ?? open.start)) * 1000;
+    return {
+      msn: this.#nextMsn++,
+      duration: Math.round(open.duration * 1e6) / 1e6,
+      startSeconds: open.start,
+      programDateTime: Math.round(this.#anchorWallMs + offsetMs),
+      bytes,
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import type { TranscodePlan } from './ladder-plan.ts';
+
+/** Everything fluent-ffmpeg needs for one job, as plain values. */
+export interface FfmpegArgs {
+  inputOptions: string[];
+  complexFilter: string | undefined;
+  outputs: { rendition: string; url: string; options: string[] }[];
+}
+
+/** Settings that shape the encode but not the ladder. */
+export interface EncodeSettings {
+  segmentSeconds: number;
+  /** x264 preset; `veryfast` keeps a 1080p ladder real-time on a few cores. */
+  preset: string;
+  /** Where rendition `name` is written (a `unix:` socket URL in production). */
+  outputUrl: (rendition: string) => string;
+}
+
+/** Fragmented MP4 as CMAF wants it: fragments start at keyframes, no seeking back. */
+const FMP4_OPTIONS = ['-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-flush_packets', '1'];
+
+/**
+ * Builds ONE ffmpeg invocation for a whole ladder: decode once, `split` the video, scale and encode
+ * each rung, copy the top rung when the plan says so. Keyframes stay aligned across renditions:
+ * with a passthrough rung the encoders key exactly on the source's keyframes
+ * (`-force_key_frames source`), otherwise on a fixed clock of one per segment.
+ */
+export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): FfmpegArgs {
+  const encoded = plan.renditions.filter((r) => !r.passthrough);
+  const hasPassthrough = encoded.length < plan.renditions.length;
+  // A huge GOP and no scene cuts leave only the forced keyframes, identical in every rung.
+  const keyframes = [
+    '-force_key_frames',
+    hasPassthrough ? 'source' : `expr:gte(t,n_forced*${settings.segmentSeconds})`,
+    '-g',
+    '100000',
+    '-sc_threshold',
+    '0',
+  ];
+
+  let complexFilter: string | undefined;
+  if (encoded.length > 0) {
+    const labels = encoded.map((_, i) => `[s${i}]`).join('');
+    const split = encoded.length > 1 ? `[0:v:0]split=${encoded.length}${labels}` : '';
+    const scales = encoded.map((r, i) => `${encoded.length > 1 ? `[s${i}]` : '[0:v:0]'}scale=-2:${r.height}[v${i}]`);
+    complexFilter = [split, ...scales].filter(Boolean).join(';');
+  }
+
+  const audio = ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${plan.audioKbps}k`, '-ac', '2'];
+  const outputs = plan.renditions.map((r) => {
+    const video = r.passthrough
+      ? ['-map', '0:v:0', '-c:v', 'copy']
+      : [
+          '-map',
+          `[v${encoded.indexOf(r)}]`,
+          '-c:v',
+          'libx264',
+          '-preset',
+          settings.preset,
+          '-tune',
+          'zerolatency',
+          '-pix_fmt',
+          'yuv420p',
+          '-b:v',
+          `${r.videoKbps}k`,
+          '-maxrate',
+          `${Math.round(r.videoKbps * 1.1)}k`,
+          '-bufsize',
+          `${Math.round(r.videoKbps * 1.5)}k`,
+          ...keyframes,
+        ];
+    return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS] };
+  });
+
+  return {
+    // The FLV arrives from memory with its sequence headers first: a short probe is enough and
+    // saves seconds of startup latency.
+    inputOptions: ['-probesize', '500000', '-analyzeduration', '1000000', '-fflags', '+genpts'],
+    complexFilter,
+    outputs,
+  };
+}

@@ -1,0 +1,194 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import type { Logger } from 'pino';
+import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
+import type { InitInfo } from '../package/fmp4-init-info.ts';
+import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
+import { buildFfmpegArgs } from './ffmpeg-args.ts';
+import type { TranscodePlan } from './ladder-plan.ts';
+import { ProgressParser, type TranscodeProgress } from './progress-parser.ts';
+
+/** Lifecycle of one ffmpeg process. */
+export type FfmpegJobState = 'idle' | 'running' | 'draining' | 'closed';
+
+/** What a job reports to its owner. */
+export interface FfmpegJobEvents {
+  onInit(rendition: string, bytes: Uint8Array, info: InitInfo): void;
+  onSegment(rendition: string, segment: PackagedSegment): void;
+  onProgress(progress: TranscodeProgress): void;
+  /** Called once, when ffmpeg is gone; `error` is set when it failed rather than finished. */
+  onExit(result: { error?: Error }): void;
+}
+
+/** Options of one job: what to make and where the pieces go. */
+export interface FfmpegJobOptions {
+  jobId: string;
+  ffmpegPath: string;
+  plan: TranscodePlan;
+  segmentSeconds: number;
+  firstMsn: number;
+  preset: string;
+  /** Folder for the per-rendition unix sockets. */
+  socketDir: string;
+  logger: Logger;
+  events: FfmpegJobEvents;
+}
+
+/**
+ * ONE ffmpeg for a whole ladder. FLV goes in on stdin (write to `input`); each rendition comes back
+ * as fragmented MP4 over its own unix socket, where the origin cuts it into CMAF init + segments
+ * itself (ffmpeg's own playlists are never used).
+ */
+export class FfmpegJob {
+  /** Write the broadcaster's FLV here. */
+  readonly input = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  #state: FfmpegJobState = 'idle';
+  readonly #opts: FfmpegJobOptions;
+  readonly #servers: net.Server[] = [];
+  readonly #segmenters = new Map<string, RenditionSegmenter>();
+  readonly #openOutputs = new Set<string>();
+  #command: ffmpeg.FfmpegCommand | undefined;
+  #exited: Promise<void> | undefined;
+  #lastStderr: string[] = [];
+
+  constructor(opts: FfmpegJobOptions) {
+    this.#opts = opts;
+  }
+
+  get state(): FfmpegJobState {
+    return this.#state;
+  }
+
+  /** Opens the sockets and launches ffmpeg. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new Error(`ffmpeg job ${this.#opts.jobId} already ${this.#state}`);
+    this.#state = 'running';
+    const { plan, socketDir, jobId, logger } = this.#opts;
+    mkdirSync(socketDir, { recursive: true });
+    const anchorWallMs = Date.now();
+    const socketPath = (rendition: string) => join(socketDir, `${jobId}-${rendition}.sock`);
+    for (const r of plan.renditions) {
+      this.#segmenters.set(r.name, new RenditionSegmenter({ targetSeconds: this.#opts.segmentSeconds, firstMsn: this.#opts.firstMsn, anchorWallMs }));
+      this.#servers.push(await this.#listen(r.name, socketPath(r.name)));
+    }
+    const args = buildFfmpegArgs(plan, { segmentSeconds: this.#opts.segmentSeconds, preset: this.#opts.preset, outputUrl: (r) => `unix:${socketPath(r)}` });
+    const progress = new ProgressParser();
+    const cmd = ffmpeg(this.input).setFfmpegPath(this.#opts.ffmpegPath).inputFormat('flv').inputOptions(args.inputOptions);
+    if (args.complexFilter) cmd.complexFilter(args.complexFilter);
+    for (const out of args.outputs) cmd.output(out.url).outputOptions(out.options);
+    // -progress on stderr gives machine-readable fps/speed/drops; -nostats drops the human line.
+    cmd.addOption('-hide_banner').addOption('-nostats').addOption('-loglevel', 'warning').addOption('-progress', 'pipe:2');
+    this.#exited = new Promise((resolve) => {
+      cmd.on('start', (line: string) => logger.info({ jobId, cmd: line }, 'ffmpeg started'));
+      cmd.on('stderr', (line: string) => {
+        const report = progress.line(line);
+        if (report) this.#opts.events.onProgress(report);
+        else if (!line.includes('=')) {
+          this.#lastStderr = [...this.#lastStderr.slice(-9), line];
+          logger.debug({ jobId, ffmpeg: line }, 'ffmpeg');
+        }
+      });
+      cmd.on('end', () => {
+        this.#finish(undefined);
+        resolve();
+      });
+      cmd.on('error', (err: Error) => {
+        const killed = this.#state === 'closed' || /SIGKILL|SIGTERM|SIGINT/.test(err.message);
+        this.#finish(killed ? undefined : new Error(`ffmpeg failed: ${err.message}; last output: ${this.#lastStderr.join(' | ')}`));
+        resolve();
+      });
+    });
+    this.#command = cmd;
+    cmd.run();
+  }
+
+  /**
+   * Ends the input so ffmpeg flushes its last frames, waits up to `timeoutMs` for it to exit,
+   * then closes the last open segment of each rendition.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'draining';
+    this.input.end();
+    const timedOut = await Promise.race([this.#exited!.then(() => false), sleep(timeoutMs).then(() => true)]);
+    if (timedOut) {
+      this.#opts.logger.warn({ jobId: this.#opts.jobId, timeoutMs }, 'ffmpeg did not finish draining in time; killing it');
+      this.close('drain timeout');
+    }
+    await this.#exited;
+  }
+
+  /** Stops ffmpeg at once (SIGKILL) and releases the sockets. */
+  close(reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#opts.logger.info({ jobId: this.#opts.jobId, reason }, 'ffmpeg job closing');
+    this.#state = 'closed';
+    this.input.destroy();
+    this.#command?.kill('SIGKILL');
+    this.#closeServers();
+  }
+
+  #finish(error: Error | undefined): void {
+    // Output sockets may still hold the muxer's last bytes: flush segmenters after they close.
+    const flush = () => {
+      for (const [name, segmenter] of this.#segmenters) {
+        const last = segmenter.flush();
+        if (last) this.#opts.events.onSegment(name, last);
+      }
+      this.#closeServers();
+      const wasClosed = this.#state === 'closed';
+      this.#state = 'closed';
+      this.#opts.events.onExit(error && !wasClosed ? { error } : {});
+    };
+    if (this.#openOutputs.size === 0) flush();
+    else this.#whenOutputsClosed = flush;
+  }
+
+  #whenOutputsClosed: (() => void) | undefined;
+
+  #listen(rendition: string, path: string): Promise<net.Server> {
+    rmSync(path, { force: true });
+    const server = net.createServer((socket) => {
+      this.#openOutputs.add(rendition);
+      const splitter = new Fmp4StreamSplitter();
+      const segmenter = this.#segmenters.get(rendition)!;
+      socket.on('data', (data: Buffer) => {
+        try {
+          for (const chunk of splitter.push(data)) {
+            if (chunk.kind === 'init') this.#opts.events.onInit(rendition, chunk.bytes, segmenter.init(chunk.bytes));
+            else {
+              const segment = segmenter.fragment(chunk.bytes);
+              if (segment) this.#opts.events.onSegment(rendition, segment);
+            }
+          }
+        } catch (err) {
+          this.#opts.logger.error({ jobId: this.#opts.jobId, rendition, err }, 'unreadable fragmented MP4 from ffmpeg');
+          socket.destroy();
+        }
+      });
+      socket.on('close', () => {
+        this.#openOutputs.delete(rendition);
+        if (this.#openOutputs.size === 0 && this.#whenOutputsClosed) {
+          const done = this.#whenOutputsClosed;
+          this.#whenOutputsClosed = undefined;
+          done();
+        }
+      });
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve(server));
+    });
+  }
+
+  #closeServers(): void {
+    for (const s of this.#servers.splice(0)) s.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { renderMediaPlaylist, type MediaPlaylistSegment } from './hls-media-playlist.ts';
+
+const T0 = Date.UTC(2025, 0, 1, 0, 0, 0); // 2025-01-01T00:00:00.000Z
+
+function seg(msn: number, overrides: Partial<MediaPlaylistSegment> = {}): MediaPlaylistSegment {
+  return { uri: `seg-${msn}.m4s`, duration: 2, programDateTime: T0 + msn * 2000, mapUri: 'init-1.mp4', discontinuity: false, ...overrides };
+}
+
+describe('renderMediaPlaylist', () => {
+  it('renders a live window with one map and one program date time', () => {
+    const text = renderMediaPlaylist({
+      targetDuration: 2,
+      mediaSequence: 5,
+      discontinuitySequence: 0,
+      segments: [seg(5), seg(6, { duration: 1.9999 }), seg(7, { duration: 2.0346 })],
+      ended: false,
+    });
+    expect(text).toBe(`#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:5
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init-1.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:10.000Z
+#EXTINF:2.000,
+seg-5.m4s
+#EXTINF:2.000,
+seg-6.m4s
+#EXTINF:2.035,
+seg-7.m4s
+`);
+  });
+
+  it('marks a discontinuity with a new map and program date time, and ends with ENDLIST', () => {
+    const text = renderMediaPlaylist({
+      targetDuration: 3,
+      mediaSequence: 10,
+      discontinuitySequence: 2,
+      segments: [seg(10), seg(11, { discontinuity: true, mapUri: 'init-2.mp4', programDateTime: T0 + 60_123 }), seg(12, { mapUri: 'init-2.mp4' })],
+      ended: true,
+    });
+    expect(text).toBe(`#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:3
+#EXT-X-MEDIA-SEQUENCE:10
+#EXT-X-DISCONTINUITY-SEQUENCE:2
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init-1.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:20.000Z
+#EXTINF:2.000,
+seg-10.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="init-2.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:01:00.123Z
+#EXTINF:2.000,
+seg-11.m4s
+#EXTINF:2.000,
+seg-12.m4s
+#EXT-X-ENDLIST
+`);
+  });
+
+  it('never puts EXT-X-DISCONTINUITY on the first listed segment', () => {
+    const text = renderMediaPlaylist({
+      targetDuration: 2,
+      mediaSequence: 11,
+      discontinuitySequence: 1,
+      segments: [seg(11, { discontinuity: true, mapUri: 'init-2.mp4' })],
+      ended: false,
+    });
+    expect(text).toBe(`#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:11
+#EXT-X-DISCONTINUITY-SEQUENCE:1
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init-2.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:22.000Z
+#EXTINF:2.000,
+seg-11.m4s
+`);
+  });
+
+  it('repeats EXT-X-MAP when the map changes without a discontinuity', () => {
+    const text = renderMediaPlaylist({
+      targetDuration: 2,
+      mediaSequence: 0,
+      discontinuitySequence: 0,
+      segments: [seg(0), seg(1, { mapUri: 'init-9.mp4' })],
+      ended: false,
+    });
+    expect(text.split('\n').slice(5)).toEqual([
+      '#EXT-X-MAP:URI="init-1.mp4"',
+      '#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:00.000Z',
+      '#EXTINF:2.000,',
+      'seg-0.m4s',
+      '#EXT-X-MAP:URI="init-9.mp4"',
+      '#EXTINF:2.000,',
+      'seg-1.m4s',
+      '',
+    ]);
+  });
+
+  it('renders an empty ended playlist as headers and ENDLIST', () => {
+    expect(renderMediaPlaylist({ targetDuration: 4, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: true })).toBe(
+      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n',
+    );
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * HLS media playlist writer (RFC 8216bis §4.4.3-4.4.5). Pure: values in, text out.
+ *
+ * The output is built from three parts (header tags, one block per segment, end tags) so that
+ * LL-HLS can slot in without a rewrite: EXT-X-SERVER-CONTROL and EXT-X-PART-INF join the header,
+ * EXT-X-PART lines go before a segment's EXTINF, and EXT-X-PRELOAD-HINT / EXT-X-RENDITION-REPORT
+ * join the end.
+ */
+
+/** One media segment as a playlist lists it. */
+export interface MediaPlaylistSegment {
+  /** Segment URI, usually relative (`seg-42.m4s`). */
+  uri: string;
+  /** Exact duration in seconds. */
+  duration: number;
+  /** Wall-clock time of the first frame, ms since epoch. */
+  programDateTime: number;
+  /** URI of the init segment (EXT-X-MAP) that decodes this segment. */
+  mapUri: string;
+  /** A timeline break precedes this segment. */
+  discontinuity: boolean;
+}
+
+/** Everything a media playlist needs; the caller has already chosen the window of segments. */
+export interface MediaPlaylistInput {
+  /** Integer EXT-X-TARGETDURATION: at least every EXTINF rounded to the nearest integer. */
+  targetDuration: number;
+  /** Media sequence number of the first listed segment. */
+  mediaSequence: number;
+  /**
+   * Discontinuity sequence number of the first listed segment. The first listed segment never
+   * carries an EXT-X-DISCONTINUITY tag, so a discontinuity flagged on it must already be counted here.
+   */
+  discontinuitySequence: number;
+  segments: readonly MediaPlaylistSegment[];
+  /** The stream is over: add EXT-X-ENDLIST. */
+  ended: boolean;
+}
+
+/** Renders a media playlist for `input`. */
+export function renderMediaPlaylist(input: MediaPlaylistInput): string {
+  const lines = [...headerLines(input)];
+  let previous: MediaPlaylistSegment | undefined;
+  for (const segment of input.segments) {
+    lines.push(...segmentLines(segment, previous));
+    previous = segment;
+  }
+  lines.push(...endLines(input));
+  return `${lines.join('\n')}\n`;
+}
+
+function headerLines(input: MediaPlaylistInput): string[] {
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${input.targetDuration}`,
+    `#EXT-X-MEDIA-SEQUENCE:${input.mediaSequence}`,
+  ];
+  // §4.4.3.3: absent means 0, so only write it once a discontinuity has slid out of the window.
+  if (input.discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${input.discontinuitySequence}`);
+  lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  return lines;
+}
+
+function segmentLines(segment: MediaPlaylistSegment, previous: MediaPlaylistSegment | undefined): string[] {
+  const lines: string[] = [];
+  const first = previous === undefined;
+  const discontinuity = !first && segment.discontinuity;
+  if (discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+  // §4.4.4.5: EXT-X-MAP applies to every following segment until the next one.
+  if (first || previous.mapUri !== segment.mapUri) lines.push(`#EXT-X-MAP:URI="${segment.mapUri}"`);
+  // PDT on the first segment and after each break lets players map the new timeline to wall clock.
+  if (first || discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+  lines.push(`#EXTINF:${segment.duration.toFixed(3)},`, segment.uri);
+  return lines;
+}
+
+function endLines(input: MediaPlaylistInput): string[] {
+  return input.ended ? ['#EXT-X-ENDLIST'] : [];
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/** Rendition names appear in URLs and object keys: keep them short and path-safe. */
+export const renditionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'rendition name must be 1-16 of [a-z0-9_-], starting with a letter or digit');
+
+export const ladderRungSchema = z.object({
+  name: renditionName,
+  height: z.number().int().min(144).max(2160),
+  videoKbps: z.number().int().min(100).max(50_000),
+});
+
+export const ladderSchema = z
+  .object({
+    rungs: z.array(ladderRungSchema).min(1).max(8),
+    audioKbps: z.number().int().min(32).max(512).default(128),
+  })
+  .refine((l) => new Set(l.rungs.map((r) => r.name)).size === l.rungs.length, { message: 'rung names must be unique' });
+
+/** Body of `POST /v1/streams`. */
+export const createStreamSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    ladder: ladderSchema.optional(),
+    lowLatency: z.boolean().default(false),
+    dvrWindowSeconds: z.number().int().min(0).max(86_400).default(0),
+    segmentSeconds: z.number().min(1).max(10).optional(),
+  })
+  .strict();
+export type CreateStreamInput = z.infer<typeof createStreamSchema>;
+
+/** Query of `GET /v1/streams`. */
+export const listStreamsQuerySchema = z.object({
+  status: z.enum(['idle', 'live', 'ended', 'error']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export const sourceInfoSchema = z.object({
+  videoCodec: z.string().max(40),
+  audioCodec: z.string().max(40),
+  width: z.number().int().min(0).max(16384),
+  height: z.number().int().min(0).max(16384),
+  fps: z.number().min(0).max(1000),
+  videoKbps: z.number().min(0).max(1_000_000),
+});
+
+/** Origin → edge: a broadcaster began publishing with this key. */
+export const publishRequestSchema = z.object({
+  streamKey: z.string().min(1).max(200),
+  nodeId: z.string().min(1).max(100),
+  source: sourceInfoSchema,
+});
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** Edge → origin: the publish is accepted; transcode with these settings under this epoch. */
+export const publishGrantSchema = z.object({
+  streamId: z.string(),
+  epoch: z.number().int().positive(),
+  ladder: ladderSchema,
+  segmentSeconds: z.number(),
+  /** First media sequence number this epoch must use (continues across epochs). */
+  firstMsn: z.number().int().min(0),
+});
+export type PublishGrant = z.infer<typeof publishGrantSchema>;
+
+const epoch = z.number().int().positive();
+
+/** Origin → edge: a rendition's init segment is stored. */
+export const renditionAnnounceSchema = z.object({
+  epoch,
+  rendition: z.object({
+    name: renditionName,
+    width: z.number().int().min(1).max(16384),
+    height: z.number().int().min(1).max(16384),
+    codecs: z.string().min(1).max(200),
+    frameRate: z.number().min(0).max(1000),
+    declaredBandwidth: z.number().int().min(0),
+    initFile: z.string().regex(/^init-\d+\.mp4$/),
+  }),
+});
+export type RenditionAnnounce = z.infer<typeof renditionAnnounceSchema>;
+
+/** Origin → edge: one or more segments are stored (each upload already succeeded). */
+export const segmentAnnounceSchema = z.object({
+  epoch,
+  segments: z
+    .array(
+      z.object({
+        rendition: renditionName,
+        msn: z.number().int().min(0),
+        duration: z.number().positive().max(60),
+        programDateTime: z.number().int().positive(),
+        file: z.string().regex(/^seg-\d+\.m4s$/),
+        bytes: z.number().int().positive(),
+      }),
+    )
+    .min(1)
+    .max(64),
+});
+export type SegmentAnnounce = z.infer<typeof segmentAnnounceSchema>;
+
+/** Origin → edge: the stream's transcoder is alive; ingest health. */
+export const heartbeatSchema = z.object({
+  epoch,
+  metrics: z.object({
+    bitrateKbps: z.number().min(0),
+    fps: z.number().min(0),
+    speed: z.number().min(0),
+    droppedFrames: z.number().int().min(0),
+  }),
+});
+export type HeartbeatAnnounce = z.infer<typeof heartbeatSchema>;
+
+/** Origin → edge: the broadcast is over (publisher left or the pipeline failed). */
+export const endAnnounceSchema = z.object({
+  epoch,
+  reason: z.enum(['publisher_stopped', 'transcoder_failed', 'node_shutdown']),
+  message: z.string().max(500).optional(),
+});
+export type EndAnnounce = z.infer<typeof endAnnounceSchema>;

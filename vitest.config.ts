@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One test command, three projects:
+ * - `edge`: the Worker and its Durable Objects inside workerd (edge/vitest.config.ts);
+ * - `node`: shared pure code, origin units and integration tests against real local servers;
+ * - `e2e`: the whole chain on real components, run serially (they share 2 cores with ffmpeg).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      'edge/vitest.config.{ts,mts}',
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['shared/src/**/*.test.ts', 'origin/src/**/*.test.ts', 'edge/deploy/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
