@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 /** System packages the test suite needs, by the command that proves each is there. */
 const REQUIRED: { command: string; aptPackage: string; why: string }[] = [
   { command: 'ffmpeg', aptPackage: 'ffmpeg', why: 'publishes, transcodes and plays streams in the end-to-end tests' },
+  { command: 'redis-server', aptPackage: 'redis-server', why: 'the Redis coordinator and origin-cluster tests run against a real server' },
 ];
 
 function has(command: string): boolean {

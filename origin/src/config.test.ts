@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -39,6 +39,16 @@ describe('loadConfig', () => {
       heartbeatMs: 1000,
       probeTimeoutMs: 1500,
       drainTimeoutMs: 1500,
+      redisUrl: undefined,
+      advertiseHost: '127.0.0.1',
+      nodeCapacity: availableParallelism(),
+      clusterCapacity: 100,
+      leaseTtlMs: 3000,
+      nodeTtlMs: 3000,
+      ffmpegStallMs: 10_000,
+      ffmpegMaxRestarts: 3,
+      ffmpegRestartBackoffMs: 500,
+      shutdownGraceMs: 10_000,
       logLevel: 'info',
     });
   });
@@ -63,6 +73,16 @@ describe('loadConfig', () => {
         HEARTBEAT_MS: '500',
         PROBE_TIMEOUT_MS: '3000',
         DRAIN_TIMEOUT_MS: '10000',
+        REDIS_URL: 'redis://10.0.0.5:6379',
+        ADVERTISE_HOST: 'origin-7.internal',
+        NODE_CAPACITY: '6',
+        CLUSTER_CAPACITY: '40',
+        LEASE_TTL_MS: '4000',
+        NODE_TTL_MS: '5000',
+        FFMPEG_STALL_MS: '8000',
+        FFMPEG_MAX_RESTARTS: '2',
+        FFMPEG_RESTART_BACKOFF_MS: '250',
+        SHUTDOWN_GRACE_MS: '30000',
         LOG_LEVEL: 'debug',
         UNRELATED: 'ignored',
       }),
@@ -88,6 +108,16 @@ describe('loadConfig', () => {
       heartbeatMs: 500,
       probeTimeoutMs: 3000,
       drainTimeoutMs: 10000,
+      redisUrl: 'redis://10.0.0.5:6379',
+      advertiseHost: 'origin-7.internal',
+      nodeCapacity: 6,
+      clusterCapacity: 40,
+      leaseTtlMs: 4000,
+      nodeTtlMs: 5000,
+      ffmpegStallMs: 8000,
+      ffmpegMaxRestarts: 2,
+      ffmpegRestartBackoffMs: 250,
+      shutdownGraceMs: 30000,
       logLevel: 'debug',
     });
   });

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -37,6 +37,16 @@ const configSchema = z.object({
   HEARTBEAT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
   PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
   DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(1500),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  ADVERTISE_HOST: z.string().min(1).optional(),
+  NODE_CAPACITY: z.coerce.number().int().min(1).max(1000).default(availableParallelism()),
+  CLUSTER_CAPACITY: z.coerce.number().int().min(1).max(100_000).default(100),
+  LEASE_TTL_MS: z.coerce.number().int().min(500).max(60_000).default(3000),
+  NODE_TTL_MS: z.coerce.number().int().min(500).max(60_000).default(3000),
+  FFMPEG_STALL_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  FFMPEG_MAX_RESTARTS: z.coerce.number().int().min(0).max(20).default(3),
+  FFMPEG_RESTART_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -56,6 +66,24 @@ export type OriginConfig = Readonly<{
   heartbeatMs: number;
   probeTimeoutMs: number;
   drainTimeoutMs: number;
+  /** Cluster mode when set; a single node with an in-memory coordinator otherwise. */
+  redisUrl: string | undefined;
+  /** Host other nodes use to reach this one (relays); BIND_HOST by default. */
+  advertiseHost: string;
+  /** Streams this node transcodes at once (default: CPU count). */
+  nodeCapacity: number;
+  /** Streams the whole cluster transcodes at once. */
+  clusterCapacity: number;
+  leaseTtlMs: number;
+  nodeTtlMs: number;
+  /** ffmpeg reporting no new frame for this long while fed is restarted. */
+  ffmpegStallMs: number;
+  /** Restarts of one stream's ffmpeg before the stream is failed (`transcoder_failed`). */
+  ffmpegMaxRestarts: number;
+  /** First restart delay; doubles each restart. */
+  ffmpegRestartBackoffMs: number;
+  /** On SIGTERM, how long broadcasters connected here may keep going before they are handed over. */
+  shutdownGraceMs: number;
   logLevel: string;
 }>;
 
@@ -94,6 +122,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     heartbeatMs: e.HEARTBEAT_MS,
     probeTimeoutMs: e.PROBE_TIMEOUT_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    redisUrl: e.REDIS_URL,
+    advertiseHost: e.ADVERTISE_HOST ?? (e.BIND_HOST === '0.0.0.0' ? hostname() : e.BIND_HOST),
+    nodeCapacity: e.NODE_CAPACITY,
+    clusterCapacity: e.CLUSTER_CAPACITY,
+    leaseTtlMs: e.LEASE_TTL_MS,
+    nodeTtlMs: e.NODE_TTL_MS,
+    ffmpegStallMs: e.FFMPEG_STALL_MS,
+    ffmpegMaxRestarts: e.FFMPEG_MAX_RESTARTS,
+    ffmpegRestartBackoffMs: e.FFMPEG_RESTART_BACKOFF_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   });
 }

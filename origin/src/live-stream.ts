@@ -5,6 +5,8 @@ import { parseStreamKey } from '../../shared/src/keys/stream-key.ts';
 import type { PublishGrant } from '../../shared/src/schemas.ts';
 import type { SourceInfo } from '../../shared/src/types.ts';
 import type { EdgeClient } from './announce/edge-client.ts';
+import type { StreamOwnership } from './cluster/lease-keeper.ts';
+import { FlvReplayCache } from './ingest/flv-replay-cache.ts';
 import { FlvMediaProbe } from './ingest/flv-media-probe.ts';
 import { pictureSizeFromSps } from './ingest/sps-picture-size.ts';
 import type { IngestPublish } from './ingest/rtmp-ingest-server.ts';
@@ -17,13 +19,15 @@ import { planLadder, type TranscodePlan } from './transcode/ladder-plan.ts';
 import type { TranscodeProgress } from './transcode/progress-parser.ts';
 
 /** Lifecycle of one broadcast on this node. */
-export type LiveStreamState = 'probing' | 'authorizing' | 'live' | 'ending' | 'closed';
+export type LiveStreamState = 'probing' | 'authorizing' | 'live' | 'restarting' | 'ending' | 'closed';
 
 /** Counters and timings a live stream reports (implemented with prom-client by the node). */
 export interface LiveStreamMetrics {
   segmentStored(rendition: string, bytes: number, uploadMs: number): void;
   segmentAnnounced(delayMs: number): void;
   ingestBitrate(streamId: string, kbps: number | undefined): void;
+  ffmpegRestarted(): void;
+  coordinatorError(): void;
 }
 
 /** Settings a live stream takes from the node's configuration. */
@@ -35,7 +39,14 @@ export interface LiveStreamSettings {
   heartbeatMs: number;
   probeTimeoutMs: number;
   drainTimeoutMs: number;
+  /** No new frame from a fed ffmpeg for this long counts as a failure. */
+  stallMs: number;
+  maxRestarts: number;
+  restartBackoffMs: number;
 }
+
+/** How a stream leaves this node without ending: the broadcast goes on elsewhere (or resumes). */
+export type CloseMode = 'end' | 'handover';
 
 /** FLV held while the key is checked; a publisher sending more before the verdict is refused. */
 export const MAX_PREAUTH_BUFFER_BYTES = 16 * 1024 * 1024;
@@ -54,6 +65,15 @@ export class LiveStream {
   readonly #edge: EdgeClient;
   readonly #store: SegmentStore;
   readonly #metrics: LiveStreamMetrics;
+  readonly #ownership: StreamOwnership;
+  readonly #takeoverFrom: string | undefined;
+  #owned = false;
+  readonly #replay = new FlvReplayCache();
+  #restarts = 0;
+  #lastFrame = -1;
+  #lastFrameAt = 0;
+  #lastTagAt = 0;
+  #watchdog: NodeJS.Timeout | undefined;
   #log: Logger;
   readonly #onClosed: () => void;
   #streamId: string | undefined;
@@ -77,9 +97,14 @@ export class LiveStream {
     edge: EdgeClient;
     store: SegmentStore;
     metrics: LiveStreamMetrics;
+    ownership: StreamOwnership;
+    /** A node this publish replaces because its relay broke (cluster takeover). */
+    takeoverFrom?: string;
     logger: Logger;
     onClosed: () => void;
   }) {
+    this.#ownership = opts.ownership;
+    this.#takeoverFrom = opts.takeoverFrom;
     this.#publish = opts.publish;
     this.#settings = opts.settings;
     this.#edge = opts.edge;
@@ -121,13 +146,25 @@ export class LiveStream {
 
     this.#source = sourceFrom(probe);
     this.#state = 'authorizing';
+    const lease = await this.#ownership.acquire(parsed.streamId, this.#takeoverFrom);
+    if (!lease.ok) {
+      this.#refuse(lease.message, lease.code);
+      return;
+    }
+    this.#owned = true;
     try {
-      this.#grant = await this.#edge.publish({ streamKey, nodeId: this.#settings.nodeId, source: this.#source });
+      this.#grant = await this.#edge.publish({
+        streamKey,
+        nodeId: this.#settings.nodeId,
+        source: this.#source,
+        ...(lease.previousEpoch ? { takeover: { previousEpoch: lease.previousEpoch } } : {}),
+      });
     } catch (err) {
       const code = err instanceof EdgeliveError ? err.code : 'upstream_failed';
       this.#refuse((err as Error).message, code);
       return;
     }
+    await this.#recordEpoch();
     if ((this.#state as LiveStreamState) !== 'authorizing') {
       // The publisher left while the edge was admitting it: close what the grant opened.
       await this.#announceEnd('publisher_stopped');
@@ -137,6 +174,22 @@ export class LiveStream {
     this.#log = this.#log.child({ epoch: this.#grant.epoch });
     this.#log.info({ source: this.#source, renditions: this.#plan.renditions }, 'publish accepted; transcoding');
     await this.#startJob();
+    this.#publish.onLive?.(this.#grant.epoch);
+    this.#heartbeat = setInterval(() => void this.#sendHeartbeat(), this.#settings.heartbeatMs);
+    this.#watchdog = setInterval(() => this.#checkStall(), Math.min(1000, this.#settings.stallMs / 2));
+  }
+
+  /** Writes the DO-issued epoch into our lease (the fencing token the next owner replaces). */
+  async #recordEpoch(): Promise<boolean> {
+    try {
+      const mine = await this.#ownership.renew(this.#streamId!, this.#grant!.epoch);
+      if (!mine) this.#fenced('another node owns the stream lease now');
+      return mine;
+    } catch (err) {
+      this.#metrics.coordinatorError();
+      this.#log.warn({ err }, 'could not renew the stream lease (coordinator unreachable); going on under the edge epoch');
+      return true;
+    }
   }
 
   /** The broadcaster disconnected: drain ffmpeg, store and announce what remains, then end. */
@@ -157,21 +210,29 @@ export class LiveStream {
     this.#finish('publisher stopped');
   }
 
-  /** Stops everything now (node shutdown or a fenced-off owner). */
-  async close(reason: string): Promise<void> {
+  /**
+   * Stops everything now. `end` announces the end (`node_shutdown`); `handover` stops writing
+   * without ending, after the uploads in flight settled, so another node can take the stream over
+   * under a new epoch (relay lost, graceful shutdown).
+   */
+  async close(reason: string, mode: CloseMode = 'end'): Promise<void> {
     if (this.#state === 'closed') return;
     if (this.#ending) return this.#ending; // already ending on its own: let it finish announcing
-    const wasLive = this.#state === 'live';
+    const wasLive = this.#state === 'live' || this.#state === 'restarting';
     this.#state = 'ending';
     this.#untap?.();
-    this.#publish.reject(reason);
+    this.#publish.reject(reason, mode === 'handover' ? 'handover' : undefined);
     this.#job?.close(reason);
-    if (wasLive) await this.#announceEnd('node_shutdown');
+    if (wasLive && mode === 'end') await this.#announceEnd('node_shutdown');
+    if (wasLive && mode === 'handover') await this.#settle();
     this.#finish(reason);
   }
 
   #onTag(tag: Buffer, probe: FlvMediaProbe, probed: () => void): void {
     this.#ingestBytes += tag.length;
+    this.#lastTagAt = Date.now();
+    this.#replay.push(tag);
+    if (this.#state === 'restarting') return; // the next ffmpeg starts from the replay cache
     if (this.#state === 'live') {
       const input = this.#job!.input;
       input.write(tag);
@@ -188,7 +249,9 @@ export class LiveStream {
 
   async #startJob(): Promise<void> {
     const grant = this.#grant!;
-    const job = new FfmpegJob({
+    this.#lastFrame = -1;
+    this.#lastFrameAt = Date.now();
+    const job: FfmpegJob = new FfmpegJob({
       jobId: `${grant.streamId}-${grant.epoch}`,
       ffmpegPath: this.#settings.ffmpegPath,
       plan: this.#plan!,
@@ -198,32 +261,84 @@ export class LiveStream {
       socketDir: this.#settings.socketDir,
       logger: this.#log,
       events: {
-        onInit: (rendition, bytes, info) => this.#enqueue(rendition, () => this.#storeInit(rendition, bytes, info)),
-        onSegment: (rendition, segment) => this.#enqueue(rendition, () => this.#storeSegment(rendition, segment)),
-        onProgress: (p) => (this.#progress = p),
+        onInit: (rendition, bytes, info) => this.#enqueue(rendition, grant, () => this.#storeInit(grant, rendition, bytes, info)),
+        onSegment: (rendition, segment) => this.#enqueue(rendition, grant, () => this.#storeSegment(grant, rendition, segment)),
+        onProgress: (p) => {
+          this.#progress = p;
+          if (p.frame > this.#lastFrame) {
+            this.#lastFrame = p.frame;
+            this.#lastFrameAt = Date.now();
+          }
+        },
         onExit: ({ error }) => {
-          if (error && this.#state === 'live') void this.#fail(error.message);
+          if (error && this.#state === 'live' && this.#job === job) void this.#restart(error.message);
         },
       },
     });
     this.#job = job;
     await job.start();
     this.#state = 'live';
-    for (const tag of this.#preauth) job.input.write(tag);
+    const first = this.#preauth.length ? this.#preauth : this.#replay.replay();
+    for (const tag of first) job.input.write(tag);
     this.#preauth = [];
-    this.#heartbeat = setInterval(() => void this.#sendHeartbeat(), this.#settings.heartbeatMs);
   }
 
-  #enqueue(rendition: string, work: () => Promise<void>): void {
+  /** ffmpeg stalled: fed within the stall window but no new frame for longer. */
+  #checkStall(): void {
+    if (this.#state !== 'live') return;
+    const now = Date.now();
+    const stalledMs = now - this.#lastFrameAt;
+    if (stalledMs > this.#settings.stallMs && now - this.#lastTagAt < this.#settings.stallMs) {
+      void this.#restart(`ffmpeg made no progress for ${stalledMs} ms`);
+    }
+  }
+
+  /**
+   * Supervision: the transcoder failed or stalled. Restart it with exponential backoff under a new
+   * epoch (a takeover of our own epoch: new init segment, EXT-X-DISCONTINUITY, MSNs go on), fed
+   * from the replay cache so it starts on a keyframe. After `maxRestarts` the stream fails.
+   */
+  async #restart(message: string): Promise<void> {
+    if (this.#state !== 'live') return;
+    this.#restarts++;
+    if (this.#restarts > this.#settings.maxRestarts) {
+      await this.#fail(`${message} (gave up after ${this.#settings.maxRestarts} restarts)`);
+      return;
+    }
+    this.#state = 'restarting';
+    const delayMs = this.#settings.restartBackoffMs * 2 ** (this.#restarts - 1);
+    this.#log.warn({ reason: message, restart: this.#restarts, delayMs }, 'transcoder failed; restarting it');
+    this.#metrics.ffmpegRestarted();
+    this.#job?.close(message);
+    await new Promise((r) => setTimeout(r, delayMs));
+    if ((this.#state as LiveStreamState) !== 'restarting') return;
+    try {
+      this.#grant = await this.#edge.publish({
+        streamKey: this.#publish.streamKey,
+        nodeId: this.#settings.nodeId,
+        source: this.#source!,
+        takeover: { previousEpoch: this.#grant!.epoch },
+      });
+    } catch (err) {
+      this.#state = 'live';
+      await this.#fail(`${message}; restart refused by the edge: ${(err as Error).message}`);
+      return;
+    }
+    this.#log = this.#log.child({ epoch: this.#grant.epoch });
+    if (!(await this.#recordEpoch())) return;
+    if ((this.#state as LiveStreamState) !== 'restarting') return;
+    await this.#startJob();
+  }
+
+  #enqueue(rendition: string, grant: PublishGrant, work: () => Promise<void>): void {
     const previous = this.#chains.get(rendition) ?? Promise.resolve();
     this.#chains.set(
       rendition,
-      previous.then(work).catch((err: unknown) => this.#onAnnounceError(err)),
+      previous.then(work).catch((err: unknown) => this.#onAnnounceError(err, grant)),
     );
   }
 
-  async #storeInit(rendition: string, bytes: Uint8Array, info: InitInfo): Promise<void> {
-    const grant = this.#grant!;
+  async #storeInit(grant: PublishGrant, rendition: string, bytes: Uint8Array, info: InitInfo): Promise<void> {
     const file = initFileName(grant.epoch);
     await this.#store.put(mediaObjectKey(grant.streamId, rendition, file), bytes, { contentType: contentTypeFor(file), cacheControl: cacheControlFor(file) });
     const video = info.tracks.find((t) => t.kind === 'video');
@@ -242,8 +357,7 @@ export class LiveStream {
     });
   }
 
-  async #storeSegment(rendition: string, segment: PackagedSegment): Promise<void> {
-    const grant = this.#grant!;
+  async #storeSegment(grant: PublishGrant, rendition: string, segment: PackagedSegment): Promise<void> {
     const file = segmentFileName(segment.msn);
     const started = performance.now();
     await this.#store.put(mediaObjectKey(grant.streamId, rendition, file), segment.bytes, { contentType: contentTypeFor(file), cacheControl: cacheControlFor(file) });
@@ -262,30 +376,42 @@ export class LiveStream {
     this.#ingestBytes = 0;
     this.#metrics.ingestBitrate(this.#streamId!, bitrateKbps);
     const p = this.#progress;
+    const grant = this.#grant!;
+    if (!(await this.#recordEpoch())) return;
     try {
       await this.#edge.heartbeat(this.#streamId!, {
-        epoch: this.#grant!.epoch,
+        epoch: grant.epoch,
         metrics: { bitrateKbps, fps: p?.fps ?? 0, speed: p?.speed ?? 0, droppedFrames: Math.round(p?.droppedFrames ?? 0) },
       });
     } catch (err) {
-      await this.#onAnnounceError(err);
+      await this.#onAnnounceError(err, grant);
     }
   }
 
   /** An announce failed: a 4xx means the edge no longer wants this publish (ended, deleted, fenced). */
-  async #onAnnounceError(err: unknown): Promise<void> {
+  async #onAnnounceError(err: unknown, grant: PublishGrant): Promise<void> {
     if (err instanceof EdgeliveError && err.status < 500) {
-      if (this.#state === 'live') {
-        this.#log.warn({ code: err.code, reason: err.message }, 'edge refused an announce; stopping this publish');
-        this.#state = 'ending';
-        this.#untap?.();
-        this.#publish.reject(err.message);
-        this.#job?.close(err.message);
-        this.#finish(`edge refused: ${err.code}`);
+      // An announce of an epoch we already replaced ourselves (a restart) is expected to be stale.
+      if (grant !== this.#grant) {
+        this.#log.debug({ code: err.code, epoch: grant.epoch }, 'announce of a replaced epoch refused');
+        return;
       }
+      if (this.#state === 'live' || this.#state === 'restarting') this.#fenced(`edge refused: ${err.code}: ${err.message}`);
       return;
     }
     this.#log.error({ err }, 'store or announce failed after retries; segment skipped');
+  }
+
+  /** Another writer owns the stream now: stop at once, announce nothing. */
+  #fenced(reason: string): void {
+    if (this.#state === 'closed' || this.#state === 'ending') return;
+    this.#log.warn({ reason }, 'this node no longer owns the stream; stopping this publish');
+    this.#state = 'ending';
+    this.#owned = false; // the lease is someone else's: do not release it
+    this.#untap?.();
+    this.#publish.reject(reason, 'fenced');
+    this.#job?.close(reason);
+    this.#finish(reason);
   }
 
   async #fail(message: string): Promise<void> {
@@ -294,7 +420,7 @@ export class LiveStream {
     this.#log.error({ reason: message }, 'transcode failed');
     this.#untap?.();
     this.#job?.close(message);
-    this.#publish.reject(message);
+    this.#publish.reject(message, 'transcoder_failed');
     await this.#announceEnd('transcoder_failed', message);
     this.#finish(message);
   }
@@ -315,7 +441,7 @@ export class LiveStream {
     if (this.#state === 'closed') return;
     this.#log.warn({ code, reason, streamKeyPrefix: this.#publish.streamKey.slice(0, 16) }, 'publish refused');
     this.#untap?.();
-    this.#publish.reject(reason);
+    this.#publish.reject(reason, code);
     this.#finish(`refused: ${code}`);
   }
 
@@ -323,6 +449,11 @@ export class LiveStream {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearInterval(this.#heartbeat);
+    clearInterval(this.#watchdog);
+    if (this.#owned) {
+      this.#owned = false;
+      void this.#ownership.release(this.#streamId!);
+    }
     if (this.#streamId) this.#metrics.ingestBitrate(this.#streamId, undefined);
     this.#preauth = [];
     this.#log.info({ reason }, 'stream closed on this node');

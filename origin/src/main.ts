@@ -15,11 +15,9 @@ async function main(): Promise<void> {
   }
   const node = new OriginNode(config);
   await node.start();
-  const stop = (signal: string) => {
-    void node.stop(`received ${signal}`).then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // SIGTERM: graceful (hand streams over, then exit); SIGINT: end streams here and exit.
+  process.once('SIGINT', () => void node.stop('received SIGINT').then(() => process.exit(0)));
+  process.once('SIGTERM', () => void node.drain('received SIGTERM').then(() => process.exit(0)));
 }
 
 main().catch((err: unknown) => {

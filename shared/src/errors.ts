@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   stream_ended: 403,
   unsupported_codec: 422,
   stream_not_ready: 503,
+  over_capacity: 503,
   upstream_failed: 502,
   internal: 500,
 } as const;

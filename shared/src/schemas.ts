@@ -49,6 +49,13 @@ export const publishRequestSchema = z.object({
   streamKey: z.string().min(1).max(200),
   nodeId: z.string().min(1).max(100),
   source: sourceInfoSchema,
+  /**
+   * Cluster takeover: the publisher's origin won the stream's lease from a failed owner (or is
+   * restarting its own transcoder) and replaces exactly this epoch. The StreamDO accepts it even
+   * while the old publisher still looks fresh, but only when this is still the current epoch
+   * (compare-and-swap), so two nodes cannot both take over.
+   */
+  takeover: z.object({ previousEpoch: z.number().int().positive() }).optional(),
 });
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 

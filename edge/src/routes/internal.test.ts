@@ -100,6 +100,24 @@ describe('POST /internal/v1/publish', () => {
     expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'live']);
   });
 
+  it('lets a cluster takeover of the current epoch replace a fresh publisher; the old owner is fenced off', async () => {
+    const { id, streamKey, epoch } = await liveStream();
+    const stale = await signed(INTERNAL_API.publish, { streamKey, nodeId: 'node-b', source: H264_AAC, takeover: { previousEpoch: epoch + 5 } });
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toEqual({ error: { code: 'conflict', message: `stream ${id} is already publishing from node node-a` } });
+    const res = await signed(INTERNAL_API.publish, { streamKey, nodeId: 'node-b', source: H264_AAC, takeover: { previousEpoch: epoch } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ epoch: epoch + 1 });
+    const events = await json<{ events: { type: string; data: Record<string, unknown> }[] }>(await admin('GET', `/v1/streams/${id}/events`));
+    expect(events.events.find((e) => e.type === 'error')?.data).toMatchObject({ reason: 'origin_taken_over', message: `taken over by node node-b from epoch ${epoch}` });
+    // The old owner's announces now get 409 stale_epoch; a second taker with the same view loses.
+    const old = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 1, fps: 1, speed: 1, droppedFrames: 0 } });
+    expect(old.status).toBe(409);
+    expect(await old.json()).toEqual({ error: { code: 'stale_epoch', message: `epoch ${epoch} is not the current epoch ${epoch + 1}` } });
+    const again = await signed(INTERNAL_API.publish, { streamKey, nodeId: 'node-c', source: H264_AAC, takeover: { previousEpoch: epoch } });
+    expect(again.status).toBe(409);
+  });
+
   it('refuses an ended stream with 403 stream_ended', async () => {
     const { id, streamKey, epoch } = await liveStream();
     expect((await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' })).status).toBe(200);

@@ -3,7 +3,7 @@ import type { SourceInfo } from '../../../shared/src/types.ts';
 import { publishRefusal, type PublishState } from './publish-policy.ts';
 
 const source: SourceInfo = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 3000 };
-const idle: PublishState = { id: 's1', status: 'idle', keyMatches: true, publisherFresh: false, nodeId: null };
+const idle: PublishState = { id: 's1', status: 'idle', keyMatches: true, publisherFresh: false, nodeId: null, epoch: 0 };
 
 describe('publishRefusal', () => {
   it.each<PublishState>([idle, { ...idle, status: 'error' }, { ...idle, status: 'live', publisherFresh: false, nodeId: 'n1' }])(
@@ -39,5 +39,18 @@ describe('publishRefusal', () => {
       reason: 'already_publishing',
       message: 'stream s1 is already publishing from node n1',
     });
+  });
+
+  it('lets a takeover replace exactly the current epoch of a live stream whose publisher looks fresh', () => {
+    const live: PublishState = { ...idle, status: 'live', publisherFresh: true, nodeId: 'n1', epoch: 4 };
+    expect(publishRefusal(live, source, { previousEpoch: 4 })).toBeNull();
+    expect(publishRefusal(live, source, { previousEpoch: 3 })).toEqual({ code: 'conflict', reason: 'already_publishing', message: 'stream s1 is already publishing from node n1' });
+  });
+
+  it('does not let a takeover skip the key, ended or codec checks', () => {
+    const live: PublishState = { ...idle, status: 'live', publisherFresh: true, nodeId: 'n1', epoch: 4 };
+    expect(publishRefusal({ ...live, keyMatches: false }, source, { previousEpoch: 4 })?.code).toBe('stream_key_invalid');
+    expect(publishRefusal({ ...live, status: 'ended' }, source, { previousEpoch: 4 })?.code).toBe('stream_ended');
+    expect(publishRefusal(live, { ...source, videoCodec: 'hevc' }, { previousEpoch: 4 })?.code).toBe('unsupported_codec');
   });
 });

@@ -23,10 +23,12 @@ export interface PublishState {
   /** True when the current publisher announced or sent a heartbeat within the liveness timeout. */
   publisherFresh: boolean;
   nodeId: string | null;
+  /** The epoch the stream is at now. */
+  epoch: number;
 }
 
-/** The refusal for this publish, or null when it may go ahead. */
-export function publishRefusal(state: PublishState, source: SourceInfo): PublishRefusal | null {
+/** The refusal for this publish, or null when it may go ahead. `takeover` names the epoch it replaces. */
+export function publishRefusal(state: PublishState, source: SourceInfo, takeover?: { previousEpoch: number }): PublishRefusal | null {
   if (!state.keyMatches) return { code: 'stream_key_invalid', reason: 'key_mismatch', message: KEY_INVALID_MESSAGE };
   if (state.status === 'ended') {
     return { code: 'stream_ended', reason: 'stream_ended', message: `stream ${state.id} has ended; create a new stream to broadcast again` };
@@ -39,6 +41,8 @@ export function publishRefusal(state: PublishState, source: SourceInfo): Publish
       message: `received video "${videoCodec}" with audio "${audioCodec}"; accepted: video "${ACCEPTED_CODECS.videoCodec}" with audio "${ACCEPTED_CODECS.audioCodec}"`,
     };
   }
+  // A takeover replaces exactly the current epoch of a live stream; anything else is stale.
+  if (takeover && state.status === 'live' && takeover.previousEpoch === state.epoch) return null;
   if (state.status === 'live' && state.publisherFresh) {
     return { code: 'conflict', reason: 'already_publishing', message: `stream ${state.id} is already publishing from node ${state.nodeId ?? 'unknown'}` };
   }

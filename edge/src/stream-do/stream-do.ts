@@ -101,14 +101,15 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /** Checks a publish (key hash, status, codecs, competing publisher) and opens a new epoch. */
-  async publish(req: { keyHash: string; nodeId: string; source: SourceInfo }): Promise<DoResult<PublishGrant>> {
+  async publish(req: { keyHash: string; nodeId: string; source: SourceInfo; takeover?: { previousEpoch: number } }): Promise<DoResult<PublishGrant>> {
     const row = this.#store.stream();
     // A deleted stream answers like an unknown one: the key simply does not work any more.
     if (!row || row.deleted_at !== null) return fail('stream_key_invalid', KEY_INVALID_MESSAGE);
     const now = Date.now();
     const refusal = publishRefusal(
-      { id: row.id, status: row.status as StreamStatus, keyMatches: timingSafeEqualHex(row.key_hash, req.keyHash), publisherFresh: this.#fresh(row, now), nodeId: row.node_id },
+      { id: row.id, status: row.status as StreamStatus, keyMatches: timingSafeEqualHex(row.key_hash, req.keyHash), publisherFresh: this.#fresh(row, now), nodeId: row.node_id, epoch: row.epoch },
       req.source,
+      req.takeover,
     );
     if (refusal) {
       this.ctx.storage.transactionSync(() =>
@@ -119,8 +120,14 @@ export class StreamDO extends DurableObject<Env> {
     const result = this.#write(() => {
       let status = row.status as StreamStatus;
       if (status === 'live') {
-        // The previous publisher went silent before the alarm noticed: fail it first, then take over.
-        status = this.#applyFailure(row, now, { reason: 'origin_silent', message: 'superseded by a new publish after the origin went silent', at: now });
+        // The previous publisher went silent before the alarm noticed, or a cluster takeover replaces
+        // its epoch: fail it first, then take over (live → error → live).
+        const takeover = req.takeover ? `taken over by node ${req.nodeId} from epoch ${req.takeover.previousEpoch}` : undefined;
+        status = this.#applyFailure(row, now, {
+          reason: takeover ? 'origin_taken_over' : 'origin_silent',
+          message: takeover ?? 'superseded by a new publish after the origin went silent',
+          at: now,
+        });
       }
       const next = this.#transition(status, 'publish');
       const epoch = row.epoch + 1;

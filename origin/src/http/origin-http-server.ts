@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
 
@@ -14,15 +15,27 @@ export interface NodeStatus {
 /** Object keys the origin serves for edge origin-pull: only media under `live/`. */
 const MEDIA_KEY_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/(init-\d+\.mp4|seg-\d+\.m4s)$/;
 
+/** What the HTTP server serves from. */
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  status: NodeStatus;
+  metrics: OriginMetrics;
+  store: SegmentStore;
+  logger: Logger;
+  /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
+  onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
+}
+
 /**
  * The origin's own HTTP: `/healthz`, `/readyz`, `/metrics` (Prometheus) and `/media/<key>`, which
  * the edge pulls from when its R2 binding misses (the local stack, or a store other than R2).
  */
 export class OriginHttpServer {
   #server: Server | undefined;
-  readonly #opts: { host: string; port: number; status: NodeStatus; metrics: OriginMetrics; store: SegmentStore; logger: Logger };
+  readonly #opts: HttpServerOptions;
 
-  constructor(opts: { host: string; port: number; status: NodeStatus; metrics: OriginMetrics; store: SegmentStore; logger: Logger }) {
+  constructor(opts: HttpServerOptions) {
     this.#opts = opts;
   }
 
@@ -62,6 +75,7 @@ export class OriginHttpServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://origin');
     const { status, metrics, store } = this.#opts;
+    if (req.method === 'POST' && url.pathname === RELAY_PATH && this.#opts.onRelay) return this.#opts.onRelay(req, res, `${url.pathname}${url.search}`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() });
     if (url.pathname === '/readyz') {

@@ -21,6 +21,8 @@ export class OriginMetrics implements LiveStreamMetrics {
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
     registers: [this.registry],
   });
+  readonly redisErrors = new Counter({ name: 'edgelive_redis_errors_total', help: 'Coordinator (Redis) calls or connections that failed', registers: [this.registry] });
+  readonly relays = new Gauge({ name: 'edgelive_relays_active', help: 'Publishes this node ingests and relays to another node for transcoding', registers: [this.registry] });
   readonly ingestKbps = new Gauge({ name: 'edgelive_ingest_bitrate_kbps', help: 'Bitrate arriving from the broadcaster', labelNames: ['stream'], registers: [this.registry] });
 
   constructor() {
@@ -35,6 +37,14 @@ export class OriginMetrics implements LiveStreamMetrics {
 
   segmentAnnounced(delayMs: number): void {
     this.pipelineDelaySeconds.observe(Math.max(0, delayMs) / 1000);
+  }
+
+  ffmpegRestarted(): void {
+    this.ffmpegRestarts.inc();
+  }
+
+  coordinatorError(): void {
+    this.redisErrors.inc();
   }
 
   ingestBitrate(streamId: string, kbps: number | undefined): void {

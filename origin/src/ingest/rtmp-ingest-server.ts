@@ -47,8 +47,13 @@ export interface IngestPublish {
   remoteAddress: string;
   /** Starts receiving the FLV tags (header first); returns a function that stops it. */
   tap(onTag: (tag: Buffer) => void): () => void;
-  /** Disconnects the broadcaster. */
-  reject(reason: string): void;
+  /**
+   * Disconnects the broadcaster (or the relaying node). `code` says why, for a relay: an error
+   * code, `handover` (go on elsewhere) or `fenced`.
+   */
+  reject(reason: string, code?: string): void;
+  /** The publish is live under `epoch` (a relay answers its ingest node). */
+  onLive?(epoch: number): void;
 }
 
 /** What the ingest server tells its owner. */
