@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../origin/src/config.ts';
 import { OriginNode } from '../../origin/src/origin-node.ts';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server.ts';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.ts';
+import { OriginProcess } from './origin-process.ts';
 import { freePort } from './free-port.ts';
 import { startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
 
@@ -34,6 +36,14 @@ export interface LocalStackOptions {
   /** Extra edge vars (wrangler.toml [vars] names). */
   edgeVars?: Record<string, string>;
   logger?: Logger;
+  /**
+   * Origin nodes. 1 (the default) runs one node in this process with no Redis, as before; more
+   * start a local redis-server and run each node as its own process (`REDIS_URL` set), node k on
+   * RTMP port + k and HTTP port + k (with port 0, free ports).
+   */
+  origins?: number;
+  /** Port of the local redis-server in cluster mode (0: a free one). */
+  redisPort?: number;
 }
 
 /** A running local stack: S3 server on loopback, the edge under workerd, one origin node. */
@@ -44,7 +54,12 @@ export interface LocalStack {
   s3: S3Server;
   adminToken: string;
   originSecret: string;
-  origin: OriginNode;
+  /** The in-process node (single-node mode only). */
+  origin: OriginNode | undefined;
+  /** The node processes (cluster mode only), node k at index k. */
+  origins: OriginProcess[];
+  /** The local redis-server (cluster mode only). */
+  redis: RedisServer | undefined;
   close(): Promise<void>;
 }
 
@@ -104,9 +119,38 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     cleanups.push(() => edge.close());
     logger.info({ url: edge.url }, 'edge (workerd) listening');
 
-    const config = loadConfig({
+    const baseEnv: Record<string, string> = {
       ORIGIN_SECRET: originSecret,
       EDGE_URL: edge.url,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+      LOG_LEVEL: logger.level,
+      ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
+    };
+    const count = opts.origins ?? 1;
+    if (count > 1) {
+      const redis = await startRedisServer({ port: opts.redisPort ?? 0 });
+      cleanups.push(() => redis.close());
+      logger.info({ url: redis.url }, 'local redis-server listening');
+      const origins: OriginProcess[] = [];
+      for (let k = 0; k < count; k++) {
+        // Node 0 takes the stack's ports (the edge's ORIGIN_PULL_URL points at it).
+        const rtmp = k === 0 ? ports.rtmp : opts.ports?.rtmp === 0 ? await freePort() : ports.rtmp + k;
+        const http = k === 0 ? ports.originHttp : opts.ports?.originHttp === 0 ? await freePort() : ports.originHttp + k;
+        const node = new OriginProcess({ nodeId: `origin-${k}`, host, rtmpPort: rtmp, httpPort: http, env: { ...baseEnv, REDIS_URL: redis.url, ...opts.originEnv }, logger });
+        origins.push(node);
+        cleanups.push(() => node.close());
+      }
+      await Promise.all(origins.map((o) => o.start()));
+      return { edgeUrl: edge.url, rtmpUrl: origins[0]!.rtmpUrl, originHttpUrl: origins[0]!.httpUrl, s3, adminToken, originSecret, origin: undefined, origins, redis, close };
+    }
+
+    const config = loadConfig({
+      ...baseEnv,
       BIND_HOST: host,
       RTMP_PORT: String(ports.rtmp),
       HTTP_PORT: String(ports.originHttp),
@@ -133,6 +177,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       adminToken,
       originSecret,
       origin,
+      origins: [],
+      redis: undefined,
       close,
     };
   } catch (err) {

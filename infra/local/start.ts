@@ -20,9 +20,21 @@ const port = (name: string, fallback: number) => {
   return n;
 };
 
+// `npm start -- --origins 3`: a local cluster (redis-server + one process per origin node).
+const originsArg = process.argv.indexOf('--origins');
+const origins = originsArg >= 0 ? Number(process.argv[originsArg + 1]) : 1;
+if (!Number.isInteger(origins) || origins < 1 || origins > 16) {
+  console.error('--origins takes a number of origin nodes from 1 to 16');
+  process.exit(2);
+}
+
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 const generatedToken = !env.ADMIN_TOKEN;
-console.log('edgelive: starting the local stack (S3 server on loopback, edge under workerd, one origin node)…');
+console.log(
+  origins === 1
+    ? 'edgelive: starting the local stack (S3 server on loopback, edge under workerd, one origin node)…'
+    : `edgelive: starting the local stack (S3 server on loopback, edge under workerd, redis-server, ${origins} origin nodes)…`,
+);
 const stack = await startLocalStack({
   ports: {
     edge: port('EDGE_PORT', DEFAULT_PORTS.edge),
@@ -35,6 +47,7 @@ const stack = await startLocalStack({
   ...(env.ORIGIN_SECRET ? { originSecret: env.ORIGIN_SECRET } : {}),
   dataDir: env.EDGELIVE_DATA_DIR ?? join(REPO_ROOT, '.edgelive'),
   logger,
+  origins,
 }).catch((err: unknown) => {
   console.error(`edgelive: the local stack failed to start: ${(err as Error).message}`);
   process.exit(1);
@@ -47,7 +60,11 @@ edgelive is running.
 
   edge (API + playback)  ${e}
   RTMP ingest            ${stack.rtmpUrl}/<streamKey>
-  origin health/metrics  ${stack.originHttpUrl}/healthz  ${stack.originHttpUrl}/metrics
+${
+  stack.origins.length
+    ? `  redis                  ${stack.redis!.url}\n${stack.origins.map((o) => `  ${o.nodeId} (pid ${o.pid})   RTMP ${o.rtmpUrl}   HTTP ${o.httpUrl}/healthz /readyz /metrics`).join('\n')}`
+    : `  origin health/metrics  ${stack.originHttpUrl}/healthz  ${stack.originHttpUrl}/metrics`
+}
   S3 server (loopback)   ${stack.s3.endpoint}  bucket ${stack.s3.bucket}
   admin token            ${t}${generatedToken ? '   (generated; set ADMIN_TOKEN to choose one)' : ''}
 
