@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   stream_key_invalid: 403,
   stream_ended: 403,
   unsupported_codec: 422,
+  rate_limited: 429,
   stream_not_ready: 503,
   upstream_failed: 502,
   internal: 500,
