@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pino from 'pino';
+import { parseCdnList } from '../../edge/src/cdn/cdn-config.ts';
 import { DEFAULT_PORTS, startLocalStack } from './local-stack.ts';
 import { REPO_ROOT } from './wrangler-dev.ts';
 
@@ -20,6 +21,17 @@ const port = (name: string, fallback: number) => {
   return n;
 };
 
+// CDNS (JSON array of {"id","baseUrl","weight","healthUrl"}) and the CDN_* knobs go to the edge as
+// vars; the list is checked here too so a typo fails at start-up, naming the entry and field.
+const edgeVars: Record<string, string> = {};
+for (const [name, value] of Object.entries(env)) if (name.startsWith('CDN') && value !== undefined) edgeVars[name] = value;
+try {
+  parseCdnList(edgeVars.CDNS);
+} catch (err) {
+  console.error(`edgelive: ${(err as Error).message}`);
+  process.exit(2);
+}
+
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 const generatedToken = !env.ADMIN_TOKEN;
 console.log('edgelive: starting the local stack (S3 server on loopback, edge under workerd, one origin node)…');
@@ -34,6 +46,7 @@ const stack = await startLocalStack({
   ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
   ...(env.ORIGIN_SECRET ? { originSecret: env.ORIGIN_SECRET } : {}),
   dataDir: env.EDGELIVE_DATA_DIR ?? join(REPO_ROOT, '.edgelive'),
+  edgeVars,
   logger,
 }).catch((err: unknown) => {
   console.error(`edgelive: the local stack failed to start: ${(err as Error).message}`);

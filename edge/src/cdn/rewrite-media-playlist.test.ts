@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_CDNS } from '../test-support/test-cdns.ts';
 import { rewriteMediaPlaylist } from './rewrite-media-playlist.ts';
-import { rewriteForViewer } from './viewer-playlists.ts';
+import { rewriteForViewer } from './rewrite-for-viewer.ts';
 
 const SHARED = `#EXTM3U
 #EXT-X-VERSION:7

@@ -5,11 +5,10 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { playlistResponse, type RenderedPlaylist } from '../playback/cached-playlist.ts';
-import type { CdnConfig } from './cdn-config.ts';
-import { firstHealthyCdn, rankHealthyCdns } from './cdn-ranking.ts';
+import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-response.ts';
+import { rankHealthyCdns } from './cdn-ranking.ts';
 import { healthView } from './health-view.ts';
-import { rewriteMediaPlaylist } from './rewrite-media-playlist.ts';
+import { rewriteForViewer } from './rewrite-for-viewer.ts';
 import { mintSessionId, sessionIdFrom } from './session-id.ts';
 import { steerMasterPlaylist } from './steer-master-playlist.ts';
 import { steeringManifest } from './steering-manifest.ts';
@@ -22,11 +21,6 @@ function edgeBase(c: Context<AppEnv>): string {
 /** The key CDN ranking hashes for a session-level choice (master, steering, media in session/stream mode). */
 function rankingKey(c: Context<AppEnv>, streamId: string, sid: string | null): string {
   return c.var.settings.cdnHashKey === 'stream' || sid === null ? streamId : sid;
-}
-
-/** Where a CDN serves a rendition's files. */
-export function renditionBase(cdn: CdnConfig, streamId: string, rendition: string): string {
-  return `${cdn.baseUrl}/live/${streamId}/${rendition}/`;
 }
 
 /** The steering manifest URL for a session (SERVER-URI and RELOAD-URI). */
@@ -57,31 +51,6 @@ export async function viewerMedia(c: Context<AppEnv>, streamId: string, renditio
   if (settings.cdns.length === 0) return playlistResponse(shared);
   const down = await healthView.down(c.env, settings, Date.now());
   return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid: sessionIdFrom(new URL(c.req.url)), cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
-}
-
-/** What a media playlist rewrite depends on; pure input, so the benchmark runs the same code. */
-export interface MediaRewrite {
-  streamId: string;
-  rendition: string;
-  sid: string | null;
-  cdns: readonly CdnConfig[];
-  down: ReadonlySet<string>;
-  hashKey: 'session' | 'stream' | 'segment';
-}
-
-/** Rewrites a shared media playlist for one viewer; unchanged when every CDN is down (served from the edge). */
-export function rewriteForViewer(playlist: string, r: MediaRewrite): string {
-  if (r.hashKey === 'segment') {
-    // Each file on its own CDN: every viewer names the same CDN for a segment, so each CDN caches a share.
-    return rewriteMediaPlaylist(playlist, (uri) => {
-      const cdn = firstHealthyCdn(`${r.streamId}/${r.rendition}/${uri}`, r.cdns, r.down);
-      return cdn ? `${renditionBase(cdn, r.streamId, r.rendition)}${uri}` : uri;
-    });
-  }
-  const cdn = firstHealthyCdn(r.hashKey === 'stream' || r.sid === null ? r.streamId : r.sid, r.cdns, r.down);
-  if (!cdn) return playlist;
-  const base = renditionBase(cdn, r.streamId, r.rendition);
-  return rewriteMediaPlaylist(playlist, (uri) => base + uri);
 }
 
 /** `GET /live/:id/steering.json`: the viewer's CDN priority, unhealthy CDNs removed. */

@@ -2,27 +2,11 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { Coalescer } from './coalescer.ts';
-
-/** A rendered playlist, kept as plain values so every coalesced caller builds its own Response. */
-export interface RenderedPlaylist {
-  body: string;
-  /** Seconds a cache (ours, the CDN's, the player's) may keep it. */
-  maxAge: number;
-}
-
-/** HLS playlists' media type (RFC 8216bis §4). */
-export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
 
 const playlists = new Coalescer<RenderedPlaylist>();
 // Playlists are UTF-8 under a media type workerd does not treat as text (Response.text() warns).
 const decoder = new TextDecoder();
-
-/** The HTTP answer for a playlist; `visibility` is `private` when it names a session minted for this request. */
-export function playlistResponse(p: RenderedPlaylist, visibility: 'public' | 'private' = 'public'): Response {
-  return new Response(p.body, {
-    headers: { 'Content-Type': PLAYLIST_CONTENT_TYPE, 'Cache-Control': `${visibility}, max-age=${p.maxAge}` },
-  });
-}
 
 /** Query parameters that personalise a playlist but never change what the StreamDO renders. */
 const VIEWER_PARAMS = ['sid'];
