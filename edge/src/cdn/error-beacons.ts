@@ -4,6 +4,7 @@ import { cdnHealthStub } from './cdn-health.ts';
 
 /** Beacons one session may send per window; more are refused (a broken player must not flood). */
 export const BEACONS_PER_SESSION = 5;
+/** The per-session rate window. */
 export const BEACON_WINDOW_MS = 10_000;
 /** At most one CdnHealth call per isolate per this many ms, carrying every beacon since the last. */
 export const FLUSH_INTERVAL_MS = 1000;

@@ -75,3 +75,21 @@ describe('rewriteForViewer', () => {
     ]);
   });
 });
+
+describe('segment mode', () => {
+  it('skips a down CDN per file and keeps the other files where they were', () => {
+    const base = { streamId: 's1', rendition: '720p', sid: null, cdns: TEST_CDNS, hashKey: 'segment' as const };
+    // seg-7 ranks cdn-b, cdn-c, cdn-a; seg-8 and both inits rank cdn-c, cdn-a, cdn-b.
+    const out = rewriteForViewer(SHARED, { ...base, down: new Set(['cdn-b']) });
+    expect(out.split('\n').filter((l) => l.includes('://'))).toEqual([
+      '#EXT-X-MAP:URI="https://c.cdn.test/live/s1/720p/init-1.mp4"',
+      'https://c.cdn.test/live/s1/720p/seg-7.m4s',
+      '#EXT-X-MAP:URI="https://c.cdn.test/live/s1/720p/init-2.mp4"',
+      'https://c.cdn.test/live/s1/720p/seg-8.m4s',
+    ]);
+    const cOut = rewriteForViewer(SHARED, { ...base, down: new Set(['cdn-c']) });
+    expect(cOut).toContain('#EXT-X-MAP:URI="https://a.cdn.test/live/s1/720p/init-1.mp4"');
+    expect(cOut).toContain('\nhttps://b.cdn.test/live/s1/720p/seg-7.m4s\n');
+    expect(rewriteForViewer(SHARED, { ...base, down: new Set(['cdn-a', 'cdn-b', 'cdn-c']) })).toBe(SHARED);
+  });
+});
