@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * One test command, three projects:
  * - `edge`: the Worker and its Durable Objects inside workerd (edge/vitest.config.ts);
+ * - `edge-cdn`: the same with three CDNs configured (edge/vitest.cdn.config.ts, `*.cdn.test.ts`);
  * - `node`: shared pure code, origin units and integration tests against real local servers;
  * - `e2e`: the whole chain on real components, run serially (they share 2 cores with ffmpeg).
  */
@@ -10,6 +11,7 @@ export default defineConfig({
   test: {
     projects: [
       'edge/vitest.config.{ts,mts}',
+      'edge/vitest.cdn.config.ts',
       {
         test: {
           name: 'node',

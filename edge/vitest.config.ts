@@ -22,5 +22,7 @@ export default defineConfig({
     name: 'edge',
     root: import.meta.dirname,
     include: ['src/**/*.test.ts'],
+    // Run by the `edge-cdn` project (vitest.cdn.config.ts), whose Worker has CDNs configured.
+    exclude: ['src/**/*.cdn.test.ts'],
   },
 });

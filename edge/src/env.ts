@@ -1,3 +1,4 @@
+import type { CdnHealth } from './cdn/cdn-health.ts';
 import type { StreamDO } from './stream-do/stream-do.ts';
 import type { StreamRegistry } from './stream-registry/stream-registry.ts';
 
@@ -7,6 +8,8 @@ export interface Env {
   STREAM_DO: DurableObjectNamespace<StreamDO>;
   /** The single listing index behind `GET /v1/streams`. */
   STREAM_REGISTRY: DurableObjectNamespace<StreamRegistry>;
+  /** The single CdnHealth object (`idFromName("global")`): probes CDNs, holds their health. */
+  CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
   MEDIA: R2Bucket;
   // Vars arrive as strings (or are missing); settings.ts validates them once per request.
@@ -16,6 +19,16 @@ export interface Env {
   ENDED_RETENTION_SECONDS?: string;
   PLAYLIST_WINDOW_SEGMENTS?: string;
   LIVENESS_TIMEOUT_SECONDS?: string;
+  /** JSON array of `{"id","baseUrl","weight","healthUrl"}` (cdn/cdn-config.ts). */
+  CDNS?: string;
+  CDN_HASH_KEY?: string;
+  CDN_PROBE_INTERVAL_SECONDS?: string;
+  CDN_PROBE_TIMEOUT_MS?: string;
+  CDN_DOWN_AFTER_FAILURES?: string;
+  CDN_UP_AFTER_SUCCESSES?: string;
+  CDN_ERROR_THRESHOLD?: string;
+  CDN_ERROR_WINDOW_SECONDS?: string;
+  CDN_HEALTH_CACHE_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */

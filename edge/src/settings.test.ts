@@ -3,9 +3,19 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from './env.ts';
 import { parseSettings } from './settings.ts';
 
-const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, MEDIA: env.MEDIA };
+const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, CDN_HEALTH: env.CDN_HEALTH, MEDIA: env.MEDIA };
+
+const CDN_A = { id: 'a', baseUrl: 'https://cdn-a.example.com/', weight: 2, healthUrl: 'https://cdn-a.example.com/health' };
 
 describe('parseSettings', () => {
+  it('parses the CDN list, trimming the base URL, and the CDN knobs', () => {
+    const settings = parseSettings({ ...bindings, CDNS: JSON.stringify([CDN_A]), CDN_HASH_KEY: 'segment', CDN_PROBE_INTERVAL_SECONDS: '2' });
+    expect(settings.cdns).toEqual([{ ...CDN_A, baseUrl: 'https://cdn-a.example.com' }]);
+    expect(settings.cdnHashKey).toBe('segment');
+    expect(settings.cdnProbeIntervalSeconds).toBe(2);
+    expect(parseSettings({ ...bindings, CDNS: '' }).cdns).toEqual([]);
+  });
+
   it('applies the documented defaults and freezes the result', () => {
     const settings = parseSettings(bindings);
     expect(settings).toEqual({
@@ -15,6 +25,15 @@ describe('parseSettings', () => {
       endedRetentionSeconds: 300,
       playlistWindowSegments: 8,
       livenessTimeoutSeconds: 5,
+      cdns: [],
+      cdnHashKey: 'session',
+      cdnProbeIntervalSeconds: 10,
+      cdnProbeTimeoutMs: 2000,
+      cdnDownAfterFailures: 2,
+      cdnUpAfterSuccesses: 2,
+      cdnErrorThreshold: 5,
+      cdnErrorWindowSeconds: 30,
+      cdnHealthCacheSeconds: 2,
       adminToken: null,
       originSecret: null,
     });
@@ -51,6 +70,16 @@ describe('parseSettings', () => {
     [{ LIVENESS_TIMEOUT_SECONDS: '0' }, 'invalid setting LIVENESS_TIMEOUT_SECONDS: Too small: expected number to be >=1'],
     [{ INGEST_URL: 'http://x/live' }, 'invalid setting INGEST_URL: must be an rtmp:// or rtmps:// application URL without a trailing slash'],
     [{ ORIGIN_PULL_URL: 'ftp://origin/media' }, 'invalid setting ORIGIN_PULL_URL: Invalid URL'],
+    [{ CDN_HASH_KEY: 'viewer' }, 'invalid setting CDN_HASH_KEY: Invalid option: expected one of "session"|"stream"|"segment"'],
+    [{ CDN_PROBE_INTERVAL_SECONDS: '0' }, 'invalid setting CDN_PROBE_INTERVAL_SECONDS: Too small: expected number to be >=1'],
+    [{ CDNS: '{"id":"a"}' }, 'invalid setting CDNS: must be a JSON array of {"id","baseUrl","weight","healthUrl"}'],
+    [{ CDNS: '[{"id":"a"' }, 'invalid setting CDNS: not valid JSON'],
+    [{ CDNS: JSON.stringify([CDN_A, { ...CDN_A, id: 'b', baseUrl: 'cdn-b.example.com' }]) }, 'invalid setting CDNS: entry 1 (id "b") baseUrl: Invalid URL'],
+    [{ CDNS: JSON.stringify([{ ...CDN_A, weight: 0 }]) }, 'invalid setting CDNS: entry 0 (id "a") weight: Too small: expected number to be >0'],
+    [{ CDNS: JSON.stringify([{ ...CDN_A, id: 'a b' }]) }, 'invalid setting CDNS: entry 0 (id "a b") id: must be 1-32 letters, digits, "_", "." or "-"'],
+    [{ CDNS: JSON.stringify([{ baseUrl: CDN_A.baseUrl, weight: 1, healthUrl: CDN_A.healthUrl }]) }, 'invalid setting CDNS: entry 0 id: Invalid input: expected string, received undefined'],
+    [{ CDNS: JSON.stringify([CDN_A, { ...CDN_A }]) }, 'invalid setting CDNS: entry 1 (id "a") id: duplicate id'],
+    [{ CDNS: JSON.stringify([{ ...CDN_A, region: 'eu' }]) }, 'invalid setting CDNS: entry 0 (id "a") entry: Unrecognized key: "region"'],
   ])('names the key of a bad value: %o', (vars, message) => {
     expect(() => parseSettings({ ...bindings, ...vars })).toThrow(message);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EdgeliveError } from '../../shared/src/errors.ts';
+import { cdnList, type CdnConfig } from './cdn/cdn-config.ts';
 import type { Env } from './env.ts';
 
 const seconds = (fallback: number, min: number) => z.coerce.number().int().min(min).max(86_400).default(fallback);
@@ -14,6 +15,14 @@ const settingsSchema = z.object({
   ENDED_RETENTION_SECONDS: seconds(300, 0),
   PLAYLIST_WINDOW_SEGMENTS: z.coerce.number().int().min(3).max(1000).default(8),
   LIVENESS_TIMEOUT_SECONDS: seconds(5, 1),
+  CDN_HASH_KEY: z.enum(['session', 'stream', 'segment']).default('session'),
+  CDN_PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  CDN_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
+  CDN_DOWN_AFTER_FAILURES: z.coerce.number().int().min(1).max(100).default(2),
+  CDN_UP_AFTER_SUCCESSES: z.coerce.number().int().min(1).max(100).default(2),
+  CDN_ERROR_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  CDN_ERROR_WINDOW_SECONDS: seconds(30, 1),
+  CDN_HEALTH_CACHE_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
 });
@@ -27,6 +36,22 @@ export interface Settings {
   readonly endedRetentionSeconds: number;
   readonly playlistWindowSegments: number;
   readonly livenessTimeoutSeconds: number;
+  /** CDNs viewers are spread over; empty means playlists keep relative URLs (no steering). */
+  readonly cdns: readonly CdnConfig[];
+  /** What rendezvous hashing ranks CDNs by: the viewer's session (default), the stream, or each segment. */
+  readonly cdnHashKey: 'session' | 'stream' | 'segment';
+  /** Seconds between health probes; also the steering manifest's TTL. */
+  readonly cdnProbeIntervalSeconds: number;
+  readonly cdnProbeTimeoutMs: number;
+  /** Consecutive failed probes before a CDN is marked down. */
+  readonly cdnDownAfterFailures: number;
+  /** Consecutive good probes before a down CDN is marked up again. */
+  readonly cdnUpAfterSuccesses: number;
+  /** Player error beacons for one CDN within the window that count as one failed probe. */
+  readonly cdnErrorThreshold: number;
+  readonly cdnErrorWindowSeconds: number;
+  /** How long a Worker isolate reuses the health it read from the CdnHealth object. */
+  readonly cdnHealthCacheSeconds: number;
   /** Null when the secret is not set: the management API then refuses every call. */
   readonly adminToken: string | null;
   /** Null when the secret is not set: the internal API then refuses every call. */
@@ -42,6 +67,14 @@ export function parseSettings(env: Env): Settings {
     ENDED_RETENTION_SECONDS: env.ENDED_RETENTION_SECONDS,
     PLAYLIST_WINDOW_SEGMENTS: env.PLAYLIST_WINDOW_SEGMENTS,
     LIVENESS_TIMEOUT_SECONDS: env.LIVENESS_TIMEOUT_SECONDS,
+    CDN_HASH_KEY: env.CDN_HASH_KEY,
+    CDN_PROBE_INTERVAL_SECONDS: env.CDN_PROBE_INTERVAL_SECONDS,
+    CDN_PROBE_TIMEOUT_MS: env.CDN_PROBE_TIMEOUT_MS,
+    CDN_DOWN_AFTER_FAILURES: env.CDN_DOWN_AFTER_FAILURES,
+    CDN_UP_AFTER_SUCCESSES: env.CDN_UP_AFTER_SUCCESSES,
+    CDN_ERROR_THRESHOLD: env.CDN_ERROR_THRESHOLD,
+    CDN_ERROR_WINDOW_SECONDS: env.CDN_ERROR_WINDOW_SECONDS,
+    CDN_HEALTH_CACHE_SECONDS: env.CDN_HEALTH_CACHE_SECONDS,
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
@@ -59,6 +92,15 @@ export function parseSettings(env: Env): Settings {
     endedRetentionSeconds: s.ENDED_RETENTION_SECONDS,
     playlistWindowSegments: s.PLAYLIST_WINDOW_SEGMENTS,
     livenessTimeoutSeconds: s.LIVENESS_TIMEOUT_SECONDS,
+    cdns: cdnList(env.CDNS),
+    cdnHashKey: s.CDN_HASH_KEY,
+    cdnProbeIntervalSeconds: s.CDN_PROBE_INTERVAL_SECONDS,
+    cdnProbeTimeoutMs: s.CDN_PROBE_TIMEOUT_MS,
+    cdnDownAfterFailures: s.CDN_DOWN_AFTER_FAILURES,
+    cdnUpAfterSuccesses: s.CDN_UP_AFTER_SUCCESSES,
+    cdnErrorThreshold: s.CDN_ERROR_THRESHOLD,
+    cdnErrorWindowSeconds: s.CDN_ERROR_WINDOW_SECONDS,
+    cdnHealthCacheSeconds: s.CDN_HEALTH_CACHE_SECONDS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
   });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pino from 'pino';
+import { parseCdnList } from '../../edge/src/cdn/cdn-config.ts';
 import { DEFAULT_PORTS, startLocalStack } from './local-stack.ts';
 import { REPO_ROOT } from './wrangler-dev.ts';
 
@@ -28,6 +29,17 @@ if (!Number.isInteger(origins) || origins < 1 || origins > 16) {
   process.exit(2);
 }
 
+// CDNS (JSON array of {"id","baseUrl","weight","healthUrl"}) and the CDN_* knobs go to the edge as
+// vars; the list is checked here too so a typo fails at start-up, naming the entry and field.
+const edgeVars: Record<string, string> = {};
+for (const [name, value] of Object.entries(env)) if (name.startsWith('CDN') && value !== undefined) edgeVars[name] = value;
+try {
+  parseCdnList(edgeVars.CDNS);
+} catch (err) {
+  console.error(`edgelive: ${(err as Error).message}`);
+  process.exit(2);
+}
+
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 const generatedToken = !env.ADMIN_TOKEN;
 console.log(
@@ -46,6 +58,7 @@ const stack = await startLocalStack({
   ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
   ...(env.ORIGIN_SECRET ? { originSecret: env.ORIGIN_SECRET } : {}),
   dataDir: env.EDGELIVE_DATA_DIR ?? join(REPO_ROOT, '.edgelive'),
+  edgeVars,
   logger,
   origins,
 }).catch((err: unknown) => {

@@ -8,6 +8,7 @@ function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string, sta
   const body: ErrorBody = { error: { code, message } };
   // A stream that is not ready yet will be soon: tell players to retry quickly (RFC 9110 §10.2.3).
   if (code === 'stream_not_ready') c.header('Retry-After', '1');
+  if (code === 'rate_limited') c.header('Retry-After', '10');
   c.header('Cache-Control', 'no-store');
   return c.json(body, status as 400);
 }

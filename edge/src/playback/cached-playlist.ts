@@ -2,37 +2,36 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { Coalescer } from './coalescer.ts';
-
-/** A rendered playlist, kept as plain values so every coalesced caller builds its own Response. */
-export interface RenderedPlaylist {
-  body: string;
-  /** Seconds a cache (ours, the CDN's, the player's) may keep it. */
-  maxAge: number;
-}
-
-/** HLS playlists' media type (RFC 8216bis §4). */
-export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
 
 const playlists = new Coalescer<RenderedPlaylist>();
+// Playlists are UTF-8 under a media type workerd does not treat as text (Response.text() warns).
+const decoder = new TextDecoder();
 
-function playlistResponse(p: RenderedPlaylist): Response {
-  return new Response(p.body, {
-    headers: { 'Content-Type': PLAYLIST_CONTENT_TYPE, 'Cache-Control': `public, max-age=${p.maxAge}` },
-  });
+/** Query parameters that personalise a playlist but never change what the StreamDO renders. */
+const VIEWER_PARAMS = ['sid'];
+
+/** The request URL without viewer parameters: every session shares one cache entry and one render. */
+function sharedUrl(requestUrl: string): string {
+  const url = new URL(requestUrl);
+  if (!VIEWER_PARAMS.some((p) => url.searchParams.has(p))) return requestUrl;
+  for (const p of VIEWER_PARAMS) url.searchParams.delete(p);
+  return url.toString();
 }
 
 /**
- * Serves a playlist from the Cache API, else from one in-flight `render` per URL in this isolate,
- * so Durable Object calls stay far below one per viewer request. Errors are never cached.
+ * A playlist as the StreamDO renders it (relative URIs), from the Cache API, else from one
+ * in-flight `render` per URL in this isolate, so Durable Object calls stay far below one per
+ * viewer request. Viewer parameters (`sid`) are left out of the key. Errors are never cached.
  */
-export async function serveCachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<Response> {
+export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<RenderedPlaylist> {
   const cache = caches.default;
-  const key = new Request(c.req.url, { method: 'GET' });
+  const url = sharedUrl(c.req.url);
+  const key = new Request(url, { method: 'GET' });
   const hit = await cache.match(key);
-  // A copy: cached responses have immutable headers and the CORS middleware adds one.
-  if (hit) return new Response(hit.body, hit);
-  const { promise, started } = playlists.run(c.req.url, render);
+  if (hit) return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+  const { promise, started } = playlists.run(url, render);
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) waitUntil(c, promise.then((p) => cache.put(key, playlistResponse(p)), () => undefined), 'playlist cache put');
-  return playlistResponse(await promise);
+  return promise;
 }

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
-import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { EdgeliveError, type ErrorBody } from '../../../shared/src/errors.ts';
 import { mediaObjectKey } from '../../../shared/src/internal-api.ts';
 import type { AppEnv } from '../app-env.ts';
+import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
 
 /** Media files the edge serves: CMAF init segments and media segments, nothing else. */
@@ -33,23 +34,60 @@ async function fromOrigin(c: Context<AppEnv>, key: string): Promise<{ body: Read
   return { body: res.body, etag: res.headers.get('etag') };
 }
 
+/** Headers of a full (200) media answer; also what the Cache API stores. */
+function fullHeaders(file: string, etag: string | null): Headers {
+  const headers = new Headers({
+    'Content-Type': contentType(file),
+    'Cache-Control': IMMUTABLE,
+    // Cloudflare and other CDNs read CDN-Cache-Control before Cache-Control (RFC 9213).
+    'CDN-Cache-Control': IMMUTABLE,
+    'Accept-Ranges': 'bytes',
+  });
+  if (etag) headers.set('ETag', etag);
+  return headers;
+}
+
+/** The answer to a Range request over the whole file's bytes: 206 with Content-Range, 416, or 200. */
+function rangeAnswer(bytes: ArrayBuffer, header: string, headers: Headers): Response {
+  const range = parseRange(header, bytes.byteLength);
+  if (range.kind === 'full') return new Response(bytes, { headers });
+  if (range.kind === 'unsatisfiable') {
+    const body: ErrorBody = { error: { code: 'range_not_satisfiable', message: `${header} is outside the ${bytes.byteLength} bytes of this file` } };
+    return new Response(JSON.stringify(body), {
+      status: 416,
+      headers: { 'Content-Type': 'application/json', 'Content-Range': `bytes */${bytes.byteLength}`, 'Cache-Control': 'no-store' },
+    });
+  }
+  const partial = new Headers(headers);
+  partial.set('Content-Range', `bytes ${range.start}-${range.end}/${bytes.byteLength}`);
+  return new Response(bytes.slice(range.start, range.end + 1), { status: 206, headers: partial });
+}
+
 /**
  * Serves one init or media segment: Cache API, then the R2 binding, then the origin as fallback
  * (an upload may not have reached R2 yet, or R2 is not the store). Never calls the StreamDO.
+ * Range requests: the Cache API answers them itself from the stored full body; on a miss the whole
+ * file is read once (R2 or origin), cached as a 200 (the Cache API refuses 206) and sliced.
  */
 export async function serveMediaFile(c: Context<AppEnv>, streamId: string, rendition: string, file: string): Promise<Response> {
   const cache = caches.default;
   // The query string does not select bytes; dropping it keeps one cache entry per file.
   const url = new URL(c.req.url);
-  const cacheKey = new Request(`${url.origin}${url.pathname}`, { method: 'GET' });
-  const hit = await cache.match(cacheKey);
+  const cacheUrl = `${url.origin}${url.pathname}`;
+  const cacheKey = new Request(cacheUrl, { method: 'GET' });
+  const range = c.req.header('range');
+  const hit = await cache.match(range ? new Request(cacheUrl, { headers: { range } }) : cacheKey);
   if (hit) return new Response(hit.body, hit);
 
   const key = mediaObjectKey(streamId, rendition, file);
   const found = (await fromBucket(c, key)) ?? (await fromOrigin(c, key));
   if (!found) throw new EdgeliveError('not_found', `${rendition}/${file} not found`);
-  const headers = new Headers({ 'Content-Type': contentType(file), 'Cache-Control': IMMUTABLE });
-  if (found.etag) headers.set('ETag', found.etag);
+  const headers = fullHeaders(file, found.etag);
+  if (range) {
+    const bytes = await new Response(found.body).arrayBuffer();
+    waitUntil(c, cache.put(cacheKey, new Response(bytes.slice(0), { headers })), 'segment cache put');
+    return rangeAnswer(bytes, range, headers);
+  }
   const response = new Response(found.body, { headers });
   waitUntil(c, cache.put(cacheKey, response.clone()), 'segment cache put');
   return response;

@@ -3,14 +3,19 @@ import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { renditionName } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
+import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
+import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
-import { serveCachedPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { MEDIA_FILE_RE, serveMediaFile } from '../playback/media-file.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 
-/** Playback under `/live` (no auth): playlists via cache + coalescing, media via cache, R2, origin. */
+/**
+ * Playback under `/live` (no auth): playlists via cache + coalescing, then per viewer CDN
+ * rewriting (cdn/); media via cache, R2, origin; content steering and CDN error beacons.
+ */
 export const playbackRoutes = new Hono<AppEnv>();
 
 playbackRoutes.use('*', playbackCors);
@@ -18,9 +23,22 @@ playbackRoutes.use('*', playbackCors);
 playbackRoutes.get('/:id/master.m3u8', async (c) => {
   const id = c.req.param('id');
   const stub = streamStub(c.env, id);
-  return serveCachedPlaylist(c, async () =>
+  const shared = await cachedPlaylist(c, async () =>
     renderMaster(unwrap(await stub.masterPlaylist()), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
   );
+  return viewerMaster(c, id, shared);
+});
+
+playbackRoutes.get('/:id/steering.json', async (c) => {
+  const id = c.req.param('id');
+  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  if (c.var.settings.cdns.length === 0) throw new EdgeliveError('not_found', 'content steering is off: no CDN is configured');
+  return steeringResponse(c, id);
+});
+
+playbackRoutes.post('/:id/cdn-errors', async (c) => {
+  if (!isStreamId(c.req.param('id'))) throw new EdgeliveError('stream_not_found', 'stream not found');
+  return acceptErrorBeacon(c);
 });
 
 playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
@@ -29,7 +47,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   const stub = streamStub(c.env, id);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
-  return serveCachedPlaylist(c, async () =>
+  const shared = await cachedPlaylist(c, async () =>
     renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments)), {
       now: Date.now(),
       endedRetentionSeconds: settings.endedRetentionSeconds,
@@ -37,6 +55,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       rendition,
     }),
   );
+  return viewerMedia(c, id, rendition, shared);
 });
 
 playbackRoutes.get('/:id/:rendition/:file', async (c) => {

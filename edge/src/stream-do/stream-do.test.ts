@@ -72,3 +72,15 @@ describe('StreamDO delete', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('StreamDO.recordEvent', () => {
+  it('appends an outside event to the log, and refuses a deleted stream', async () => {
+    const { id } = await liveStream();
+    const data = { cdn: 'cdn-a', state: 'down', reason: 'probe', error: 'timeout' };
+    expect(await stub(id).recordEvent('cdn_health', data)).toEqual({ ok: true, value: null });
+    const { events } = await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events`));
+    expect(events.at(-1)).toMatchObject({ type: 'cdn_health', data });
+    await admin('DELETE', `/v1/streams/${id}`);
+    expect(await stub(id).recordEvent('cdn_health', data)).toEqual({ ok: false, code: 'stream_not_found', message: 'stream not found' });
+  });
+});

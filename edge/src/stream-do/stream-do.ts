@@ -13,6 +13,9 @@ import { StreamStore, type NewStream } from './stream-store.ts';
 import { nextAlarmAt, purgeMedia, reportToRegistry } from './stream-upkeep.ts';
 import { eventView, renditionView, segmentInfo, streamView, type LastError, type RenditionView, type StreamEventView, type StreamView } from './stream-view.ts';
 
+/** Event types other objects may write into a stream's log (`recordEvent`). */
+export type ExternalEventType = 'cdn_health';
+
 /** What the master playlist route needs from the StreamDO. */
 export interface MasterPlaylistData {
   status: StreamStatus;
@@ -88,6 +91,15 @@ export class StreamDO extends DurableObject<Env> {
       this.#requireStream();
       this.#store.updateStream({ key_hash: keyHash });
       this.#store.appendEvent(Date.now(), 'key_rotated', {});
+      return null;
+    });
+  }
+
+  /** Appends an event raised outside the stream's own lifecycle (`cdn_health` from CdnHealth). */
+  recordEvent(type: ExternalEventType, data: Record<string, unknown>): DoResult<null> {
+    return this.#write(() => {
+      this.#requireStream();
+      this.#store.appendEvent(Date.now(), type, data);
       return null;
     });
   }

@@ -1,0 +1,69 @@
+/**
+ * Per-viewer playback on top of the shared (cached) playlists: CDN pathways and content steering
+ * in the master, absolute CDN URLs in media playlists, and the steering manifest. With no CDN
+ * configured every function answers the shared playlist unchanged.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-response.ts';
+import { rankHealthyCdns } from './cdn-ranking.ts';
+import { healthView } from './health-view.ts';
+import { rewriteForViewer } from './rewrite-for-viewer.ts';
+import { mintSessionId, sessionIdFrom } from './session-id.ts';
+import { steerMasterPlaylist } from './steer-master-playlist.ts';
+import { steeringManifest } from './steering-manifest.ts';
+
+/** Where the steering manifest is served: the edge's public base, else the request's own origin. */
+function edgeBase(c: Context<AppEnv>): string {
+  return c.var.settings.publicBaseUrl || new URL(c.req.url).origin;
+}
+
+/** The key CDN ranking hashes for a session-level choice (master, steering, media in session/stream mode). */
+function rankingKey(c: Context<AppEnv>, streamId: string, sid: string | null): string {
+  return c.var.settings.cdnHashKey === 'stream' || sid === null ? streamId : sid;
+}
+
+/** The steering manifest URL for a session (SERVER-URI and RELOAD-URI). */
+function steeringUrl(c: Context<AppEnv>, streamId: string, sid: string): string {
+  return `${edgeBase(c)}/live/${streamId}/steering.json?sid=${sid}`;
+}
+
+/** The master playlist for this viewer: one pathway per healthy CDN in the viewer's order, plus the steering tag. */
+export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared: RenderedPlaylist): Promise<Response> {
+  const settings = c.var.settings;
+  if (settings.cdns.length === 0) return playlistResponse(shared);
+  const given = sessionIdFrom(new URL(c.req.url));
+  const sid = given ?? mintSessionId();
+  const down = await healthView.down(c.env, settings, Date.now());
+  const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
+  const body = steerMasterPlaylist(shared.body, {
+    pathways: ranked.map((cdn) => ({ id: cdn.id, prefix: `${cdn.baseUrl}/live/${streamId}/` })),
+    serverUri: steeringUrl(c, streamId, sid),
+    query: `?sid=${sid}`,
+  });
+  // A minted session belongs to this viewer alone: a shared cache must not hand it to the next one.
+  return playlistResponse({ body, maxAge: shared.maxAge }, given === null ? 'private' : 'public');
+}
+
+/** A media playlist for this viewer: init and segment URLs absolute on the first-ranked healthy CDN. */
+export async function viewerMedia(c: Context<AppEnv>, streamId: string, rendition: string, shared: RenderedPlaylist): Promise<Response> {
+  const settings = c.var.settings;
+  if (settings.cdns.length === 0) return playlistResponse(shared);
+  const down = await healthView.down(c.env, settings, Date.now());
+  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid: sessionIdFrom(new URL(c.req.url)), cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
+}
+
+/** `GET /live/:id/steering.json`: the viewer's CDN priority, unhealthy CDNs removed. */
+export async function steeringResponse(c: Context<AppEnv>, streamId: string): Promise<Response> {
+  const settings = c.var.settings;
+  const url = new URL(c.req.url);
+  // _HLS_pathway (the player's current pathway) and _HLS_throughput are accepted; the priority is the
+  // viewer's rendezvous ranking, so a player moves only when its CDN goes down.
+  const sid = sessionIdFrom(url) ?? mintSessionId();
+  const down = await healthView.down(c.env, settings, Date.now());
+  const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
+  const manifest = steeringManifest({ ttlSeconds: settings.cdnProbeIntervalSeconds, reloadUri: steeringUrl(c, streamId, sid), priority: ranked.map((cdn) => cdn.id) });
+  return new Response(JSON.stringify(manifest), {
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'private, max-age=1' },
+  });
+}
