@@ -16,6 +16,8 @@ export interface Env {
   ENDED_RETENTION_SECONDS?: string;
   PLAYLIST_WINDOW_SEGMENTS?: string;
   LIVENESS_TIMEOUT_SECONDS?: string;
+  RESUME_GRACE_SECONDS?: string;
+  EVENT_RETENTION_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */

@@ -15,6 +15,8 @@ describe('parseSettings', () => {
       endedRetentionSeconds: 300,
       playlistWindowSegments: 8,
       livenessTimeoutSeconds: 5,
+      resumeGraceSeconds: 30,
+      eventRetentionSeconds: 604_800,
       adminToken: null,
       originSecret: null,
     });
@@ -30,6 +32,8 @@ describe('parseSettings', () => {
       ENDED_RETENTION_SECONDS: '0',
       PLAYLIST_WINDOW_SEGMENTS: '6',
       LIVENESS_TIMEOUT_SECONDS: '10',
+      RESUME_GRACE_SECONDS: '0',
+      EVENT_RETENTION_SECONDS: '3600',
       ADMIN_TOKEN: 'a',
       ORIGIN_SECRET: '',
     });
@@ -40,6 +44,8 @@ describe('parseSettings', () => {
       endedRetentionSeconds: 0,
       playlistWindowSegments: 6,
       livenessTimeoutSeconds: 10,
+      resumeGraceSeconds: 0,
+      eventRetentionSeconds: 3600,
       adminToken: 'a',
       originSecret: null,
     });
@@ -49,6 +55,7 @@ describe('parseSettings', () => {
     [{ PLAYLIST_WINDOW_SEGMENTS: 'eight' }, 'invalid setting PLAYLIST_WINDOW_SEGMENTS: Invalid input: expected number, received NaN'],
     [{ PLAYLIST_WINDOW_SEGMENTS: '2' }, 'invalid setting PLAYLIST_WINDOW_SEGMENTS: Too small: expected number to be >=3'],
     [{ LIVENESS_TIMEOUT_SECONDS: '0' }, 'invalid setting LIVENESS_TIMEOUT_SECONDS: Too small: expected number to be >=1'],
+    [{ EVENT_RETENTION_SECONDS: '10' }, 'invalid setting EVENT_RETENTION_SECONDS: Too small: expected number to be >=60'],
     [{ INGEST_URL: 'http://x/live' }, 'invalid setting INGEST_URL: must be an rtmp:// or rtmps:// application URL without a trailing slash'],
     [{ ORIGIN_PULL_URL: 'ftp://origin/media' }, 'invalid setting ORIGIN_PULL_URL: Invalid URL'],
   ])('names the key of a bad value: %o', (vars, message) => {

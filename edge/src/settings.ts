@@ -14,6 +14,8 @@ const settingsSchema = z.object({
   ENDED_RETENTION_SECONDS: seconds(300, 0),
   PLAYLIST_WINDOW_SEGMENTS: z.coerce.number().int().min(3).max(1000).default(8),
   LIVENESS_TIMEOUT_SECONDS: seconds(5, 1),
+  RESUME_GRACE_SECONDS: seconds(30, 0),
+  EVENT_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
 });
@@ -27,6 +29,10 @@ export interface Settings {
   readonly endedRetentionSeconds: number;
   readonly playlistWindowSegments: number;
   readonly livenessTimeoutSeconds: number;
+  /** How long an `error` stream waits for its broadcaster to come back before it is `ended`. */
+  readonly resumeGraceSeconds: number;
+  /** How long events stay in a stream's log before the alarm prunes them. */
+  readonly eventRetentionSeconds: number;
   /** Null when the secret is not set: the management API then refuses every call. */
   readonly adminToken: string | null;
   /** Null when the secret is not set: the internal API then refuses every call. */
@@ -42,6 +48,8 @@ export function parseSettings(env: Env): Settings {
     ENDED_RETENTION_SECONDS: env.ENDED_RETENTION_SECONDS,
     PLAYLIST_WINDOW_SEGMENTS: env.PLAYLIST_WINDOW_SEGMENTS,
     LIVENESS_TIMEOUT_SECONDS: env.LIVENESS_TIMEOUT_SECONDS,
+    RESUME_GRACE_SECONDS: env.RESUME_GRACE_SECONDS,
+    EVENT_RETENTION_SECONDS: env.EVENT_RETENTION_SECONDS,
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
@@ -59,6 +67,8 @@ export function parseSettings(env: Env): Settings {
     endedRetentionSeconds: s.ENDED_RETENTION_SECONDS,
     playlistWindowSegments: s.PLAYLIST_WINDOW_SEGMENTS,
     livenessTimeoutSeconds: s.LIVENESS_TIMEOUT_SECONDS,
+    resumeGraceSeconds: s.RESUME_GRACE_SECONDS,
+    eventRetentionSeconds: s.EVENT_RETENTION_SECONDS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
   });

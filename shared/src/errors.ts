@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   stale_epoch: 409,
   stream_gone: 410,
   payload_too_large: 413,
+  rate_limited: 429,
   stream_key_invalid: 403,
   stream_ended: 403,
   unsupported_codec: 422,

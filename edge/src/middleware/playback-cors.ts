@@ -7,7 +7,7 @@ export const playbackCors: MiddlewareHandler = async (c, next) => {
       status: 204,
       headers: {
         'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
         'Access-Control-Allow-Headers': c.req.header('access-control-request-headers') ?? '*',
         'Access-Control-Max-Age': '86400',
       },

@@ -1,0 +1,11 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
+
+/** `GET /v1/edge/stats` (admin): this isolate's viewer-request and StreamDO-call counters. */
+export const edgeStatsRoutes = new Hono<AppEnv>();
+
+edgeStatsRoutes.use('*', adminAuth);
+
+edgeStatsRoutes.get('/stats', (c) => c.json({ ...edgeStats, uptimeMs: Date.now() - edgeStats.startedAt }));
