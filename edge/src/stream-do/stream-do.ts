@@ -268,7 +268,7 @@ export class StreamDO extends DurableObject<Env> {
     const now = Date.now();
     const attachment: ConsumerAttachment = { streamId: row.value.id, connectedAt: now, auth: request.headers.get('x-edgelive-feed-auth') ?? 'unknown' };
     const response = this.#feed.accept(attachment, this.#snapshotBody(row.value, now), missed, now);
-    await this.#scheduleSnapshot();
+    if (this.#snapshotWanted(row.value, now)) await this.#scheduleSnapshot();
     return response;
   }
 
@@ -307,7 +307,7 @@ export class StreamDO extends DurableObject<Env> {
       }
       this.#store.bumpRegistryVersion();
       return { status, epoch: row.epoch };
-    });
+    }, 'end');
     if (result.ok) await this.#afterChange();
     return result;
   }
@@ -426,11 +426,16 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /** Common checks of every origin announce: stream exists, epoch is current, stream is live. */
-  #announce<T>(epoch: number, apply: (row: StreamRow, now: number) => T): DoResult<T> {
+  #announce<T>(epoch: number, apply: (row: StreamRow, now: number) => T, lifecycle?: LifecycleEvent): DoResult<T> {
     return this.#write(() => {
       const row = this.#requireStream();
       if (epoch !== row.epoch) throw new EdgeliveError('stale_epoch', `epoch ${epoch} is not the current epoch ${row.epoch}`);
-      if (row.status !== 'live') throw new EdgeliveError('invalid_transition', `stream ${row.id} is ${row.status}, not live: announces are refused`);
+      if (row.status !== 'live') {
+        const message = `stream ${row.id} is ${row.status}, not live: announces are refused`;
+        // An `end` here is a lifecycle transition the state machine would refuse: log it as one.
+        if (lifecycle) this.#refusedTransition = { from: row.status as StreamStatus, event: lifecycle, message };
+        throw new EdgeliveError('invalid_transition', message);
+      }
       return apply(row, Date.now());
     });
   }

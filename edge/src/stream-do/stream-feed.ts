@@ -37,9 +37,15 @@ export class StreamFeed {
   /** Accepts a consumer: a snapshot at once, then the events it missed since its last `seq`. */
   accept(attachment: ConsumerAttachment, snapshot: SnapshotBody, missed: readonly StreamEvent[], now: number): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    const alone = this.#ctx.getWebSockets().length === 0;
     this.#ctx.acceptWebSocket(server);
     server.serializeAttachment(attachment);
     this.#send(server, JSON.stringify(this.#snapshotMessage(attachment.streamId, snapshot, now)));
+    // With no one else listening, this snapshot is what every consumer has seen.
+    if (alone) {
+      this.#lastSnapshotAt = now;
+      this.#lastSnapshotKey = snapshotKey(snapshot);
+    }
     for (const event of missed) this.#send(server, JSON.stringify(this.#eventMessage(attachment.streamId, event, now)));
     return new Response(null, { status: 101, webSocket: client });
   }
