@@ -3,9 +3,6 @@
  * and how many StreamDO calls they cost (invariant 4: far below one per request).
  */
 export const edgeStats = {
-  /** Random id of this isolate, so a reader can tell isolates apart. */
-  isolate: crypto.randomUUID(),
-  startedAt: Date.now(),
   /** Playlist requests (master and media). */
   playlistRequests: 0,
   /** Beacon posts accepted. */
@@ -13,3 +10,12 @@ export const edgeStats = {
   /** StreamDO calls made on behalf of viewers: playlist renders plus viewer flushes. */
   doCalls: 0,
 };
+
+let isolate: { id: string; startedAt: number } | null = null;
+
+/** A random id of this isolate and when it first served, so readers can tell isolates apart. */
+export function isolateIdentity(): { id: string; startedAt: number } {
+  // Made on first use: workerd forbids random values and clocks at global scope.
+  isolate ??= { id: crypto.randomUUID(), startedAt: Date.now() };
+  return isolate;
+}
