@@ -15,7 +15,7 @@ import { transition, type LifecycleEvent } from './stream-state-machine.ts';
 import { StreamStore, type NewStream } from './stream-store.ts';
 import { StreamFeed, type ConsumerAttachment } from './stream-feed.ts';
 import { errorSince, nextAlarmAt, purgeMedia, reportToRegistry } from './stream-upkeep.ts';
-import { eventView, renditionView, segmentInfo, streamView, type LastError, type RenditionView, type StreamEventView, type StreamView } from './stream-view.ts';
+import { eventView, renditionView, segmentInfo, snapshotBody, streamView, type LastError, type RenditionView, type StreamEventView, type StreamView } from './stream-view.ts';
 
 /** A transition the state machine refused, logged as a `transition_refused` event. */
 interface RefusedTransition {
@@ -363,15 +363,7 @@ export class StreamDO extends DurableObject<Env> {
 
   /** The feed snapshot of the stream now. */
   #snapshotBody(row: StreamRow, now: number): SnapshotBody {
-    const metrics = row.metrics === null ? null : (JSON.parse(row.metrics) as { bitrateKbps: number; fps: number; speed: number; droppedFrames: number });
-    return {
-      status: row.status as StreamStatus,
-      epoch: row.epoch,
-      viewers: this.#audience.counts(now, this.#viewerWindowMs(row)),
-      ingest: metrics ? { ...metrics, lastHeartbeatAt: row.last_heartbeat_at } : null,
-      qoe: this.#audience.qoe(),
-      lastError: row.last_error === null ? null : (JSON.parse(row.last_error) as LastError),
-    };
+    return snapshotBody(row, { viewers: this.#audience.counts(now, this.#viewerWindowMs(row)), qoe: this.#audience.qoe() });
   }
 
   #viewerWindowMs(row: StreamRow): number {

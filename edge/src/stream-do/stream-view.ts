@@ -1,5 +1,5 @@
 /** Shapes StreamDO rows into the JSON the management API and playlists use. Pure. */
-import type { QoeSummary, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
+import type { QoeSummary, SnapshotBody, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
 import type { IngestMetrics, Ladder, SegmentInfo, SourceInfo, StreamStatus } from '../../../shared/src/types.ts';
 import type { EventRow, RenditionRow, SegmentRow, StreamRow } from './stream-schema.ts';
 
@@ -122,5 +122,18 @@ export function segmentInfo(row: SegmentRow): SegmentInfo {
     initFile: row.init_file,
     bytes: row.bytes,
     discontinuity: row.discontinuity === 1,
+  };
+}
+
+/** The analytics feed's snapshot of the stream row and its audience. */
+export function snapshotBody(row: StreamRow, audience: { viewers: ViewerCounts; qoe: QoeSummary }): SnapshotBody {
+  const metrics = json<IngestMetrics>(row.metrics);
+  return {
+    status: row.status as StreamStatus,
+    epoch: row.epoch,
+    viewers: audience.viewers,
+    ingest: metrics ? { ...metrics, lastHeartbeatAt: row.last_heartbeat_at } : null,
+    qoe: audience.qoe,
+    lastError: json<LastError>(row.last_error),
   };
 }
