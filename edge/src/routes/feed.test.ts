@@ -161,16 +161,18 @@ describe('analytics feed messages', () => {
     c.ws.close(1000, 'done');
   });
 
-  it('keeps delivering to the others when one consumer goes away', async () => {
+  it('keeps delivering to the others when one consumer goes away, and closes the feed on delete', async () => {
     const { id } = await createStream();
     const gone = await connect(`/v1/streams/${id}/events`);
     const stays = await connect(`/v1/streams/${id}/events`);
     await stays.until((m) => m.length >= 1);
     gone.ws.close(1001, 'tab closed');
     await admin('POST', `/v1/streams/${id}/key`);
+    const closed = new Promise<number>((resolve) => stays.ws.addEventListener('close', (ev) => resolve(ev.code)));
     await admin('DELETE', `/v1/streams/${id}`);
     expect(eventTypes(await stays.until((m) => eventTypes(m).includes('deleted')))).toEqual(['key_rotated', 'deleted']);
-    stays.ws.close(1000, 'done');
+    // A deleted stream's feed ends: the consumer is closed normally after the last event.
+    expect(await closed).toBe(1000);
   });
 });
 

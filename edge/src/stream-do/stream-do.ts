@@ -113,6 +113,8 @@ export class StreamDO extends DurableObject<Env> {
       this.#store.bumpRegistryVersion();
     });
     if (!result.ok) return result;
+    // The `deleted` event went out with the write; nothing will follow, so the feed ends here.
+    this.#feed.closeAll(1000, 'stream deleted');
     await this.#afterChange();
     return ok(null);
   }

@@ -69,6 +69,17 @@ export class StreamFeed {
     return true;
   }
 
+  /** Closes every consumer (the stream is gone). */
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.#ctx.getWebSockets()) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
   /** Whether `body` differs from the last snapshot sent. */
   changed(body: SnapshotBody): boolean {
     return snapshotKey(body) !== this.#lastSnapshotKey;
