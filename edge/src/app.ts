@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { settingsMiddleware } from './middleware/settings.ts';
+import { edgeStatsRoutes } from './routes/edge-stats.ts';
+import { feedRoutes } from './routes/feed.ts';
 import { internalRoutes } from './routes/internal.ts';
 import { managementRoutes } from './routes/management.ts';
 import { playbackRoutes } from './routes/playback.ts';
@@ -10,7 +12,10 @@ import { playbackRoutes } from './routes/playback.ts';
 export const app = new Hono<AppEnv>();
 
 app.use('*', settingsMiddleware);
+// The feed's WebSocket upgrade has its own auth (feed tokens); everything else falls through.
+app.route('/v1/streams', feedRoutes);
 app.route('/v1/streams', managementRoutes);
+app.route('/v1/edge', edgeStatsRoutes);
 app.route('/internal/v1', internalRoutes);
 app.route('/live', playbackRoutes);
 app.onError(handleError);

@@ -34,6 +34,8 @@ describe('parseSettings', () => {
       cdnErrorThreshold: 5,
       cdnErrorWindowSeconds: 30,
       cdnHealthCacheSeconds: 2,
+      resumeGraceSeconds: 30,
+      eventRetentionSeconds: 604_800,
       adminToken: null,
       originSecret: null,
     });
@@ -49,6 +51,8 @@ describe('parseSettings', () => {
       ENDED_RETENTION_SECONDS: '0',
       PLAYLIST_WINDOW_SEGMENTS: '6',
       LIVENESS_TIMEOUT_SECONDS: '10',
+      RESUME_GRACE_SECONDS: '0',
+      EVENT_RETENTION_SECONDS: '3600',
       ADMIN_TOKEN: 'a',
       ORIGIN_SECRET: '',
     });
@@ -59,6 +63,8 @@ describe('parseSettings', () => {
       endedRetentionSeconds: 0,
       playlistWindowSegments: 6,
       livenessTimeoutSeconds: 10,
+      resumeGraceSeconds: 0,
+      eventRetentionSeconds: 3600,
       adminToken: 'a',
       originSecret: null,
     });
@@ -68,6 +74,7 @@ describe('parseSettings', () => {
     [{ PLAYLIST_WINDOW_SEGMENTS: 'eight' }, 'invalid setting PLAYLIST_WINDOW_SEGMENTS: Invalid input: expected number, received NaN'],
     [{ PLAYLIST_WINDOW_SEGMENTS: '2' }, 'invalid setting PLAYLIST_WINDOW_SEGMENTS: Too small: expected number to be >=3'],
     [{ LIVENESS_TIMEOUT_SECONDS: '0' }, 'invalid setting LIVENESS_TIMEOUT_SECONDS: Too small: expected number to be >=1'],
+    [{ EVENT_RETENTION_SECONDS: '10' }, 'invalid setting EVENT_RETENTION_SECONDS: Too small: expected number to be >=60'],
     [{ INGEST_URL: 'http://x/live' }, 'invalid setting INGEST_URL: must be an rtmp:// or rtmps:// application URL without a trailing slash'],
     [{ ORIGIN_PULL_URL: 'ftp://origin/media' }, 'invalid setting ORIGIN_PULL_URL: Invalid URL'],
     [{ CDN_HASH_KEY: 'viewer' }, 'invalid setting CDN_HASH_KEY: Invalid option: expected one of "session"|"stream"|"segment"'],

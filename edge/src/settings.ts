@@ -23,6 +23,8 @@ const settingsSchema = z.object({
   CDN_ERROR_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
   CDN_ERROR_WINDOW_SECONDS: seconds(30, 1),
   CDN_HEALTH_CACHE_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
+  RESUME_GRACE_SECONDS: seconds(30, 0),
+  EVENT_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
 });
@@ -52,6 +54,10 @@ export interface Settings {
   readonly cdnErrorWindowSeconds: number;
   /** How long a Worker isolate reuses the health it read from the CdnHealth object. */
   readonly cdnHealthCacheSeconds: number;
+  /** How long an `error` stream waits for its broadcaster to come back before it is `ended`. */
+  readonly resumeGraceSeconds: number;
+  /** How long events stay in a stream's log before the alarm prunes them. */
+  readonly eventRetentionSeconds: number;
   /** Null when the secret is not set: the management API then refuses every call. */
   readonly adminToken: string | null;
   /** Null when the secret is not set: the internal API then refuses every call. */
@@ -75,6 +81,8 @@ export function parseSettings(env: Env): Settings {
     CDN_ERROR_THRESHOLD: env.CDN_ERROR_THRESHOLD,
     CDN_ERROR_WINDOW_SECONDS: env.CDN_ERROR_WINDOW_SECONDS,
     CDN_HEALTH_CACHE_SECONDS: env.CDN_HEALTH_CACHE_SECONDS,
+    RESUME_GRACE_SECONDS: env.RESUME_GRACE_SECONDS,
+    EVENT_RETENTION_SECONDS: env.EVENT_RETENTION_SECONDS,
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
@@ -101,6 +109,8 @@ export function parseSettings(env: Env): Settings {
     cdnErrorThreshold: s.CDN_ERROR_THRESHOLD,
     cdnErrorWindowSeconds: s.CDN_ERROR_WINDOW_SECONDS,
     cdnHealthCacheSeconds: s.CDN_HEALTH_CACHE_SECONDS,
+    resumeGraceSeconds: s.RESUME_GRACE_SECONDS,
+    eventRetentionSeconds: s.EVENT_RETENTION_SECONDS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
   });

@@ -7,14 +7,14 @@ import { parseJsonBody } from '../http/parse-json-body.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { zodErrorMessage } from '../http/zod-error-message.ts';
 import { errorBeacons } from './error-beacons.ts';
-import { SESSION_ID_RE } from './session-id.ts';
+import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
 
 /** A beacon is a few dozen bytes; anything near this is not one. */
 export const MAX_BEACON_BYTES = 1024;
 
 const beaconSchema = z.strictObject({
   cdn: z.string().min(1).max(32),
-  sid: z.string().regex(SESSION_ID_RE, 'must be a session id from the playlist URLs'),
+  sid: sessionIdSchema,
   /** What failed: the request never got an answer, took too long, or got a 4xx/5xx. */
   kind: z.enum(['network', 'timeout', 'http']),
 });

@@ -213,7 +213,7 @@ describe('POST /live/:id/cdn-errors', () => {
     [{ cdn: 'cdn-z', kind: 'http' }, 400, 'cdn: unknown CDN "cdn-z"'],
     [{ cdn: 'cdn-a', kind: 'stall' }, 400, 'kind: Invalid option: expected one of "network"|"timeout"|"http"'],
     [{ cdn: 'cdn-a', kind: 'http', extra: 1 }, 400, 'body: Unrecognized key: "extra"'],
-    [{ cdn: 'cdn-a', kind: 'http', sid: 'x' }, 400, 'sid: must be a session id from the playlist URLs'],
+    [{ cdn: 'cdn-a', kind: 'http', sid: 'x' }, 400, 'sid: session id must be 8-64 of [A-Za-z0-9_-]'],
     [{ cdn: 'cdn-a', kind: 'http', note: 'x'.repeat(2000) }, 413, 'a beacon is at most 1024 bytes'],
   ])('refuses %o', async (body, status, message) => {
     const res = await beacon(body, 'other-session-2');

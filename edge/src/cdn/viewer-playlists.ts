@@ -9,7 +9,7 @@ import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-re
 import { rankHealthyCdns } from './cdn-ranking.ts';
 import { healthView } from './health-view.ts';
 import { rewriteForViewer } from './rewrite-for-viewer.ts';
-import { mintSessionId, sessionIdFrom } from './session-id.ts';
+import { addSessionId, mintSessionId, sessionIdOf } from '../viewers/session-id.ts';
 import { steerMasterPlaylist } from './steer-master-playlist.ts';
 import { steeringManifest } from './steering-manifest.ts';
 
@@ -28,12 +28,18 @@ function steeringUrl(c: Context<AppEnv>, streamId: string, sid: string): string 
   return `${edgeBase(c)}/live/${streamId}/steering.json?sid=${sid}`;
 }
 
-/** The master playlist for this viewer: one pathway per healthy CDN in the viewer's order, plus the steering tag. */
+/**
+ * The master playlist for this viewer, whose session id (`given`, or one minted for this request)
+ * rides in every variant URI: with CDNs, one pathway per healthy CDN in the viewer's order plus the
+ * steering tag; without, the shared variant list.
+ */
 export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared: RenderedPlaylist): Promise<Response> {
   const settings = c.var.settings;
-  if (settings.cdns.length === 0) return playlistResponse(shared);
-  const given = sessionIdFrom(new URL(c.req.url));
+  const given = sessionIdOf(new URL(c.req.url));
   const sid = given ?? mintSessionId();
+  // A minted session belongs to this viewer alone: a shared cache must not hand it to the next one.
+  const visibility = given === null ? 'private' : 'public';
+  if (settings.cdns.length === 0) return playlistResponse({ body: addSessionId(shared.body, sid), maxAge: shared.maxAge }, visibility);
   const down = await healthView.down(c.env, settings, Date.now());
   const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
   const body = steerMasterPlaylist(shared.body, {
@@ -41,8 +47,7 @@ export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared:
     serverUri: steeringUrl(c, streamId, sid),
     query: `?sid=${sid}`,
   });
-  // A minted session belongs to this viewer alone: a shared cache must not hand it to the next one.
-  return playlistResponse({ body, maxAge: shared.maxAge }, given === null ? 'private' : 'public');
+  return playlistResponse({ body, maxAge: shared.maxAge }, visibility);
 }
 
 /** A media playlist for this viewer: init and segment URLs absolute on the first-ranked healthy CDN. */
@@ -50,7 +55,7 @@ export async function viewerMedia(c: Context<AppEnv>, streamId: string, renditio
   const settings = c.var.settings;
   if (settings.cdns.length === 0) return playlistResponse(shared);
   const down = await healthView.down(c.env, settings, Date.now());
-  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid: sessionIdFrom(new URL(c.req.url)), cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
+  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid: sessionIdOf(new URL(c.req.url)), cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
 }
 
 /** `GET /live/:id/steering.json`: the viewer's CDN priority, unhealthy CDNs removed. */
@@ -59,7 +64,7 @@ export async function steeringResponse(c: Context<AppEnv>, streamId: string): Pr
   const url = new URL(c.req.url);
   // _HLS_pathway (the player's current pathway) and _HLS_throughput are accepted; the priority is the
   // viewer's rendezvous ranking, so a player moves only when its CDN goes down.
-  const sid = sessionIdFrom(url) ?? mintSessionId();
+  const sid = sessionIdOf(url) ?? mintSessionId();
   const down = await healthView.down(c.env, settings, Date.now());
   const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
   const manifest = steeringManifest({ ttlSeconds: settings.cdnProbeIntervalSeconds, reloadUri: steeringUrl(c, streamId, sid), priority: ranked.map((cdn) => cdn.id) });

@@ -7,8 +7,8 @@ export const playbackCors: MiddlewareHandler = async (c, next) => {
       status: 204,
       headers: {
         'Access-Control-Allow-Origin': '*',
-        // Player error beacons are the only playback POST.
-        'Access-Control-Allow-Methods': c.req.path.endsWith('/cdn-errors') ? 'POST, OPTIONS' : 'GET, HEAD, OPTIONS',
+        // Player beacons (QoE and CDN errors) are the only playback POSTs.
+        'Access-Control-Allow-Methods': /\/(beacon|cdn-errors)$/.test(c.req.path) ? 'POST, OPTIONS' : 'GET, HEAD, OPTIONS',
         'Access-Control-Allow-Headers': c.req.header('access-control-request-headers') ?? '*',
         'Access-Control-Max-Age': '86400',
       },

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
 import { Coalescer } from './coalescer.ts';
 import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
 
@@ -30,7 +31,10 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   const key = new Request(url, { method: 'GET' });
   const hit = await cache.match(key);
   if (hit) return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
-  const { promise, started } = playlists.run(url, render);
+  const { promise, started } = playlists.run(url, () => {
+    edgeStats.doCalls++;
+    return render();
+  });
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) waitUntil(c, promise.then((p) => cache.put(key, playlistResponse(p)), () => undefined), 'playlist cache put');
   return promise;

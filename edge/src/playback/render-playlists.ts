@@ -7,6 +7,12 @@ import type { RenderedPlaylist } from './playlist-response.ts';
 
 /** How long players may cache a finished stream's playlists: nothing will change any more. */
 export const ENDED_PLAYLIST_MAX_AGE = 30;
+/**
+ * Live (and error) media playlists: one second, so a change of state (a new segment, ENDLIST once
+ * the grace window ends) reaches viewers within 2 s even through a CDN in front of the edge's own
+ * cache; players reload about once a target duration anyway (RFC 8216bis §6.3.4).
+ */
+export const LIVE_MEDIA_MAX_AGE = 1;
 /** Master playlists change only when a rendition appears. */
 export const MASTER_MAX_AGE = 2;
 
@@ -62,6 +68,5 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
     })),
     ended,
   });
-  // Half a target duration: players reload about once a target duration (RFC 8216bis §6.3.4).
-  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : Math.max(1, Math.floor(data.targetDuration / 2)) };
+  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE };
 }

@@ -97,7 +97,7 @@ describe('POST /internal/v1/publish', () => {
     const res = await publish(streamKey, H264_AAC, 'node-b');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ epoch: 2 });
-    expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'live']);
+    expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'reconnected', 'live']);
   });
 
   it('lets a cluster takeover of the current epoch replace a fresh publisher; the old owner is fenced off', async () => {
@@ -220,6 +220,6 @@ describe('announces', () => {
       { msn: 2, epoch: 2, init_file: 'init-2.mp4', discontinuity: 1 },
       { msn: 3, epoch: 2, init_file: 'init-2.mp4', discontinuity: 0 },
     ]);
-    expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'live']);
+    expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'reconnected', 'live']);
   });
 });

@@ -133,7 +133,8 @@ describe('GET /v1/streams/:id', () => {
       segmentSeconds: 2,
       renditions: [],
       ingest: { nodeId: null, lastHeartbeatAt: null, metrics: null, source: null },
-      viewers: { current: 0, peak: 0, total: 0 },
+      viewers: { current: 0, peak: 0, total: 0, renditions: {} },
+      qoe: { beacons: 0, startupMsP50: null, rebufferCount: 0, rebufferRatio: 0, switches: 0 },
       epoch: 0,
       lastError: null,
       ingestUrl: 'rtmp://127.0.0.1:1935/live',
@@ -197,8 +198,9 @@ describe('GET /v1/streams/:id/events', () => {
     expect(await json(await admin('GET', `/v1/streams/${id}/events?since=1&limit=1`))).toEqual({
       events: [{ seq: 2, ts: expect.any(Number), type: 'key_rotated', data: {} }],
       nextSince: 2,
+      hasMore: true,
     });
-    expect(await json(await admin('GET', `/v1/streams/${id}/events?since=3`))).toEqual({ events: [], nextSince: 3 });
+    expect(await json(await admin('GET', `/v1/streams/${id}/events?since=3`))).toEqual({ events: [], nextSince: 3, hasMore: false });
     const bad = await admin('GET', `/v1/streams/${id}/events?limit=5000`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { code: 'bad_request', message: 'limit: Too big: expected number to be <=1000' } });

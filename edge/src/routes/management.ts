@@ -10,6 +10,11 @@ import type { Settings } from '../settings.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
+import { signFeedToken } from '../../../shared/src/signing/feed-token.ts';
+import { requireAdminToken } from '../middleware/admin-auth.ts';
+
+/** Body of `POST /v1/streams/:id/feed-tokens`. */
+const feedTokenSchema = z.object({ ttlSeconds: z.number().int().min(60).max(86_400).default(3600) }).strict();
 
 /** Query of `GET /v1/streams/:id/events`. */
 const eventsQuerySchema = z.object({
@@ -96,4 +101,14 @@ managementRoutes.get('/:id/events', async (c) => {
   const stub = streamStub(c.env, c.req.param('id'));
   const query = eventsQuerySchema.parse(c.req.query());
   return c.json(unwrap(await stub.events(query.since, query.limit)));
+});
+
+managementRoutes.post('/:id/feed-tokens', async (c) => {
+  const id = c.req.param('id');
+  const { ttlSeconds } = feedTokenSchema.parse(await readJsonBody(c.req.raw));
+  unwrap(await streamStub(c.env, id).describe());
+  const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
+  const token = await signFeedToken(requireAdminToken(c.var.settings), id, expiresAt);
+  const base = (c.var.settings.publicBaseUrl || new URL(c.req.url).origin).replace(/^http/, 'ws');
+  return c.json({ token, expiresAt: expiresAt * 1000, url: `${base}/v1/streams/${id}/events?token=${token}` }, 201);
 });

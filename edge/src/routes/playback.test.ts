@@ -38,18 +38,19 @@ describe('GET /live/:id/master.m3u8', () => {
     const { id, epoch } = await streamWithSegments(2);
     await signed(INTERNAL_API.renditions(id), rendition(epoch, '360p', { width: 640, height: 360, codecs: 'avc1.64001e,mp4a.40.2', frameRate: 29.97, declaredBandwidth: 928_000 }));
     await signed(INTERNAL_API.segments(id), segments(epoch, '360p', [0, 1], 300_000));
-    const res = await viewer(`/live/${id}/master.m3u8`);
+    const res = await viewer(`/live/${id}/master.m3u8?sid=viewer0001`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe(PLAYLIST);
+    // With the viewer's own sid in the URL the answer is that URL's alone: shared caches may keep it.
     expect(res.headers.get('cache-control')).toBe('public, max-age=2');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(await text(res)).toBe(`#EXTM3U
 #EXT-X-VERSION:7
 #EXT-X-INDEPENDENT-SEGMENTS
 #EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000
-720p/index.m3u8
+720p/index.m3u8?sid=viewer0001
 #EXT-X-STREAM-INF:BANDWIDTH=1200000,AVERAGE-BANDWIDTH=1200000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",FRAME-RATE=29.970
-360p/index.m3u8
+360p/index.m3u8?sid=viewer0001
 `);
   });
 
@@ -85,7 +86,11 @@ describe('GET /live/:id/master.m3u8', () => {
     const spy = vi.spyOn(StreamDO.prototype, 'masterPlaylist');
     const burst = await Promise.all(Array.from({ length: 10 }, () => viewer(`/live/${id}/master.m3u8`)));
     const texts = await Promise.all(burst.map((r) => text(r)));
-    expect(new Set(texts).size).toBe(1);
+    // Each viewer got its own minted session id on the one shared variant list.
+    const sids = texts.map((t) => /\?sid=([A-Za-z0-9_-]{22})\n/.exec(t)?.[1]);
+    expect(new Set(sids).size).toBe(10);
+    expect(new Set(texts.map((t, i) => t.replaceAll(sids[i]!, 'SID'))).size).toBe(1);
+    expect(burst.map((r) => r.headers.get('cache-control'))).toEqual(Array<string>(10).fill('private, max-age=2'));
     for (let i = 0; i < 5; i++) expect((await viewer(`/live/${id}/master.m3u8`)).status).toBe(200);
     expect(spy).toHaveBeenCalledTimes(1);
   });
@@ -140,7 +145,7 @@ seg-9.m4s
 seg-0.m4s
 #EXT-X-ENDLIST
 `);
-    expect((await viewer(`/live/${id}/master.m3u8`)).headers.get('cache-control')).toBe('public, max-age=30');
+    expect((await viewer(`/live/${id}/master.m3u8?sid=viewer0001`)).headers.get('cache-control')).toBe('public, max-age=30');
   });
 
   it('has no ENDLIST in error, and marks the resumed epoch with a discontinuity', async () => {
@@ -154,7 +159,7 @@ seg-0.m4s
     // A longer segment raises the target duration for good.
     await signed(INTERNAL_API.segments(id), { epoch: 2, segments: [{ rendition: '720p', msn: 2, duration: 3.6, programDateTime: Date.UTC(2025, 0, 1, 0, 1), file: 'seg-2.m4s', bytes: 900_000 }] });
     const res = await viewer(`/live/${id}/720p/index.m3u8?resumed=1`);
-    expect(res.headers.get('cache-control')).toBe('public, max-age=2');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=1');
     expect(await text(res)).toBe(`#EXTM3U
 #EXT-X-VERSION:7
 #EXT-X-TARGETDURATION:4
@@ -235,5 +240,11 @@ describe('GET /live/:id/:rendition/:file', () => {
       'access-control-allow-methods': 'GET, HEAD, OPTIONS',
       'access-control-allow-headers': 'range',
     });
+    // Beacons are the only playback POSTs.
+    const beacon = await SELF.fetch('https://edge.test/live/r2stream00000001/beacon', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://player.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(beacon.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
   });
 });

@@ -2,6 +2,11 @@ import { Hono } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { renditionName } from '../../../shared/src/schemas.ts';
+import { beaconSchema, MAX_BEACON_BYTES } from '../../../shared/src/viewers/beacon.ts';
+import { parseJsonBody } from '../http/parse-json-body.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
+import { flushViewers, isolateBeaconLimiter, isolateViewers } from '../viewers/isolate-viewers.ts';
+import { sessionIdOf } from '../viewers/session-id.ts';
 import type { AppEnv } from '../app-env.ts';
 import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
@@ -23,6 +28,8 @@ playbackRoutes.use('*', playbackCors);
 playbackRoutes.get('/:id/master.m3u8', async (c) => {
   const id = c.req.param('id');
   const stub = streamStub(c.env, id);
+  edgeStats.playlistRequests++;
+  // The variant list is shared (cached without `sid`); each viewer's session id is added per request.
   const shared = await cachedPlaylist(c, async () =>
     renderMaster(unwrap(await stub.masterPlaylist()), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
   );
@@ -47,6 +54,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   const stub = streamStub(c.env, id);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
+  edgeStats.playlistRequests++;
   const shared = await cachedPlaylist(c, async () =>
     renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments)), {
       now: Date.now(),
@@ -55,7 +63,26 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       rendition,
     }),
   );
-  return viewerMedia(c, id, rendition, shared);
+  const response = await viewerMedia(c, id, rendition, shared);
+  // Every poll with a session id is that viewer's heartbeat.
+  const sid = sessionIdOf(new URL(c.req.url));
+  if (sid) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
+  return response;
+});
+
+playbackRoutes.post('/:id/beacon', async (c) => {
+  const id = c.req.param('id');
+  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > MAX_BEACON_BYTES) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > MAX_BEACON_BYTES) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
+  const beacon = beaconSchema.parse(parseJsonBody(bytes));
+  const now = Date.now();
+  if (!isolateBeaconLimiter.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sends beacons too often`);
+  edgeStats.beacons++;
+  flushViewers(c, id, isolateViewers.recordBeacon(id, beacon, now));
+  return c.body(null, 204);
 });
 
 playbackRoutes.get('/:id/:rendition/:file', async (c) => {

@@ -33,7 +33,9 @@ describe('StreamDO liveness alarm', () => {
     const events = await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events`));
     expect(events.events.map((e) => e.type)).toEqual(['created', 'publish_accepted', 'live', 'error']);
     expect(events.events[3]?.data).toEqual({ epoch, reason: 'origin_silent', message: 'no heartbeat or announce for 30s' });
-    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toBeNull();
+    // The only timer left is the end of the resume grace window (30 s by default).
+    const errorAt = (view as { lastError: { at: number } }).lastError.at;
+    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toBe(errorAt + 30_000);
     // Announces from the silent epoch are refused now.
     const late = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } });
     expect(late.status).toBe(409);

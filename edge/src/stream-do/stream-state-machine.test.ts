@@ -9,6 +9,7 @@ describe('transition', () => {
     ['live', 'end', 'ended'],
     ['live', 'fail', 'error'],
     ['error', 'publish', 'live'],
+    ['error', 'expire', 'ended'],
   ])('%s --%s--> %s', (from, event, to) => {
     expect(transition(from, event)).toBe(to);
   });
@@ -16,12 +17,15 @@ describe('transition', () => {
   it.each<[StreamStatus, LifecycleEvent]>([
     ['idle', 'end'],
     ['idle', 'fail'],
+    ['idle', 'expire'],
+    ['live', 'expire'],
     ['live', 'publish'],
     ['error', 'end'],
     ['error', 'fail'],
     ['ended', 'publish'],
     ['ended', 'end'],
     ['ended', 'fail'],
+    ['ended', 'expire'],
   ])('refuses %s --%s-->', (from, event) => {
     const result = transition(from, event);
     expect(result).toBeInstanceOf(EdgeliveError);

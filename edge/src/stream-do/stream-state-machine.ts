@@ -11,12 +11,14 @@ export type LifecycleEvent =
   /** The broadcaster stopped or the origin node shut down cleanly. */
   | 'end'
   /** The pipeline failed (transcoder died) or the origin went silent; the stream may resume. */
-  | 'fail';
+  | 'fail'
+  /** An `error` stream's resume grace window ran out without a new publish. */
+  | 'expire';
 
 const ALLOWED: Readonly<Record<StreamStatus, Partial<Record<LifecycleEvent, StreamStatus>>>> = {
   idle: { publish: 'live' },
   live: { end: 'ended', fail: 'error' },
-  error: { publish: 'live' },
+  error: { publish: 'live', expire: 'ended' },
   // Ended is terminal: a finished broadcast is never reopened, a new one needs a new stream.
   ended: {},
 };

@@ -73,9 +73,20 @@ export class StreamStore {
     this.#sql.exec('UPDATE stream SET registry_version = registry_version + 1 WHERE singleton = 1');
   }
 
-  /** Appends an event; `seq` grows monotonically. */
-  appendEvent(ts: number, type: string, data: Record<string, unknown>): void {
-    this.#sql.exec('INSERT INTO events (ts, type, data) VALUES (?, ?, ?)', ts, type, JSON.stringify(data));
+  /** Appends an event and returns it; `seq` grows monotonically (AUTOINCREMENT never reuses one). */
+  appendEvent(ts: number, type: string, data: Record<string, unknown>): { seq: number; ts: number; type: string; data: Record<string, unknown> } {
+    const { seq } = this.#sql.exec<{ seq: number }>('INSERT INTO events (ts, type, data) VALUES (?, ?, ?) RETURNING seq', ts, type, JSON.stringify(data)).one();
+    return { seq, ts, type, data };
+  }
+
+  /** Deletes events older than `before`; returns how many. */
+  pruneEvents(before: number): number {
+    return this.#sql.exec('DELETE FROM events WHERE ts < ?', before).rowsWritten;
+  }
+
+  /** Timestamp of the oldest kept event, or null. */
+  oldestEventTs(): number | null {
+    return this.#sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM events').one().ts;
   }
 
   /** Events after `since`, oldest first. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamRow } from './stream-schema.ts';
-import { nextAlarmAt } from './stream-upkeep.ts';
+import { nextAlarmAt, type AlarmInputs } from './stream-upkeep.ts';
 
 const NOW = 1_000_000;
+const T: AlarmInputs = { livenessMs: 5000, graceMs: 30_000, retentionMs: 600_000, oldestEventTs: null, snapshotDueAt: null };
 const base = {
   status: 'idle',
   deleted_at: null,
@@ -14,21 +15,32 @@ const base = {
 
 describe('nextAlarmAt', () => {
   it('sleeps when nothing is pending', () => {
-    expect(nextAlarmAt(base, NOW, 5000)).toBeNull();
-    expect(nextAlarmAt({ ...base, status: 'ended' }, NOW, 5000)).toBeNull();
+    expect(nextAlarmAt(base, NOW, T)).toBeNull();
+    expect(nextAlarmAt({ ...base, status: 'ended' }, NOW, T)).toBeNull();
   });
 
   it('wakes at the liveness deadline while live', () => {
-    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW - 1000 }, NOW, 5000)).toBe(NOW + 4000);
+    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW - 1000 }, NOW, T)).toBe(NOW + 4000);
   });
 
   it('wakes at once for a purge and soon for a registry retry, whichever is first', () => {
-    expect(nextAlarmAt({ ...base, deleted_at: NOW, purge_pending: 1 }, NOW, 5000)).toBe(NOW);
-    expect(nextAlarmAt({ ...base, registry_version: 2 }, NOW, 5000)).toBe(NOW + 1000);
-    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW - 4900, registry_version: 2 }, NOW, 5000)).toBe(NOW + 100);
+    expect(nextAlarmAt({ ...base, deleted_at: NOW, purge_pending: 1 }, NOW, T)).toBe(NOW);
+    expect(nextAlarmAt({ ...base, registry_version: 2 }, NOW, T)).toBe(NOW + 1000);
+    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW - 4900, registry_version: 2 }, NOW, T)).toBe(NOW + 100);
+  });
+
+  it('wakes when an error grace window ends, unless deleted', () => {
+    const failed = { ...base, status: 'error', last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - 10_000 }) } as StreamRow;
+    expect(nextAlarmAt(failed, NOW, T)).toBe(NOW + 20_000);
+    expect(nextAlarmAt({ ...failed, deleted_at: NOW }, NOW, T)).toBeNull();
+  });
+
+  it('wakes for the next event prune and the next feed snapshot', () => {
+    expect(nextAlarmAt(base, NOW, { ...T, oldestEventTs: NOW - 1000 })).toBe(NOW + 599_000);
+    expect(nextAlarmAt(base, NOW, { ...T, oldestEventTs: NOW - 1000, snapshotDueAt: NOW + 700 })).toBe(NOW + 700);
   });
 
   it('does not watch liveness of a deleted stream', () => {
-    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW, deleted_at: NOW }, NOW, 5000)).toBeNull();
+    expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW, deleted_at: NOW }, NOW, T)).toBeNull();
   });
 });

@@ -10,13 +10,37 @@ const PURGE_BATCHES_PER_ALARM = 5;
 /** Delay before retrying a registry report that failed. */
 const REGISTRY_RETRY_MS = 1000;
 
+/** The timers besides the row that decide the next alarm. */
+export interface AlarmInputs {
+  livenessMs: number;
+  /** How long an `error` stream may resume. */
+  graceMs: number;
+  /** How long events are kept, and the oldest one kept (null when the log is empty). */
+  retentionMs: number;
+  oldestEventTs: number | null;
+  /** When the analytics feed wants its next snapshot, or null when it wants none. */
+  snapshotDueAt: number | null;
+}
+
+/** When an `error` stream started its grace window: its last error's time. */
+export function errorSince(row: StreamRow): number | null {
+  if (row.status !== 'error' || row.last_error === null) return null;
+  return (JSON.parse(row.last_error) as { at: number }).at;
+}
+
 /**
- * When the single alarm should fire: the earliest of the liveness deadline, a pending media purge
- * and a registry retry; null when nothing is pending. Pure.
+ * When the single alarm should fire: the earliest of the liveness deadline, the end of an error's
+ * grace window, a pending media purge, a registry retry, the next event-log prune and the next feed
+ * snapshot; null when nothing is pending. Pure.
  */
-export function nextAlarmAt(row: StreamRow, now: number, livenessMs: number): number | null {
+export function nextAlarmAt(row: StreamRow, now: number, t: AlarmInputs): number | null {
   const due: number[] = [];
-  if (row.status === 'live' && row.deleted_at === null) due.push((row.last_activity_at ?? now) + livenessMs);
+  const alive = row.deleted_at === null;
+  if (row.status === 'live' && alive) due.push((row.last_activity_at ?? now) + t.livenessMs);
+  const failedAt = errorSince(row);
+  if (failedAt !== null && alive) due.push(failedAt + t.graceMs);
+  if (t.oldestEventTs !== null) due.push(t.oldestEventTs + t.retentionMs);
+  if (t.snapshotDueAt !== null) due.push(t.snapshotDueAt);
   if (row.purge_pending === 1) due.push(now);
   if (row.registry_synced_version < row.registry_version) due.push(now + REGISTRY_RETRY_MS);
   return due.length ? Math.min(...due) : null;

@@ -1,4 +1,5 @@
 /** Shapes StreamDO rows into the JSON the management API and playlists use. Pure. */
+import type { QoeSummary, SnapshotBody, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
 import type { IngestMetrics, Ladder, SegmentInfo, SourceInfo, StreamStatus } from '../../../shared/src/types.ts';
 import type { EventRow, RenditionRow, SegmentRow, StreamRow } from './stream-schema.ts';
 
@@ -37,8 +38,10 @@ export interface StreamView {
   segmentSeconds: number;
   renditions: RenditionView[];
   ingest: { nodeId: string | null; lastHeartbeatAt: number | null; metrics: IngestMetrics | null; source: SourceInfo | null };
-  /** Viewer counting arrives with the viewer beacons; the fields are part of the contract already. */
-  viewers: { current: number; peak: number; total: number };
+  /** Sessions seen within 3 target durations (`current`, per rendition), the peak and unique sessions. */
+  viewers: ViewerCounts;
+  /** Player QoE from beacons. */
+  qoe: QoeSummary;
   epoch: number;
   lastError: LastError | null;
 }
@@ -78,7 +81,7 @@ export function renditionView(row: RenditionRow): RenditionView {
 }
 
 /** The stream row and its renditions as JSON. */
-export function streamView(row: StreamRow, renditions: readonly RenditionRow[]): StreamView {
+export function streamView(row: StreamRow, renditions: readonly RenditionRow[], audience: { viewers: ViewerCounts; qoe: QoeSummary }): StreamView {
   return {
     id: row.id,
     name: row.name,
@@ -97,7 +100,8 @@ export function streamView(row: StreamRow, renditions: readonly RenditionRow[]):
       metrics: json<IngestMetrics>(row.metrics),
       source: json<SourceInfo>(row.source),
     },
-    viewers: { current: 0, peak: 0, total: 0 },
+    viewers: audience.viewers,
+    qoe: audience.qoe,
     epoch: row.epoch,
     lastError: json<LastError>(row.last_error),
   };
@@ -118,5 +122,18 @@ export function segmentInfo(row: SegmentRow): SegmentInfo {
     initFile: row.init_file,
     bytes: row.bytes,
     discontinuity: row.discontinuity === 1,
+  };
+}
+
+/** The analytics feed's snapshot of the stream row and its audience. */
+export function snapshotBody(row: StreamRow, audience: { viewers: ViewerCounts; qoe: QoeSummary }): SnapshotBody {
+  const metrics = json<IngestMetrics>(row.metrics);
+  return {
+    status: row.status as StreamStatus,
+    epoch: row.epoch,
+    viewers: audience.viewers,
+    ingest: metrics ? { ...metrics, lastHeartbeatAt: row.last_heartbeat_at } : null,
+    qoe: audience.qoe,
+    lastError: json<LastError>(row.last_error),
   };
 }

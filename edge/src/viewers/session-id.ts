@@ -1,0 +1,32 @@
+/** Viewer session ids in playback URLs (`?sid=`). */
+import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
+
+/** The query parameter carrying the session id. */
+export const SESSION_PARAM = 'sid';
+
+/** A fresh random session id: 16 random bytes, base64url (22 characters). */
+export function mintSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The request's valid session id, or null (missing or malformed ids are not trusted). */
+export function sessionIdOf(url: URL): string | null {
+  const sid = url.searchParams.get(SESSION_PARAM);
+  return sid !== null && sessionIdSchema.safeParse(sid).success ? sid : null;
+}
+
+/** The URL without its session id: what playlist caches are keyed by, so viewers share entries. */
+export function withoutSessionId(url: URL): string {
+  const copy = new URL(url);
+  copy.searchParams.delete(SESSION_PARAM);
+  return copy.toString();
+}
+
+/** Adds `?sid=` to every URI line of a playlist (lines not starting with `#`). Pure. */
+export function addSessionId(playlist: string, sid: string): string {
+  return playlist
+    .split('\n')
+    .map((line) => (line === '' || line.startsWith('#') ? line : `${line}${line.includes('?') ? '&' : '?'}${SESSION_PARAM}=${sid}`))
+    .join('\n');
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ViewerAggregator } from './viewer-aggregator.ts';
+
+const T = 1_000_000;
+
+describe('ViewerAggregator', () => {
+  it('flushes the first poll at once, then batches a second of polls into one flush', () => {
+    const agg = new ViewerAggregator(1000);
+    expect(agg.recordPoll('s1', 'sid-a', '720p', T)).toEqual({ sessions: [{ sid: 'sid-a', rendition: '720p', lastSeen: T }], qoe: expect.objectContaining({ beacons: 0 }) });
+    expect(agg.recordPoll('s1', 'sid-b', '720p', T + 10)).toBeNull();
+    expect(agg.recordPoll('s1', 'sid-b', '360p', T + 500)).toBeNull();
+    expect(agg.recordPoll('s1', 'sid-c', '720p', T + 999)).toBeNull();
+    const batch = agg.recordPoll('s1', 'sid-d', '720p', T + 1000);
+    expect(batch?.sessions).toEqual([
+      { sid: 'sid-b', rendition: '360p', lastSeen: T + 500 },
+      { sid: 'sid-c', rendition: '720p', lastSeen: T + 999 },
+      { sid: 'sid-d', rendition: '720p', lastSeen: T + 1000 },
+    ]);
+  });
+
+  it('keeps streams apart', () => {
+    const agg = new ViewerAggregator(1000);
+    agg.recordPoll('s1', 'sid-a', '720p', T);
+    expect(agg.recordPoll('s2', 'sid-a', '720p', T + 1)?.sessions).toEqual([{ sid: 'sid-a', rendition: '720p', lastSeen: T + 1 }]);
+  });
+
+  it('sums beacons and counts switches by pair', () => {
+    const agg = new ViewerAggregator(1000);
+    agg.recordPoll('s1', 'sid-a', '720p', T);
+    const base = { playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: [] };
+    expect(agg.recordBeacon('s1', { ...base, sid: 'sid-a', startupMs: 800, playedMs: 9000, switches: [{ from: '360p', to: '720p' }] }, T + 1)).toBeNull();
+    expect(agg.recordBeacon('s1', { ...base, sid: 'sid-b', startupMs: 1200, rebufferCount: 1, rebufferMs: 500, switches: [{ from: '360p', to: '720p' }, { from: '720p', to: '360p' }] }, T + 2)).toBeNull();
+    expect(agg.drain().get('s1')).toEqual({
+      sessions: [],
+      qoe: { beacons: 2, startupMs: [800, 1200], playedMs: 9000, rebufferCount: 1, rebufferMs: 500, switches: { '360p>720p': 2, '720p>360p': 1 } },
+    });
+    expect(agg.size).toBe(0);
+  });
+});
