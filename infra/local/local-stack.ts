@@ -44,6 +44,11 @@ export interface LocalStackOptions {
   origins?: number;
   /** Port of the local redis-server in cluster mode (0: a free one). */
   redisPort?: number;
+  /**
+   * Run a single origin node as its own process too (no Redis), so a test can signal it like a
+   * real deployment. Always true with more than one node.
+   */
+  originProcesses?: boolean;
 }
 
 /** A running local stack: S3 server on loopback, the edge under workerd, one origin node. */
@@ -132,16 +137,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
     };
     const count = opts.origins ?? 1;
-    if (count > 1) {
-      const redis = await startRedisServer({ port: opts.redisPort ?? 0 });
-      cleanups.push(() => redis.close());
-      logger.info({ url: redis.url }, 'local redis-server listening');
+    if (count > 1 || opts.originProcesses) {
+      let redis: RedisServer | undefined;
+      if (count > 1) {
+        const server = await startRedisServer({ port: opts.redisPort ?? 0 });
+        redis = server;
+        cleanups.push(() => server.close());
+        logger.info({ url: server.url }, 'local redis-server listening');
+      }
       const origins: OriginProcess[] = [];
       for (let k = 0; k < count; k++) {
         // Node 0 takes the stack's ports (the edge's ORIGIN_PULL_URL points at it).
         const rtmp = k === 0 ? ports.rtmp : opts.ports?.rtmp === 0 ? await freePort() : ports.rtmp + k;
         const http = k === 0 ? ports.originHttp : opts.ports?.originHttp === 0 ? await freePort() : ports.originHttp + k;
-        const node = new OriginProcess({ nodeId: `origin-${k}`, host, rtmpPort: rtmp, httpPort: http, env: { ...baseEnv, REDIS_URL: redis.url, ...opts.originEnv }, logger });
+        const node = new OriginProcess({ nodeId: `origin-${k}`, host, rtmpPort: rtmp, httpPort: http, env: { ...baseEnv, ...(redis ? { REDIS_URL: redis.url } : {}), ...opts.originEnv }, logger });
         origins.push(node);
         cleanups.push(() => node.close());
       }

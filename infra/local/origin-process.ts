@@ -19,6 +19,7 @@ export class OriginProcess {
   readonly #logger: Logger;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
+  #exit: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
 
   constructor(opts: { nodeId: string; host: string; rtmpPort: number; httpPort: number; env: Record<string, string>; logger: Logger }) {
     this.nodeId = opts.nodeId;
@@ -36,6 +37,21 @@ export class OriginProcess {
     return this.#child?.pid;
   }
 
+  /** How and when the process exited, once it has. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined {
+    return this.#exit;
+  }
+
+  /** Resolves when the process has exited. */
+  exited(): Promise<void> {
+    return this.#exited;
+  }
+
+  /** Sends `signal` without waiting (a graceful shutdown the caller watches). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#state !== 'exited') this.#child?.kill(signal);
+  }
+
   /** Spawns the node and waits until its /readyz answers 200. */
   async start(timeoutMs = 30_000): Promise<void> {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'origin/src/main.ts')], {
@@ -47,6 +63,7 @@ export class OriginProcess {
     this.#exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         this.#state = 'exited';
+        this.#exit = { code, signal, at: Date.now() };
         this.#logger.info({ code, signal }, 'origin process exited');
         resolve();
       }),

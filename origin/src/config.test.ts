@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       ffmpegStallMs: 10_000,
       ffmpegMaxRestarts: 3,
       ffmpegRestartBackoffMs: 500,
+      ffmpegHealthyResetMs: 60_000,
       shutdownGraceMs: 10_000,
       logLevel: 'info',
     });
@@ -82,6 +83,7 @@ describe('loadConfig', () => {
         FFMPEG_STALL_MS: '8000',
         FFMPEG_MAX_RESTARTS: '2',
         FFMPEG_RESTART_BACKOFF_MS: '250',
+        FFMPEG_HEALTHY_RESET_MS: '20000',
         SHUTDOWN_GRACE_MS: '30000',
         LOG_LEVEL: 'debug',
         UNRELATED: 'ignored',
@@ -117,6 +119,7 @@ describe('loadConfig', () => {
       ffmpegStallMs: 8000,
       ffmpegMaxRestarts: 2,
       ffmpegRestartBackoffMs: 250,
+      ffmpegHealthyResetMs: 20_000,
       shutdownGraceMs: 30000,
       logLevel: 'debug',
     });

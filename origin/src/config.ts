@@ -46,6 +46,7 @@ const configSchema = z.object({
   FFMPEG_STALL_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   FFMPEG_MAX_RESTARTS: z.coerce.number().int().min(0).max(20).default(3),
   FFMPEG_RESTART_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  FFMPEG_HEALTHY_RESET_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -82,6 +83,8 @@ export type OriginConfig = Readonly<{
   ffmpegMaxRestarts: number;
   /** First restart delay; doubles each restart. */
   ffmpegRestartBackoffMs: number;
+  /** An ffmpeg running this long without failing resets the restart count. */
+  ffmpegHealthyResetMs: number;
   /** On SIGTERM, how long broadcasters connected here may keep going before they are handed over. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -131,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ffmpegStallMs: e.FFMPEG_STALL_MS,
     ffmpegMaxRestarts: e.FFMPEG_MAX_RESTARTS,
     ffmpegRestartBackoffMs: e.FFMPEG_RESTART_BACKOFF_MS,
+    ffmpegHealthyResetMs: e.FFMPEG_HEALTHY_RESET_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   });

@@ -16,6 +16,7 @@ import { cacheControlFor, contentTypeFor } from './store/media-headers.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 import { FfmpegJob } from './transcode/ffmpeg-job.ts';
 import { planLadder, type TranscodePlan } from './transcode/ladder-plan.ts';
+import { RestartPolicy } from './transcode/restart-policy.ts';
 import type { TranscodeProgress } from './transcode/progress-parser.ts';
 
 /** Lifecycle of one broadcast on this node. */
@@ -43,6 +44,8 @@ export interface LiveStreamSettings {
   stallMs: number;
   maxRestarts: number;
   restartBackoffMs: number;
+  /** A transcoder running this long without failing resets the restart count. */
+  healthyResetMs: number;
 }
 
 /** How a stream leaves this node without ending: the broadcast goes on elsewhere (or resumes). */
@@ -52,6 +55,8 @@ export type CloseMode = 'end' | 'handover';
 export const MAX_PREAUTH_BUFFER_BYTES = 16 * 1024 * 1024;
 /** ffmpeg input backlog at which the stream is declared unable to keep up. */
 export const MAX_TRANSCODE_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** How long a killed ffmpeg may take to close its outputs (its last segment) before we go on without. */
+const JOB_EXIT_WAIT_MS = 5_000;
 
 /**
  * One broadcast from RTMP publish to end: probes the codecs, asks the edge to admit the key, runs
@@ -69,12 +74,14 @@ export class LiveStream {
   readonly #takeoverFrom: string | undefined;
   #owned = false;
   readonly #replay = new FlvReplayCache();
-  #restarts = 0;
+  readonly #restartPolicy: RestartPolicy;
   #lastFrame = -1;
   #lastFrameAt = 0;
   #lastTagAt = 0;
   #watchdog: NodeJS.Timeout | undefined;
   #log: Logger;
+  /** The stream's logger before any epoch is bound (each new epoch replaces the last one's). */
+  #streamLog: Logger;
   readonly #onClosed: () => void;
   #streamId: string | undefined;
   #grant: PublishGrant | undefined;
@@ -112,6 +119,8 @@ export class LiveStream {
     this.#metrics = opts.metrics;
     this.#onClosed = opts.onClosed;
     this.#log = opts.logger.child({ session: opts.publish.sessionId });
+    this.#streamLog = this.#log;
+    this.#restartPolicy = new RestartPolicy({ maxRestarts: opts.settings.maxRestarts, backoffMs: opts.settings.restartBackoffMs, healthyResetMs: opts.settings.healthyResetMs });
   }
 
   get state(): LiveStreamState {
@@ -133,6 +142,7 @@ export class LiveStream {
     }
     this.#streamId = parsed.streamId;
     this.#log = this.#log.child({ streamId: parsed.streamId });
+    this.#streamLog = this.#log;
     this.#log.info({ remoteAddress }, 'publish received');
 
     const probe = new FlvMediaProbe();
@@ -171,7 +181,7 @@ export class LiveStream {
       return;
     }
     this.#plan = planLadder(this.#grant.ladder, this.#source);
-    this.#log = this.#log.child({ epoch: this.#grant.epoch });
+    this.#log = this.#streamLog.child({ epoch: this.#grant.epoch });
     this.#log.info({ source: this.#source, renditions: this.#plan.renditions }, 'publish accepted; transcoding');
     await this.#startJob();
     this.#publish.onLive?.(this.#grant.epoch);
@@ -222,9 +232,9 @@ export class LiveStream {
     this.#state = 'ending';
     this.#untap?.();
     this.#publish.reject(reason, mode === 'handover' ? 'handover' : undefined);
-    this.#job?.close(reason);
+    // Store and announce what ffmpeg already produced before anything else happens to the stream.
+    await this.#stopJob(reason);
     if (wasLive && mode === 'end') await this.#announceEnd('node_shutdown');
-    if (wasLive && mode === 'handover') await this.#settle();
     this.#finish(reason);
   }
 
@@ -251,6 +261,7 @@ export class LiveStream {
     const grant = this.#grant!;
     this.#lastFrame = -1;
     this.#lastFrameAt = Date.now();
+    this.#restartPolicy.started(Date.now());
     const job: FfmpegJob = new FfmpegJob({
       jobId: `${grant.streamId}-${grant.epoch}`,
       ffmpegPath: this.#settings.ffmpegPath,
@@ -300,16 +311,17 @@ export class LiveStream {
    */
   async #restart(message: string): Promise<void> {
     if (this.#state !== 'live') return;
-    this.#restarts++;
-    if (this.#restarts > this.#settings.maxRestarts) {
-      await this.#fail(`${message} (gave up after ${this.#settings.maxRestarts} restarts)`);
+    const decision = this.#restartPolicy.failed(Date.now());
+    if (decision.action === 'give_up') {
+      await this.#fail(`${message} (gave up after ${decision.restarts} restarts)`);
       return;
     }
     this.#state = 'restarting';
-    const delayMs = this.#settings.restartBackoffMs * 2 ** (this.#restarts - 1);
-    this.#log.warn({ reason: message, restart: this.#restarts, delayMs }, 'transcoder failed; restarting it');
+    const { attempt, delayMs } = decision;
+    this.#log.warn({ reason: message, restart: attempt, delayMs }, 'transcoder failed; restarting it');
     this.#metrics.ffmpegRestarted();
-    this.#job?.close(message);
+    // The old epoch's last segments are announced before the takeover makes that epoch stale.
+    await this.#stopJob(message);
     await new Promise((r) => setTimeout(r, delayMs));
     if ((this.#state as LiveStreamState) !== 'restarting') return;
     try {
@@ -324,7 +336,7 @@ export class LiveStream {
       await this.#fail(`${message}; restart refused by the edge: ${(err as Error).message}`);
       return;
     }
-    this.#log = this.#log.child({ epoch: this.#grant.epoch });
+    this.#log = this.#streamLog.child({ epoch: this.#grant.epoch });
     if (!(await this.#recordEpoch())) return;
     if ((this.#state as LiveStreamState) !== 'restarting') return;
     await this.#startJob();
@@ -419,14 +431,26 @@ export class LiveStream {
     this.#state = 'ending';
     this.#log.error({ reason: message }, 'transcode failed');
     this.#untap?.();
-    this.#job?.close(message);
     this.#publish.reject(message, 'transcoder_failed');
+    await this.#stopJob(message);
     await this.#announceEnd('transcoder_failed', message);
     this.#finish(message);
   }
 
   async #settle(): Promise<void> {
     await Promise.all(this.#chains.values());
+  }
+
+  /** Kills ffmpeg, waits (bounded) for its last segments, and settles their uploads and announces. */
+  async #stopJob(reason: string): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    job.close(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([job.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), JOB_EXIT_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (timedOut) this.#log.warn({ waitedMs: JOB_EXIT_WAIT_MS }, 'ffmpeg outputs still open after the kill; going on without its last segment');
+    await this.#settle();
   }
 
   async #announceEnd(reason: 'publisher_stopped' | 'transcoder_failed' | 'node_shutdown', message?: string): Promise<void> {

@@ -159,15 +159,21 @@ export class OriginNode {
   /**
    * Graceful shutdown (SIGTERM): refuse new publishes (readyz 503), leave the registry, hand the
    * streams transcoded here to other nodes (no end is announced, so nothing announced disappears),
-   * give broadcasters connected here up to SHUTDOWN_GRACE_MS to finish, then stop.
+   * give broadcasters connected here up to SHUTDOWN_GRACE_MS to finish, then stop. With no other
+   * live node to take them, the streams end here instead (`node_shutdown`: error, resumable).
    */
   async drain(reason: string): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'draining';
-    this.#log.info({ reason, streams: this.streamIds() }, 'draining: handing streams over');
     clearInterval(this.#registration);
     await this.#coordinator.leave(this.#config.nodeId).catch((err: unknown) => this.#log.warn({ err }, 'could not leave the registry; it will expire'));
-    await Promise.all([...this.#streams.values()].map((s) => s.close(reason, 'handover')));
+    const others = await this.#coordinator.nodes().then(
+      (nodes) => nodes.filter((n) => n.nodeId !== this.#config.nodeId).length,
+      () => 0,
+    );
+    const mode = others > 0 ? 'handover' : 'end';
+    this.#log.info({ reason, streams: this.streamIds(), otherNodes: others, mode }, mode === 'handover' ? 'draining: handing streams over' : 'draining: no other node; ending streams here');
+    await Promise.all([...this.#streams.values()].map((s) => s.close(reason, mode)));
     const deadline = Date.now() + this.#config.shutdownGraceMs;
     while (this.#placed.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     await this.stop(reason, 'handover');
@@ -261,6 +267,7 @@ export class OriginNode {
         stallMs: this.#config.ffmpegStallMs,
         maxRestarts: this.#config.ffmpegMaxRestarts,
         restartBackoffMs: this.#config.ffmpegRestartBackoffMs,
+        healthyResetMs: this.#config.ffmpegHealthyResetMs,
       },
       ownership: this.#leases,
       ...(takeoverFrom ? { takeoverFrom } : {}),

@@ -53,9 +53,13 @@ export class FfmpegJob {
   #command: ffmpeg.FfmpegCommand | undefined;
   #exited: Promise<void> | undefined;
   #lastStderr: string[] = [];
+  #gone!: () => void;
+  /** Resolves once ffmpeg is gone and its last segments were handed to `onSegment` (after `onExit`). */
+  readonly done: Promise<void>;
 
   constructor(opts: FfmpegJobOptions) {
     this.#opts = opts;
+    this.done = new Promise((resolve) => (this.#gone = resolve));
   }
 
   get state(): FfmpegJobState {
@@ -92,12 +96,14 @@ export class FfmpegJob {
         }
       });
       cmd.on('end', () => {
-        this.#finish(undefined);
+        // Exiting cleanly is only expected after drain() ended its input.
+        this.#finish(this.#state === 'running' ? new Error(`ffmpeg exited while still fed; last output: ${this.#lastStderr.join(' | ')}`) : undefined);
         resolve();
       });
       cmd.on('error', (err: Error) => {
-        const killed = this.#state === 'closed' || /SIGKILL|SIGTERM|SIGINT/.test(err.message);
-        this.#finish(killed ? undefined : new Error(`ffmpeg failed: ${err.message}; last output: ${this.#lastStderr.join(' | ')}`));
+        // Only our own close() is a kill on purpose; a signal from anyone else (OOM killer, an
+        // operator, a test) is a failure the owner must supervise.
+        this.#finish(this.#state === 'closed' ? undefined : new Error(`ffmpeg failed: ${err.message}; last output: ${this.#lastStderr.join(' | ')}`));
         resolve();
       });
     });
@@ -118,17 +124,19 @@ export class FfmpegJob {
       this.#opts.logger.warn({ jobId: this.#opts.jobId, timeoutMs }, 'ffmpeg did not finish draining in time; killing it');
       this.close('drain timeout');
     }
-    await this.#exited;
+    await this.done;
   }
 
   /** Stops ffmpeg at once (SIGKILL) and releases the sockets. */
   close(reason: string): void {
     if (this.#state === 'closed') return;
     this.#opts.logger.info({ jobId: this.#opts.jobId, reason }, 'ffmpeg job closing');
+    const started = this.#state !== 'idle';
     this.#state = 'closed';
     this.input.destroy();
     this.#command?.kill('SIGKILL');
     this.#closeServers();
+    if (!started) this.#gone();
   }
 
   #finish(error: Error | undefined): void {
@@ -142,6 +150,7 @@ export class FfmpegJob {
       const wasClosed = this.#state === 'closed';
       this.#state = 'closed';
       this.#opts.events.onExit(error && !wasClosed ? { error } : {});
+      this.#gone();
     };
     if (this.#openOutputs.size === 0) flush();
     else this.#whenOutputsClosed = flush;

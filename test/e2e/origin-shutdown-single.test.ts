@@ -1,0 +1,79 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/free-port.ts';
+import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+
+/**
+ * SIGTERM of the only origin node (its own process, no Redis): no node can take its stream, so it
+ * ends it as `node_shutdown` (error, resumable) and exits 0. The edge reads media straight from the
+ * bucket here, as production's R2 binding does, so the node's exit cannot hide listed segments.
+ */
+
+let stack: LocalStack;
+let publisher: FfmpegProcess | undefined;
+
+async function api(path: string): Promise<Response> {
+  return fetch(`${stack.edgeUrl}${path}`, { headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' } });
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function msns(m: string): number[] {
+  return [...m.matchAll(/seg-(\d+)\.m4s/g)].map((x) => Number(x[1]));
+}
+
+beforeAll(async () => {
+  const s3 = await freePort();
+  stack = await startLocalStack({
+    originProcesses: true,
+    ports: { edge: 0, rtmp: 0, originHttp: 0, s3, inspector: 0 },
+    edgeVars: { ORIGIN_PULL_URL: `http://127.0.0.1:${s3}/edgelive-media` },
+    logger: pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' }),
+    originEnv: { X264_PRESET: 'ultrafast', SHUTDOWN_GRACE_MS: '6000' },
+  });
+});
+
+afterAll(async () => {
+  publisher?.child.kill('SIGKILL');
+  await stack?.close();
+});
+
+describe('SIGTERM of the only origin node', () => {
+  it('ends the stream as node_shutdown, exits 0, and every listed segment stays served', async () => {
+    const node = stack.origins[0]!;
+    const created = await fetch(`${stack.edgeUrl}/v1/streams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'single', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } }),
+    });
+    const stream = (await created.json()) as { id: string; streamKey: string };
+    publisher = publishTestPattern(`${node.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 120, videoKbps: 300 });
+    await waitFor('three segments', 30_000, async () => (msns(await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text()).length >= 3 ? true : undefined));
+
+    const termAt = Date.now();
+    node.signal('SIGTERM');
+    await Promise.race([node.exited(), new Promise((r) => setTimeout(r, 20_000))]);
+    expect(node.exit).toMatchObject({ code: 0, signal: null });
+    console.log(`the only node exited ${node.exit!.at - termAt} ms after SIGTERM`);
+
+    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; lastError?: { reason: string; message: string } };
+    expect(view.status).toBe('error');
+    expect(view.lastError).toMatchObject({ reason: 'node_shutdown', message: 'the origin node shut down' });
+    const media = await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text();
+    const listed = msns(media);
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    const statuses = await Promise.all(listed.map(async (n) => [n, (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/seg-${n}.m4s`)).status] as const));
+    expect(statuses).toEqual(listed.map((n) => [n, 200]));
+    expect((await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/init-1.mp4`)).status).toBe(200);
+    expect((await publisher.exited).code).not.toBe(0); // the broadcaster was disconnected
+  });
+});
