@@ -4,6 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { FeedClient, type FeedSocketConstructor } from '../../shared/src/feed/feed-client.ts';
 import type { EventMessage, SnapshotMessage } from '../../shared/src/feed/feed-messages.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * The analytics feed on the real chain: ffmpeg publishes over RTMP → origin (one ffmpeg ladder,
@@ -17,22 +18,8 @@ let publisher: FfmpegProcess | undefined;
 let feed: FeedClient | undefined;
 const viewerTimers: NodeJS.Timeout[] = [];
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers },
-  });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   stack = await startLocalStack({

@@ -4,6 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { parseFragment } from '../../origin/src/package/fmp4-fragment-info.ts';
 import { parseInitSegment } from '../../origin/src/package/fmp4-init-info.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * The whole path on real components: ffmpeg publishes a test pattern over RTMP → node-media-server
@@ -14,27 +15,10 @@ import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ff
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers },
-  });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-async function text(url: string): Promise<{ status: number; body: string; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.text(), headers: res.headers };
-}
+const text = fetchText;
 
 beforeAll(async () => {
   stack = await startLocalStack({

@@ -5,6 +5,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { rankNodes } from '../../shared/src/hashing/rendezvous.ts';
 import { CachingProxy } from '../support/caching-proxy.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { fetchText, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Multi-CDN delivery on the real chain: three caching reverse proxies on loopback stand in front of
@@ -22,20 +23,8 @@ const players: FfmpegProcess[] = [];
 let publisher: FfmpegProcess | undefined;
 let cdns: { id: string; baseUrl: string; weight: number; healthUrl: string }[] = [];
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-async function text(url: string): Promise<{ status: number; body: string; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.text(), headers: res.headers };
-}
+const text = fetchText;
 
 async function priority(streamId: string, sid: string): Promise<string[]> {
   const res = await fetch(`${stack.edgeUrl}/live/${streamId}/steering.json?sid=${sid}&_HLS_pathway=x&_HLS_throughput=1000000`);

@@ -6,6 +6,7 @@ import { RedisCoordinator } from '../../origin/src/cluster/redis-coordinator.ts'
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, listedMsns, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Three origin nodes as separate processes, coordinated through a real redis-server, behind the
@@ -18,19 +19,8 @@ let stack: LocalStack;
 const processes: FfmpegProcess[] = [];
 const NODES = ['origin-0', 'origin-1', 'origin-2'];
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers } });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function health(url: string): Promise<{ nodeId: string; pid: number; streams: string[] }> {
   return (await (await fetch(`${url}/healthz`)).json()) as { nodeId: string; pid: number; streams: string[] };
@@ -41,9 +31,7 @@ async function createStream(name: string): Promise<{ id: string; streamKey: stri
   return (await res.json()) as { id: string; streamKey: string };
 }
 
-function msns(playlist: string): number[] {
-  return [...playlist.matchAll(/seg-(\d+)\.m4s/g)].map((m) => Number(m[1]));
-}
+const msns = listedMsns;
 
 beforeAll(async () => {
   stack = await startLocalStack({

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * SIGTERM of the only origin node (its own process, no Redis): no node can take its stream, so it
@@ -17,15 +18,6 @@ async function api(path: string): Promise<Response> {
   return fetch(`${stack.edgeUrl}${path}`, { headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' } });
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function msns(m: string): number[] {
   return [...m.matchAll(/seg-(\d+)\.m4s/g)].map((x) => Number(x[1]));

@@ -4,6 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import type { OriginProcess } from '../../infra/local/origin-process.ts';
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Graceful shutdown (SIGTERM) in a cluster: three origin processes, a real redis-server, the real
@@ -19,19 +20,8 @@ const NODES = ['origin-0', 'origin-1', 'origin-2'];
 let stack: LocalStack;
 const processes: FfmpegProcess[] = [];
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers } });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function streamsOn(o: OriginProcess): Promise<string[]> {
   return ((await (await fetch(`${o.httpUrl}/healthz`)).json()) as { streams: string[] }).streams;

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Transcoder supervision on the real path (one node, real ffmpeg, real edge): the stream's ffmpeg
@@ -17,19 +18,8 @@ const HEALTHY_RESET_MS = 8_000;
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers } });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Pids of the ffmpeg transcoding `streamId` (its output sockets are named `<id>-<epoch>-<rendition>.sock`). */
 function transcoderPids(streamId: string): number[] {
