@@ -2,7 +2,7 @@
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
 import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
-import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/stream-do.ts';
+import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { RenderedPlaylist } from './playlist-response.ts';
 
 /** How long players may cache a finished stream's playlists: nothing will change any more. */

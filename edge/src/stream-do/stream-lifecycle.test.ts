@@ -1,9 +1,25 @@
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import type { SourceInfo } from '../../../shared/src/types.ts';
 import { admin, json, liveStream, publish, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { fakeRowStore, fakeWriter, streamRow } from '../test-support/fake-stream.ts';
 import type { StreamDO } from './stream-do.ts';
+import {
+  acceptPublish,
+  createStream,
+  deleteStream,
+  endBroadcast,
+  errorSince,
+  expireGrace,
+  failSilentOrigin,
+  isGraceExpired,
+  isPublisherFresh,
+  publishState,
+  type PublishRequest,
+} from './stream-lifecycle.ts';
+import type { StreamRow } from './stream-schema.ts';
 
 function stub(id: string) {
   return env.STREAM_DO.get(env.STREAM_DO.idFromName(id));
@@ -115,5 +131,132 @@ describe('event log retention (EVENT_RETENTION_SECONDS, 7 days by default)', () 
     expect((await events(id)).map((e) => [e.seq, e.type])).toEqual([[3, 'live']]);
     await admin('POST', `/v1/streams/${id}/key`);
     expect((await events(id)).map((e) => e.seq)).toEqual([3, 4]);
+  });
+});
+
+// Unit tests of the lifecycle writes, on a fake row store and a writer without SQLite.
+
+const NOW = 1_000_000;
+const SOURCE: SourceInfo = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 3000 };
+const REQ: PublishRequest = { keyHash: 'ab'.repeat(32), nodeId: 'node-b', source: SOURCE };
+
+/** A fake store over `row` (nextMsn 7) and a writer whose rollbacks restore it. */
+function lifecycle(row: StreamRow | null) {
+  const rows = fakeRowStore(row as StreamRow);
+  const { writer, log } = fakeWriter(rows.state);
+  const inserted: unknown[] = [];
+  const store = { ...rows, insertStream: (s: unknown) => inserted.push(s), nextMsn: () => 7 };
+  return { store, writer, log, inserted, row: () => rows.state.row, bumps: () => rows.state.bumps };
+}
+
+function failedRow(at: number): StreamRow {
+  return streamRow({ status: 'error', epoch: 1, last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at }) });
+}
+
+describe('lifecycle clocks (pure)', () => {
+  it('reads the start of the grace window only from an error row', () => {
+    expect(errorSince(failedRow(NOW - 5))).toBe(NOW - 5);
+    expect(errorSince(streamRow({ status: 'live', last_error: JSON.stringify({ at: 1 }) }))).toBeNull();
+    expect(errorSince(streamRow({ status: 'error' }))).toBeNull();
+  });
+
+  it('counts a publisher fresh strictly within the liveness timeout', () => {
+    expect(isPublisherFresh(streamRow({ last_activity_at: NOW - 4999 }), NOW, 5000)).toBe(true);
+    expect(isPublisherFresh(streamRow({ last_activity_at: NOW - 5000 }), NOW, 5000)).toBe(false);
+    expect(isPublisherFresh(streamRow(), NOW, 5000)).toBe(false);
+  });
+
+  it('expires the grace window once it has fully run', () => {
+    expect(isGraceExpired(failedRow(NOW - 29_999), NOW, 30_000)).toBe(false);
+    expect(isGraceExpired(failedRow(NOW - 30_000), NOW, 30_000)).toBe(true);
+    expect(isGraceExpired(streamRow({ status: 'live' }), NOW, 0)).toBe(false);
+  });
+
+  it('gives the publish policy the key match and freshness', () => {
+    const row = streamRow({ status: 'live', epoch: 3, node_id: 'n1', last_activity_at: NOW - 1000 });
+    expect(publishState(row, REQ.keyHash, NOW, 5000)).toEqual({ id: 's1', status: 'live', keyMatches: true, publisherFresh: true, nodeId: 'n1', epoch: 3 });
+    expect(publishState(row, 'cd'.repeat(32), NOW, 500).keyMatches).toBe(false);
+    expect(publishState(row, 'cd'.repeat(32), NOW, 500).publisherFresh).toBe(false);
+  });
+});
+
+describe('lifecycle writes (unit)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('creates a stream once', () => {
+    const fresh = lifecycle(null);
+    const input = { id: 's1', name: 'n', keyHash: 'k', ladder: { rungs: [], audioKbps: 128 }, lowLatency: false, dvrWindowSeconds: 0, segmentSeconds: 2 };
+    expect(fresh.writer.write((tx) => createStream(fresh.store, tx, input, NOW))).toEqual({ ok: true, value: undefined });
+    expect(fresh.inserted).toEqual([{ ...input, createdAt: NOW }]);
+    expect(fresh.log.map((e) => [e.type, e.data])).toEqual([['created', { name: 'n' }]]);
+    expect(fresh.bumps()).toBe(1);
+    const taken = lifecycle(streamRow());
+    expect(taken.writer.write((tx) => createStream(taken.store, tx, input, NOW))).toEqual({ ok: false, code: 'conflict', message: 'stream s1 already exists' });
+  });
+
+  it('opens epoch 1 from idle', () => {
+    const l = lifecycle(streamRow());
+    const grant = l.writer.write((tx) => acceptPublish(l.store, tx, l.row(), NOW, REQ));
+    expect(grant).toEqual({ ok: true, value: { streamId: 's1', epoch: 1, ladder: { rungs: [], audioKbps: 128 }, segmentSeconds: 2, firstMsn: 7 } });
+    expect(l.row()).toMatchObject({ status: 'live', epoch: 1, node_id: 'node-b', started_at: NOW, last_activity_at: NOW, last_heartbeat_at: null, metrics: null });
+    expect(l.log.map((e) => [e.type, e.data])).toEqual([
+      ['publish_accepted', { epoch: 1, nodeId: 'node-b', source: SOURCE }],
+      ['live', { epoch: 1 }],
+    ]);
+  });
+
+  it('resumes an error stream with a reconnected event measuring the gap', () => {
+    const l = lifecycle(failedRow(NOW - 12_000));
+    l.writer.write((tx) => acceptPublish(l.store, tx, l.row(), NOW, REQ));
+    expect(l.log.map((e) => [e.type, e.data])).toEqual([
+      ['publish_accepted', { epoch: 2, nodeId: 'node-b', source: SOURCE }],
+      ['reconnected', { epoch: 2, afterMs: 12_000 }],
+      ['live', { epoch: 2 }],
+    ]);
+  });
+
+  it('takes over a live stream through error (live → error → live), naming the takeover', () => {
+    const l = lifecycle(streamRow({ status: 'live', epoch: 4, started_at: 5 }));
+    l.writer.write((tx) => acceptPublish(l.store, tx, l.row(), NOW, { ...REQ, takeover: { previousEpoch: 4 } }));
+    expect(l.log.map((e) => e.type)).toEqual(['error', 'publish_accepted', 'reconnected', 'live']);
+    expect(l.log[0]?.data).toEqual({ epoch: 4, reason: 'origin_taken_over', message: 'taken over by node node-b from epoch 4' });
+    expect(l.log[2]?.data).toEqual({ epoch: 5, afterMs: 0 });
+    expect(l.row()).toMatchObject({ status: 'live', epoch: 5, started_at: 5 });
+  });
+
+  it('ends a broadcast: publisher_stopped → ended, transcoder_failed and node_shutdown → error', () => {
+    const stopped = lifecycle(streamRow({ status: 'live', epoch: 2 }));
+    expect(stopped.writer.write((tx) => endBroadcast(stopped.store, tx, stopped.row(), NOW, { epoch: 2, reason: 'publisher_stopped' }))).toEqual({ ok: true, value: 'ended' });
+    expect(stopped.row()).toMatchObject({ status: 'ended', ended_at: NOW });
+    expect(stopped.log.map((e) => e.data)).toEqual([{ epoch: 2, reason: 'publisher_stopped' }]);
+
+    const failed = lifecycle(streamRow({ status: 'live', epoch: 2 }));
+    expect(failed.writer.write((tx) => endBroadcast(failed.store, tx, failed.row(), NOW, { epoch: 2, reason: 'node_shutdown' }))).toEqual({ ok: true, value: 'error' });
+    expect(JSON.parse(failed.row()!.last_error!)).toEqual({ reason: 'node_shutdown', message: 'the origin node shut down', at: NOW });
+    expect(failed.log.map((e) => [e.type, e.data])).toEqual([['error', { epoch: 2, reason: 'node_shutdown', message: 'the origin node shut down' }]]);
+    expect(failed.bumps()).toBe(1);
+  });
+
+  it('fails a silent origin and expires a grace window, once each', () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const silent = lifecycle(streamRow({ status: 'live', epoch: 1 }));
+    silent.writer.write((tx) => failSilentOrigin(silent.store, tx, silent.row(), NOW, 5000));
+    expect(silent.log.map((e) => e.data)).toEqual([{ epoch: 1, reason: 'origin_silent', message: 'no heartbeat or announce for 5s' }]);
+    expect(silent.writer.write((tx) => failSilentOrigin(silent.store, tx, silent.row(), NOW, 5000)).ok).toBe(false);
+
+    const expiring = lifecycle(failedRow(NOW - 30_000));
+    expiring.writer.write((tx) => expireGrace(expiring.store, tx, expiring.row(), NOW));
+    expect(expiring.row()).toMatchObject({ status: 'ended', ended_at: NOW });
+    expect(expiring.log.map((e) => [e.type, e.data])).toEqual([['ended', { epoch: 1, reason: 'grace_expired' }]]);
+  });
+
+  it('tombstones from any status', () => {
+    const l = lifecycle(streamRow({ status: 'ended' }));
+    l.writer.write((tx) => deleteStream(l.store, tx, l.row(), NOW));
+    expect(l.row()).toMatchObject({ status: 'ended', deleted_at: NOW, purge_pending: 1 });
+    expect(l.log.map((e) => [e.type, e.data])).toEqual([['deleted', { status: 'ended' }]]);
+    expect(l.bumps()).toBe(1);
   });
 });

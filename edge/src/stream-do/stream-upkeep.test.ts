@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamRow } from './stream-schema.ts';
-import { nextAlarmAt, type AlarmInputs } from './stream-upkeep.ts';
+import { dueTransition, nextAlarmAt, streamTimeouts, type AlarmInputs } from './stream-upkeep.ts';
+import type { Settings } from '../settings.ts';
 
 const NOW = 1_000_000;
 const T: AlarmInputs = { livenessMs: 5000, graceMs: 30_000, retentionMs: 600_000, oldestEventTs: null, snapshotDueAt: null };
@@ -42,5 +43,35 @@ describe('nextAlarmAt', () => {
 
   it('does not watch liveness of a deleted stream', () => {
     expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW, deleted_at: NOW }, NOW, T)).toBeNull();
+  });
+});
+
+describe('dueTransition', () => {
+  const t = { livenessMs: 5000, graceMs: 30_000 };
+  const failed = (ago: number) => ({ ...base, status: 'error', last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - ago }) }) as StreamRow;
+
+  it('fails a live stream silent for the liveness timeout, not before', () => {
+    expect(dueTransition({ ...base, status: 'live', last_activity_at: NOW - 4999 }, NOW, t)).toBeNull();
+    expect(dueTransition({ ...base, status: 'live', last_activity_at: NOW - 5000 }, NOW, t)).toBe('silence');
+    expect(dueTransition({ ...base, status: 'live', last_activity_at: null }, NOW, t)).toBe('silence');
+  });
+
+  it('ends an error stream once its grace window has run', () => {
+    expect(dueTransition(failed(29_999), NOW, t)).toBeNull();
+    expect(dueTransition(failed(30_000), NOW, t)).toBe('grace');
+  });
+
+  it('owes nothing to a deleted, idle or ended stream', () => {
+    expect(dueTransition({ ...failed(60_000), deleted_at: NOW }, NOW, t)).toBeNull();
+    expect(dueTransition({ ...base, status: 'live', deleted_at: NOW }, NOW, t)).toBeNull();
+    expect(dueTransition(base, NOW, t)).toBeNull();
+    expect(dueTransition({ ...base, status: 'ended' }, NOW, t)).toBeNull();
+  });
+});
+
+describe('streamTimeouts', () => {
+  it('converts the settings to ms', () => {
+    const settings = { livenessTimeoutSeconds: 5, resumeGraceSeconds: 30, eventRetentionSeconds: 604_800 } as Settings;
+    expect(streamTimeouts(settings)).toEqual({ livenessMs: 5000, graceMs: 30_000, retentionMs: 604_800_000 });
   });
 });

@@ -1,9 +1,12 @@
-/** The StreamDO's background chores: registry reports, media purge, and when to wake up next. */
+/** The StreamDO's alarm and its duties: liveness, grace expiry, event pruning, snapshots, media purge, registry reports. */
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
+import type { Settings } from '../settings.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
+import { errorSince, expireGrace, failSilentOrigin, isGraceExpired, isPublisherFresh } from './stream-lifecycle.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
+import type { StreamWriter } from './stream-writer.ts';
 
 /** R2 deletes at most 1000 keys a call; a few calls per alarm keeps each alarm short. */
 const PURGE_BATCHES_PER_ALARM = 5;
@@ -22,10 +25,34 @@ export interface AlarmInputs {
   snapshotDueAt: number | null;
 }
 
-/** When an `error` stream started its grace window: its last error's time. */
-export function errorSince(row: StreamRow): number | null {
-  if (row.status !== 'error' || row.last_error === null) return null;
-  return (JSON.parse(row.last_error) as { at: number }).at;
+/** The stream's timeouts in ms, from the settings. */
+export interface StreamTimeouts {
+  /** Silence after which a live stream goes to `error`. */
+  livenessMs: number;
+  /** How long an `error` stream may resume. */
+  graceMs: number;
+  /** How long events stay in the log. */
+  retentionMs: number;
+}
+
+/** The timeouts of `settings` in ms. */
+export function streamTimeouts(settings: Settings): StreamTimeouts {
+  return {
+    livenessMs: settings.livenessTimeoutSeconds * 1000,
+    graceMs: settings.resumeGraceSeconds * 1000,
+    retentionMs: settings.eventRetentionSeconds * 1000,
+  };
+}
+
+/**
+ * The timer-driven transition the alarm owes the stream now: `silence` (live, no word within the
+ * liveness timeout → error), `grace` (error past its grace window → ended), or null. Pure.
+ */
+export function dueTransition(row: StreamRow, now: number, t: Pick<StreamTimeouts, 'livenessMs' | 'graceMs'>): 'silence' | 'grace' | null {
+  if (row.deleted_at !== null) return null;
+  if (row.status === 'live' && !isPublisherFresh(row, now, t.livenessMs)) return 'silence';
+  if (isGraceExpired(row, now, t.graceMs)) return 'grace';
+  return null;
 }
 
 /**
@@ -80,5 +107,69 @@ export async function purgeMedia(bucket: R2Bucket, streamId: string, store: Stre
       store.updateStream({ purge_pending: 0 });
       return;
     }
+  }
+}
+
+/** The analytics feed as the alarm sees it (FeedBridge). */
+export interface SnapshotSource {
+  /** When the feed wants its next snapshot, or null. */
+  nextSnapshotAt(row: StreamRow, now: number): number | null;
+  /** Sends a snapshot of the stream as it is now, if anyone listens and it changed. */
+  publishSnapshot(now: number): void;
+}
+
+/** What StreamUpkeep works with; all owned by the StreamDO. */
+export interface UpkeepDeps {
+  env: Env;
+  storage: Pick<DurableObjectStorage, 'setAlarm' | 'deleteAlarm'>;
+  store: StreamStore;
+  writer: StreamWriter;
+  feed: SnapshotSource;
+  timeouts: StreamTimeouts;
+}
+
+/**
+ * The one alarm of a StreamDO: it runs every timer's duty and re-arms itself for the earliest next
+ * one. Each duty re-reads state, so a repeated (at-least-once) alarm changes nothing.
+ */
+export class StreamUpkeep {
+  readonly #d: UpkeepDeps;
+
+  constructor(deps: UpkeepDeps) {
+    this.#d = deps;
+  }
+
+  /** The alarm handler: liveness, grace expiry, event pruning, media purge, feed snapshot, then re-arm. */
+  async runAlarm(): Promise<void> {
+    const { store, writer, timeouts } = this.#d;
+    const row = store.stream();
+    if (!row) return;
+    const now = Date.now();
+    const due = dueTransition(row, now, timeouts);
+    if (due === 'silence') writer.write((tx) => failSilentOrigin(store, tx, row, now, timeouts.livenessMs));
+    else if (due === 'grace') writer.write((tx) => expireGrace(store, tx, row, now));
+    store.pruneEvents(now - timeouts.retentionMs);
+    if (row.purge_pending === 1) await purgeMedia(this.#d.env.MEDIA, row.id, store);
+    this.#d.feed.publishSnapshot(now);
+    await this.afterChange();
+  }
+
+  /** Tells the registry about any change, then sets (or clears) the one alarm. */
+  async afterChange(): Promise<void> {
+    const { env, store, storage, timeouts } = this.#d;
+    await reportToRegistry(env, store);
+    const row = store.stream();
+    const now = Date.now();
+    const at = row
+      ? nextAlarmAt(row, now, {
+          livenessMs: timeouts.livenessMs,
+          graceMs: timeouts.graceMs,
+          retentionMs: timeouts.retentionMs,
+          oldestEventTs: store.oldestEventTs(),
+          snapshotDueAt: this.#d.feed.nextSnapshotAt(row, now),
+        })
+      : null;
+    if (at === null) await storage.deleteAlarm();
+    else await storage.setAlarm(at);
   }
 }

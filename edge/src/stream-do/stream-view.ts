@@ -112,6 +112,20 @@ export function eventView(row: EventRow): StreamEventView {
   return { seq: row.seq, ts: row.ts, type: row.type, data: JSON.parse(row.data) as Record<string, unknown> };
 }
 
+/** A page of the event log (`GET /v1/streams/:id/events`): `hasMore` when the page came back full. */
+export interface EventPage {
+  events: StreamEventView[];
+  /** The last seq returned, or `since` for an empty page: where the next page starts. */
+  nextSince: number;
+  hasMore: boolean;
+}
+
+/** The page of up to `limit` event rows read after `since`. */
+export function eventPage(rows: readonly EventRow[], since: number, limit: number): EventPage {
+  const events = rows.map(eventView);
+  return { events, nextSince: events.length ? events[events.length - 1]!.seq : since, hasMore: events.length === limit };
+}
+
 /** A segment row in the shared SegmentInfo shape. */
 export function segmentInfo(row: SegmentRow): SegmentInfo {
   return {
