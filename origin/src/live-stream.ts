@@ -10,11 +10,9 @@ import { FlvReplayCache } from './ingest/flv-replay-cache.ts';
 import { PublishAdmission, requestGrant } from './ingest/publish-admission.ts';
 import type { IngestPublish } from './ingest/rtmp-ingest-server.ts';
 import type { SegmentStore } from './store/segment-store.ts';
-import { FfmpegJob } from './transcode/ffmpeg-job.ts';
 import { planLadder, type TranscodePlan } from './transcode/ladder-plan.ts';
 import { RestartPolicy } from './transcode/restart-policy.ts';
-import type { TranscodeProgress } from './transcode/progress-parser.ts';
-import { StallWatch } from './transcode/stall-watch.ts';
+import { Transcoder } from './transcode/transcoder.ts';
 
 
 /** Lifecycle of one broadcast on this node. */
@@ -49,8 +47,6 @@ export type CloseMode = 'end' | 'handover';
 
 /** ffmpeg input backlog at which the stream is declared unable to keep up. */
 export const MAX_TRANSCODE_BACKLOG_BYTES = 64 * 1024 * 1024;
-/** How long a killed ffmpeg may take to close its outputs (its last segment) before we go on without. */
-const JOB_EXIT_WAIT_MS = 5_000;
 
 /**
  * One broadcast from RTMP publish to end: probes the codecs, asks the edge to admit the key, runs
@@ -69,7 +65,7 @@ export class LiveStream {
   #owned = false;
   readonly #replay = new FlvReplayCache();
   readonly #restartPolicy: RestartPolicy;
-  readonly #stall: StallWatch;
+  readonly #transcoder: Transcoder;
   #watchdog: NodeJS.Timeout | undefined;
   #log: Logger;
   /** The stream's logger before any epoch is bound (each new epoch replaces the last one's). */
@@ -78,13 +74,11 @@ export class LiveStream {
   #streamId: string | undefined;
   #grant: PublishGrant | undefined;
   #plan: TranscodePlan | undefined;
-  #job: FfmpegJob | undefined;
   #source: SourceInfo | undefined;
   #untap: (() => void) | undefined;
   readonly #admission = new PublishAdmission();
   #announcer: RenditionAnnouncer | undefined;
   #ingestBytes = 0;
-  #progress: TranscodeProgress | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #ending: Promise<void> | undefined;
 
@@ -111,7 +105,17 @@ export class LiveStream {
     this.#log = opts.logger.child({ session: opts.publish.sessionId });
     this.#streamLog = this.#log;
     this.#restartPolicy = new RestartPolicy({ maxRestarts: opts.settings.maxRestarts, backoffMs: opts.settings.restartBackoffMs, healthyResetMs: opts.settings.healthyResetMs });
-    this.#stall = new StallWatch(opts.settings.stallMs);
+    const { ffmpegPath, x264Preset, socketDir, stallMs } = opts.settings;
+    this.#transcoder = new Transcoder(
+      { ffmpegPath, x264Preset, socketDir, stallMs },
+      {
+        onInit: (grant, rendition, bytes, info) => this.#announcer!.init(grant, renditionInfo(grant.epoch, rendition, info, this.#plan!, this.#source!), bytes),
+        onSegment: (grant, rendition, segment) => this.#announcer!.segment(grant, rendition, segment),
+        onFailed: (message) => {
+          if (this.#state === 'live') void this.#restart(message);
+        },
+      },
+    );
   }
 
   get state(): LiveStreamState {
@@ -203,7 +207,7 @@ export class LiveStream {
     this.#state = 'ending';
     this.#untap?.();
     if (!wasLive) return this.#finish('publisher left before the stream went live');
-    await this.#job?.drain(this.#settings.drainTimeoutMs);
+    await this.#transcoder.drain(this.#settings.drainTimeoutMs);
     await this.#settle();
     await this.#announceEnd('publisher_stopped');
     this.#finish('publisher stopped');
@@ -229,56 +233,32 @@ export class LiveStream {
 
   #onTag(tag: Buffer): void {
     this.#ingestBytes += tag.length;
-    this.#stall.fed(Date.now());
+    this.#transcoder.fed(Date.now());
     this.#replay.push(tag);
     if (this.#state === 'restarting') return; // the next ffmpeg starts from the replay cache
     if (this.#state === 'live') {
-      const input = this.#job!.input;
-      input.write(tag);
-      if (input.writableLength > MAX_TRANSCODE_BACKLOG_BYTES) void this.#fail(`transcoder fell behind: ${input.writableLength} bytes of input queued`);
+      const queued = this.#transcoder.write(tag);
+      if (queued > MAX_TRANSCODE_BACKLOG_BYTES) void this.#fail(`transcoder fell behind: ${queued} bytes of input queued`);
       return;
     }
     if (this.#state !== 'probing' && this.#state !== 'authorizing') return;
     if (this.#admission.push(tag) === 'over_limit') this.#refuse('too much data before the key was checked', 'bad_request');
   }
 
+  /** Starts ffmpeg under the current grant, fed what was held before the verdict, else the replay cache. */
   async #startJob(): Promise<void> {
-    const grant = this.#grant!;
-    this.#stall.started(Date.now());
     this.#restartPolicy.started(Date.now());
-    const job: FfmpegJob = new FfmpegJob({
-      jobId: `${grant.streamId}-${grant.epoch}`,
-      ffmpegPath: this.#settings.ffmpegPath,
-      plan: this.#plan!,
-      segmentSeconds: grant.segmentSeconds,
-      firstMsn: grant.firstMsn,
-      preset: this.#settings.x264Preset,
-      socketDir: this.#settings.socketDir,
-      logger: this.#log,
-      events: {
-        onInit: (rendition, bytes, info) => this.#announcer!.init(grant, renditionInfo(grant.epoch, rendition, info, this.#plan!, this.#source!), bytes),
-        onSegment: (rendition, segment) => this.#announcer!.segment(grant, rendition, segment),
-        onProgress: (p) => {
-          this.#progress = p;
-          this.#stall.progressed(p.frame, Date.now());
-        },
-        onExit: ({ error }) => {
-          if (error && this.#state === 'live' && this.#job === job) void this.#restart(error.message);
-        },
-      },
+    await this.#transcoder.start(this.#grant!, this.#plan!, this.#log, () => {
+      const held = this.#admission.take();
+      return held.length ? held : this.#replay.replay();
     });
-    this.#job = job;
-    await job.start();
     this.#state = 'live';
-    const held = this.#admission.take();
-    const first = held.length ? held : this.#replay.replay();
-    for (const tag of first) job.input.write(tag);
   }
 
   /** ffmpeg stalled: fed within the stall window but no new frame for longer. */
   #checkStall(): void {
     if (this.#state !== 'live') return;
-    const stalledMs = this.#stall.stalledFor(Date.now());
+    const stalledMs = this.#transcoder.stalledFor(Date.now());
     if (stalledMs !== undefined) void this.#restart(`ffmpeg made no progress for ${stalledMs} ms`);
   }
 
@@ -317,7 +297,7 @@ export class LiveStream {
 
   async #sendHeartbeat(): Promise<void> {
     if (this.#state !== 'live') return;
-    const metrics = ingestMetrics(this.#ingestBytes, this.#settings.heartbeatMs, this.#progress);
+    const metrics = ingestMetrics(this.#ingestBytes, this.#settings.heartbeatMs, this.#transcoder.progress);
     this.#ingestBytes = 0;
     this.#metrics.ingestBitrate(this.#streamId!, metrics.bitrateKbps);
     const grant = this.#grant!;
@@ -347,7 +327,7 @@ export class LiveStream {
     this.#owned = false; // the lease is someone else's: do not release it
     this.#untap?.();
     this.#publish.reject(reason, 'fenced');
-    this.#job?.close(reason);
+    this.#transcoder.kill(reason);
     this.#finish(reason);
   }
 
@@ -368,13 +348,8 @@ export class LiveStream {
 
   /** Kills ffmpeg, waits (bounded) for its last segments, and settles their uploads and announces. */
   async #stopJob(reason: string): Promise<void> {
-    const job = this.#job;
-    if (!job) return;
-    job.close(reason);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([job.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), JOB_EXIT_WAIT_MS)))]);
-    clearTimeout(timer);
-    if (timedOut) this.#log.warn({ waitedMs: JOB_EXIT_WAIT_MS }, 'ffmpeg outputs still open after the kill; going on without its last segment');
+    if (!this.#transcoder.started) return;
+    await this.#transcoder.stop(reason, this.#log);
     await this.#settle();
   }
 
