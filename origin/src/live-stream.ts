@@ -1,31 +1,25 @@
 import type { Logger } from 'pino';
 import { EdgeliveError } from '../../shared/src/errors.ts';
-import { initFileName, mediaObjectKey, segmentFileName } from '../../shared/src/internal-api.ts';
 import { parseStreamKey } from '../../shared/src/keys/stream-key.ts';
 import type { PublishGrant } from '../../shared/src/schemas.ts';
 import type { SourceInfo } from '../../shared/src/types.ts';
 import type { EdgeClient } from './announce/edge-client.ts';
+import { ingestMetrics, RenditionAnnouncer, renditionInfo, type AnnounceMetrics } from './announce/rendition-announcer.ts';
 import type { StreamOwnership } from './cluster/lease-keeper.ts';
 import { FlvReplayCache } from './ingest/flv-replay-cache.ts';
-import { FlvMediaProbe } from './ingest/flv-media-probe.ts';
-import { pictureSizeFromSps } from './ingest/sps-picture-size.ts';
+import { PublishAdmission, requestGrant } from './ingest/publish-admission.ts';
 import type { IngestPublish } from './ingest/rtmp-ingest-server.ts';
-import { codecsAttribute, type InitInfo } from './package/fmp4-init-info.ts';
-import type { PackagedSegment } from './package/rendition-segmenter.ts';
-import { cacheControlFor, contentTypeFor } from './store/media-headers.ts';
 import type { SegmentStore } from './store/segment-store.ts';
-import { FfmpegJob } from './transcode/ffmpeg-job.ts';
 import { planLadder, type TranscodePlan } from './transcode/ladder-plan.ts';
 import { RestartPolicy } from './transcode/restart-policy.ts';
-import type { TranscodeProgress } from './transcode/progress-parser.ts';
+import { Transcoder } from './transcode/transcoder.ts';
+
 
 /** Lifecycle of one broadcast on this node. */
 export type LiveStreamState = 'probing' | 'authorizing' | 'live' | 'restarting' | 'ending' | 'closed';
 
 /** Counters and timings a live stream reports (implemented with prom-client by the node). */
-export interface LiveStreamMetrics {
-  segmentStored(rendition: string, bytes: number, uploadMs: number): void;
-  segmentAnnounced(delayMs: number): void;
+export interface LiveStreamMetrics extends AnnounceMetrics {
   ingestBitrate(streamId: string, kbps: number | undefined): void;
   ffmpegRestarted(): void;
   coordinatorError(): void;
@@ -51,12 +45,8 @@ export interface LiveStreamSettings {
 /** How a stream leaves this node without ending: the broadcast goes on elsewhere (or resumes). */
 export type CloseMode = 'end' | 'handover';
 
-/** FLV held while the key is checked; a publisher sending more before the verdict is refused. */
-export const MAX_PREAUTH_BUFFER_BYTES = 16 * 1024 * 1024;
 /** ffmpeg input backlog at which the stream is declared unable to keep up. */
 export const MAX_TRANSCODE_BACKLOG_BYTES = 64 * 1024 * 1024;
-/** How long a killed ffmpeg may take to close its outputs (its last segment) before we go on without. */
-const JOB_EXIT_WAIT_MS = 5_000;
 
 /**
  * One broadcast from RTMP publish to end: probes the codecs, asks the edge to admit the key, runs
@@ -75,9 +65,7 @@ export class LiveStream {
   #owned = false;
   readonly #replay = new FlvReplayCache();
   readonly #restartPolicy: RestartPolicy;
-  #lastFrame = -1;
-  #lastFrameAt = 0;
-  #lastTagAt = 0;
+  readonly #transcoder: Transcoder;
   #watchdog: NodeJS.Timeout | undefined;
   #log: Logger;
   /** The stream's logger before any epoch is bound (each new epoch replaces the last one's). */
@@ -86,17 +74,13 @@ export class LiveStream {
   #streamId: string | undefined;
   #grant: PublishGrant | undefined;
   #plan: TranscodePlan | undefined;
-  #job: FfmpegJob | undefined;
   #source: SourceInfo | undefined;
   #untap: (() => void) | undefined;
-  #preauth: Buffer[] = [];
-  #preauthBytes = 0;
+  readonly #admission = new PublishAdmission();
+  #announcer: RenditionAnnouncer | undefined;
   #ingestBytes = 0;
-  #progress: TranscodeProgress | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #ending: Promise<void> | undefined;
-  /** Per-rendition chain: uploads and announces of one rendition stay in order. */
-  readonly #chains = new Map<string, Promise<void>>();
 
   constructor(opts: {
     publish: IngestPublish;
@@ -121,6 +105,17 @@ export class LiveStream {
     this.#log = opts.logger.child({ session: opts.publish.sessionId });
     this.#streamLog = this.#log;
     this.#restartPolicy = new RestartPolicy({ maxRestarts: opts.settings.maxRestarts, backoffMs: opts.settings.restartBackoffMs, healthyResetMs: opts.settings.healthyResetMs });
+    const { ffmpegPath, x264Preset, socketDir, stallMs } = opts.settings;
+    this.#transcoder = new Transcoder(
+      { ffmpegPath, x264Preset, socketDir, stallMs },
+      {
+        onInit: (grant, rendition, bytes, info) => this.#announcer!.init(grant, renditionInfo(grant.epoch, rendition, info, this.#plan!, this.#source!), bytes),
+        onSegment: (grant, rendition, segment) => this.#announcer!.segment(grant, rendition, segment),
+        onFailed: (message) => {
+          if (this.#state === 'live') void this.#restart(message);
+        },
+      },
+    );
   }
 
   get state(): LiveStreamState {
@@ -144,17 +139,20 @@ export class LiveStream {
     this.#log = this.#log.child({ streamId: parsed.streamId });
     this.#streamLog = this.#log;
     this.#log.info({ remoteAddress }, 'publish received');
+    this.#announcer = new RenditionAnnouncer({
+      streamId: parsed.streamId,
+      edge: this.#edge,
+      store: this.#store,
+      metrics: this.#metrics,
+      logger: () => this.#log,
+      onError: (err, grant) => this.#onAnnounceError(err, grant),
+    });
 
-    const probe = new FlvMediaProbe();
-    let probed: () => void = () => {};
-    const probeDone = new Promise<void>((resolve) => (probed = resolve));
-    this.#untap = this.#publish.tap((tag) => this.#onTag(tag, probe, probed));
-    const timer = setTimeout(probed, this.#settings.probeTimeoutMs);
-    await probeDone;
-    clearTimeout(timer);
+    this.#untap = this.#publish.tap((tag) => this.#onTag(tag));
+    await this.#admission.probed(this.#settings.probeTimeoutMs);
     if (this.#state !== 'probing') return;
 
-    this.#source = sourceFrom(probe);
+    this.#source = this.#admission.source();
     this.#state = 'authorizing';
     const lease = await this.#ownership.acquire(parsed.streamId, this.#takeoverFrom);
     if (!lease.ok) {
@@ -163,12 +161,7 @@ export class LiveStream {
     }
     this.#owned = true;
     try {
-      this.#grant = await this.#edge.publish({
-        streamKey,
-        nodeId: this.#settings.nodeId,
-        source: this.#source,
-        ...(lease.previousEpoch ? { takeover: { previousEpoch: lease.previousEpoch } } : {}),
-      });
+      this.#grant = await requestGrant(this.#edge, streamKey, this.#settings.nodeId, this.#source, lease.previousEpoch);
     } catch (err) {
       const code = err instanceof EdgeliveError ? err.code : 'upstream_failed';
       this.#refuse((err as Error).message, code);
@@ -214,7 +207,7 @@ export class LiveStream {
     this.#state = 'ending';
     this.#untap?.();
     if (!wasLive) return this.#finish('publisher left before the stream went live');
-    await this.#job?.drain(this.#settings.drainTimeoutMs);
+    await this.#transcoder.drain(this.#settings.drainTimeoutMs);
     await this.#settle();
     await this.#announceEnd('publisher_stopped');
     this.#finish('publisher stopped');
@@ -238,70 +231,35 @@ export class LiveStream {
     this.#finish(reason);
   }
 
-  #onTag(tag: Buffer, probe: FlvMediaProbe, probed: () => void): void {
+  #onTag(tag: Buffer): void {
     this.#ingestBytes += tag.length;
-    this.#lastTagAt = Date.now();
+    this.#transcoder.fed(Date.now());
     this.#replay.push(tag);
     if (this.#state === 'restarting') return; // the next ffmpeg starts from the replay cache
     if (this.#state === 'live') {
-      const input = this.#job!.input;
-      input.write(tag);
-      if (input.writableLength > MAX_TRANSCODE_BACKLOG_BYTES) void this.#fail(`transcoder fell behind: ${input.writableLength} bytes of input queued`);
+      const queued = this.#transcoder.write(tag);
+      if (queued > MAX_TRANSCODE_BACKLOG_BYTES) void this.#fail(`transcoder fell behind: ${queued} bytes of input queued`);
       return;
     }
     if (this.#state !== 'probing' && this.#state !== 'authorizing') return;
-    probe.push(tag);
-    this.#preauth.push(tag);
-    this.#preauthBytes += tag.length;
-    if (this.#preauthBytes > MAX_PREAUTH_BUFFER_BYTES) this.#refuse('too much data before the key was checked', 'bad_request');
-    else if (probe.complete) probed();
+    if (this.#admission.push(tag) === 'over_limit') this.#refuse('too much data before the key was checked', 'bad_request');
   }
 
+  /** Starts ffmpeg under the current grant, fed what was held before the verdict, else the replay cache. */
   async #startJob(): Promise<void> {
-    const grant = this.#grant!;
-    this.#lastFrame = -1;
-    this.#lastFrameAt = Date.now();
     this.#restartPolicy.started(Date.now());
-    const job: FfmpegJob = new FfmpegJob({
-      jobId: `${grant.streamId}-${grant.epoch}`,
-      ffmpegPath: this.#settings.ffmpegPath,
-      plan: this.#plan!,
-      segmentSeconds: grant.segmentSeconds,
-      firstMsn: grant.firstMsn,
-      preset: this.#settings.x264Preset,
-      socketDir: this.#settings.socketDir,
-      logger: this.#log,
-      events: {
-        onInit: (rendition, bytes, info) => this.#enqueue(rendition, grant, () => this.#storeInit(grant, rendition, bytes, info)),
-        onSegment: (rendition, segment) => this.#enqueue(rendition, grant, () => this.#storeSegment(grant, rendition, segment)),
-        onProgress: (p) => {
-          this.#progress = p;
-          if (p.frame > this.#lastFrame) {
-            this.#lastFrame = p.frame;
-            this.#lastFrameAt = Date.now();
-          }
-        },
-        onExit: ({ error }) => {
-          if (error && this.#state === 'live' && this.#job === job) void this.#restart(error.message);
-        },
-      },
+    await this.#transcoder.start(this.#grant!, this.#plan!, this.#log, () => {
+      const held = this.#admission.take();
+      return held.length ? held : this.#replay.replay();
     });
-    this.#job = job;
-    await job.start();
     this.#state = 'live';
-    const first = this.#preauth.length ? this.#preauth : this.#replay.replay();
-    for (const tag of first) job.input.write(tag);
-    this.#preauth = [];
   }
 
   /** ffmpeg stalled: fed within the stall window but no new frame for longer. */
   #checkStall(): void {
     if (this.#state !== 'live') return;
-    const now = Date.now();
-    const stalledMs = now - this.#lastFrameAt;
-    if (stalledMs > this.#settings.stallMs && now - this.#lastTagAt < this.#settings.stallMs) {
-      void this.#restart(`ffmpeg made no progress for ${stalledMs} ms`);
-    }
+    const stalledMs = this.#transcoder.stalledFor(Date.now());
+    if (stalledMs !== undefined) void this.#restart(`ffmpeg made no progress for ${stalledMs} ms`);
   }
 
   /**
@@ -325,12 +283,7 @@ export class LiveStream {
     await new Promise((r) => setTimeout(r, delayMs));
     if ((this.#state as LiveStreamState) !== 'restarting') return;
     try {
-      this.#grant = await this.#edge.publish({
-        streamKey: this.#publish.streamKey,
-        nodeId: this.#settings.nodeId,
-        source: this.#source!,
-        takeover: { previousEpoch: this.#grant!.epoch },
-      });
+      this.#grant = await requestGrant(this.#edge, this.#publish.streamKey, this.#settings.nodeId, this.#source!, this.#grant!.epoch);
     } catch (err) {
       this.#state = 'live';
       await this.#fail(`${message}; restart refused by the edge: ${(err as Error).message}`);
@@ -342,62 +295,14 @@ export class LiveStream {
     await this.#startJob();
   }
 
-  #enqueue(rendition: string, grant: PublishGrant, work: () => Promise<void>): void {
-    const previous = this.#chains.get(rendition) ?? Promise.resolve();
-    this.#chains.set(
-      rendition,
-      previous.then(work).catch((err: unknown) => this.#onAnnounceError(err, grant)),
-    );
-  }
-
-  async #storeInit(grant: PublishGrant, rendition: string, bytes: Uint8Array, info: InitInfo): Promise<void> {
-    const file = initFileName(grant.epoch);
-    await this.#store.put(mediaObjectKey(grant.streamId, rendition, file), bytes, { contentType: contentTypeFor(file), cacheControl: cacheControlFor(file) });
-    const video = info.tracks.find((t) => t.kind === 'video');
-    const planned = this.#plan!.renditions.find((r) => r.name === rendition)!;
-    await this.#edge.announceRendition(grant.streamId, {
-      epoch: grant.epoch,
-      rendition: {
-        name: rendition,
-        width: video?.width || this.#source!.width,
-        height: video?.height || planned.height,
-        codecs: codecsAttribute(info),
-        frameRate: this.#source!.fps,
-        declaredBandwidth: ((planned.passthrough && this.#source!.videoKbps ? this.#source!.videoKbps : planned.videoKbps) + this.#plan!.audioKbps) * 1000,
-        initFile: file,
-      },
-    });
-  }
-
-  async #storeSegment(grant: PublishGrant, rendition: string, segment: PackagedSegment): Promise<void> {
-    const file = segmentFileName(segment.msn);
-    const started = performance.now();
-    await this.#store.put(mediaObjectKey(grant.streamId, rendition, file), segment.bytes, { contentType: contentTypeFor(file), cacheControl: cacheControlFor(file) });
-    this.#metrics.segmentStored(rendition, segment.bytes.length, performance.now() - started);
-    await this.#edge.announceSegments(grant.streamId, {
-      epoch: grant.epoch,
-      segments: [{ rendition, msn: segment.msn, duration: segment.duration, programDateTime: segment.programDateTime, file, bytes: segment.bytes.length }],
-    });
-    this.#metrics.segmentAnnounced(Date.now() - (segment.programDateTime + segment.duration * 1000));
-  }
-
   async #sendHeartbeat(): Promise<void> {
     if (this.#state !== 'live') return;
-    const seconds = this.#settings.heartbeatMs / 1000;
-    const bitrateKbps = Math.round((this.#ingestBytes * 8) / 1000 / seconds);
+    const metrics = ingestMetrics(this.#ingestBytes, this.#settings.heartbeatMs, this.#transcoder.progress);
     this.#ingestBytes = 0;
-    this.#metrics.ingestBitrate(this.#streamId!, bitrateKbps);
-    const p = this.#progress;
+    this.#metrics.ingestBitrate(this.#streamId!, metrics.bitrateKbps);
     const grant = this.#grant!;
     if (!(await this.#recordEpoch())) return;
-    try {
-      await this.#edge.heartbeat(this.#streamId!, {
-        epoch: grant.epoch,
-        metrics: { bitrateKbps, fps: p?.fps ?? 0, speed: p?.speed ?? 0, droppedFrames: Math.round(p?.droppedFrames ?? 0) },
-      });
-    } catch (err) {
-      await this.#onAnnounceError(err, grant);
-    }
+    await this.#announcer!.heartbeat(grant, metrics);
   }
 
   /** An announce failed: a 4xx means the edge no longer wants this publish (ended, deleted, fenced). */
@@ -422,7 +327,7 @@ export class LiveStream {
     this.#owned = false; // the lease is someone else's: do not release it
     this.#untap?.();
     this.#publish.reject(reason, 'fenced');
-    this.#job?.close(reason);
+    this.#transcoder.kill(reason);
     this.#finish(reason);
   }
 
@@ -438,27 +343,18 @@ export class LiveStream {
   }
 
   async #settle(): Promise<void> {
-    await Promise.all(this.#chains.values());
+    await this.#announcer?.settle();
   }
 
   /** Kills ffmpeg, waits (bounded) for its last segments, and settles their uploads and announces. */
   async #stopJob(reason: string): Promise<void> {
-    const job = this.#job;
-    if (!job) return;
-    job.close(reason);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([job.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), JOB_EXIT_WAIT_MS)))]);
-    clearTimeout(timer);
-    if (timedOut) this.#log.warn({ waitedMs: JOB_EXIT_WAIT_MS }, 'ffmpeg outputs still open after the kill; going on without its last segment');
+    if (!this.#transcoder.started) return;
+    await this.#transcoder.stop(reason, this.#log);
     await this.#settle();
   }
 
   async #announceEnd(reason: 'publisher_stopped' | 'transcoder_failed' | 'node_shutdown', message?: string): Promise<void> {
-    try {
-      await this.#edge.end(this.#streamId!, { epoch: this.#grant!.epoch, reason, ...(message ? { message: message.slice(0, 500) } : {}) });
-    } catch (err) {
-      this.#log.warn({ err }, 'could not announce the end; the edge will notice the silence');
-    }
+    await this.#announcer!.end(this.#grant!, reason, message);
   }
 
   #refuse(reason: string, code: string): void {
@@ -479,22 +375,8 @@ export class LiveStream {
       void this.#ownership.release(this.#streamId!);
     }
     if (this.#streamId) this.#metrics.ingestBitrate(this.#streamId, undefined);
-    this.#preauth = [];
+    this.#admission.take(); // drop what was held before the verdict
     this.#log.info({ reason }, 'stream closed on this node');
     this.#onClosed();
   }
-}
-
-/** What the origin tells the edge about a source, from the probe's headers and metadata. */
-function sourceFrom(probe: FlvMediaProbe): SourceInfo {
-  const r = probe.result();
-  const size = (r.metadata?.width && r.metadata.height ? r.metadata : undefined) ?? (r.avcSps ? pictureSizeFromSps(r.avcSps) : undefined);
-  return {
-    videoCodec: r.videoCodec,
-    audioCodec: r.audioCodec,
-    width: size?.width ?? 0,
-    height: size?.height ?? 0,
-    fps: r.metadata?.fps ?? 0,
-    videoKbps: r.metadata?.videoKbps ?? 0,
-  };
 }

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { PublishGrant } from '../../../shared/src/schemas.ts';
+import type { InitInfo } from '../package/fmp4-init-info.ts';
+import type { PackagedSegment } from '../package/rendition-segmenter.ts';
+import { FfmpegJob } from './ffmpeg-job.ts';
+import type { TranscodePlan } from './ladder-plan.ts';
+import type { TranscodeProgress } from './progress-parser.ts';
+import { StallWatch } from './stall-watch.ts';
+
+/** How long a killed ffmpeg may take to close its outputs (its last segment) before we go on without. */
+export const JOB_EXIT_WAIT_MS = 5_000;
+
+/** Settings of a stream's transcoder, from the node's configuration. */
+export interface TranscoderSettings {
+  ffmpegPath: string;
+  x264Preset: string;
+  socketDir: string;
+  /** No new frame from a fed ffmpeg for this long counts as a stall. */
+  stallMs: number;
+}
+
+/** What a transcoder reports; init and segments carry the grant their ffmpeg was started under. */
+export interface TranscoderEvents {
+  onInit(grant: PublishGrant, rendition: string, bytes: Uint8Array, info: InitInfo): void;
+  onSegment(grant: PublishGrant, rendition: string, segment: PackagedSegment): void;
+  /** The running ffmpeg failed on its own (not stopped by us). */
+  onFailed(message: string): void;
+}
+
+/**
+ * One stream's ffmpeg, one epoch at a time: started for a grant, fed FLV, watched for stalls, and
+ * stopped with a bounded wait for its last segments. Restart decisions stay with its owner.
+ */
+export class Transcoder {
+  readonly #settings: TranscoderSettings;
+  readonly #events: TranscoderEvents;
+  readonly #stall: StallWatch;
+  #job: FfmpegJob | undefined;
+  #progress: TranscodeProgress | undefined;
+
+  constructor(settings: TranscoderSettings, events: TranscoderEvents) {
+    this.#settings = settings;
+    this.#events = events;
+    this.#stall = new StallWatch(settings.stallMs);
+  }
+
+  /** True once an ffmpeg was started (it may have exited since). */
+  get started(): boolean {
+    return this.#job !== undefined;
+  }
+
+  /** ffmpeg's latest progress report, if any. */
+  get progress(): TranscodeProgress | undefined {
+    return this.#progress;
+  }
+
+  /** Starts a new ffmpeg for `grant` and feeds it `firstInput()` (read once ffmpeg is up). */
+  async start(grant: PublishGrant, plan: TranscodePlan, logger: Logger, firstInput: () => Buffer[]): Promise<void> {
+    this.#stall.started(Date.now());
+    const job: FfmpegJob = new FfmpegJob({
+      jobId: `${grant.streamId}-${grant.epoch}`,
+      ffmpegPath: this.#settings.ffmpegPath,
+      plan,
+      segmentSeconds: grant.segmentSeconds,
+      firstMsn: grant.firstMsn,
+      preset: this.#settings.x264Preset,
+      socketDir: this.#settings.socketDir,
+      logger,
+      events: {
+        onInit: (rendition, bytes, info) => this.#events.onInit(grant, rendition, bytes, info),
+        onSegment: (rendition, segment) => this.#events.onSegment(grant, rendition, segment),
+        onProgress: (p) => {
+          this.#progress = p;
+          this.#stall.progressed(p.frame, Date.now());
+        },
+        onExit: ({ error }) => {
+          if (error && this.#job === job) this.#events.onFailed(error.message);
+        },
+      },
+    });
+    this.#job = job;
+    await job.start();
+    for (const tag of firstInput()) job.input.write(tag);
+  }
+
+  /** Input arrived from the broadcaster (fed or not, it counts for the stall check). */
+  fed(now: number): void {
+    this.#stall.fed(now);
+  }
+
+  /** Writes one tag to the running ffmpeg; returns the bytes of input still queued for it. */
+  write(tag: Buffer): number {
+    const input = this.#job!.input;
+    input.write(tag);
+    return input.writableLength;
+  }
+
+  /** How long ffmpeg has made no new frame while fed, or undefined when it is not stalled. */
+  stalledFor(now: number): number | undefined {
+    return this.#stall.stalledFor(now);
+  }
+
+  /** Ends ffmpeg's input and waits (at most `timeoutMs`) for it to flush its last segments. */
+  async drain(timeoutMs: number): Promise<void> {
+    await this.#job?.drain(timeoutMs);
+  }
+
+  /** Kills ffmpeg and waits (at most JOB_EXIT_WAIT_MS) for its outputs, i.e. its last segments. */
+  async stop(reason: string, logger: Logger): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    job.close(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([job.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), JOB_EXIT_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (timedOut) logger.warn({ waitedMs: JOB_EXIT_WAIT_MS }, 'ffmpeg outputs still open after the kill; going on without its last segment');
+  }
+
+  /** Kills ffmpeg without waiting (the stream is no longer ours). */
+  kill(reason: string): void {
+    this.#job?.close(reason);
+  }
+}
