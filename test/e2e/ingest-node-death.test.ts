@@ -6,6 +6,7 @@ import type { OriginProcess } from '../../infra/local/origin-process.ts';
 import { RedisCoordinator } from '../../origin/src/cluster/redis-coordinator.ts';
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Issue #5: when the broadcaster's ingest node itself dies (kill -9), the broadcaster's reconnect
@@ -38,19 +39,8 @@ interface StreamEvent {
   data: Record<string, unknown>;
 }
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json', ...init.headers } });
-}
+const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function streamsOn(o: OriginProcess): Promise<string[]> {
   return ((await (await fetch(`${o.httpUrl}/healthz`)).json()) as { streams: string[] }).streams;
