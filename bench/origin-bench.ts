@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LADDER } from '../shared/src/ladder/default-ladder.ts';
-import { buildFfmpegArgs } from '../origin/src/transcode/ffmpeg-args.ts';
+import { buildFfmpegArgs, ffmpegArgv } from '../origin/src/transcode/ffmpeg-args.ts';
 import { planLadder, type TranscodePlan } from '../origin/src/transcode/ladder-plan.ts';
 import { resolveFfmpeg } from '../origin/src/transcode/ffmpeg-binary.ts';
 import { machineInfo } from './machine-info.ts';
@@ -66,11 +66,8 @@ async function makeSource(name: string, kbps: number): Promise<string> {
 
 function ladderArgs(plan: TranscodePlan, source: string): string[] {
   const a = buildFfmpegArgs(plan, { segmentSeconds: 2, preset: PRESET, outputUrl: () => '/dev/null' });
-  return [
-    '-re', ...a.inputOptions, '-f', 'flv', '-i', source, '-t', String(SECONDS),
-    ...(a.complexFilter ? ['-filter_complex', a.complexFilter] : []),
-    ...a.outputs.flatMap((o) => [...o.options, '-y', o.url]),
-  ];
+  // -t as an input option: every rendition stops after SECONDS of media, the span CPU is divided by.
+  return ['-y', ...ffmpegArgv(a, source, ['-re', '-t', String(SECONDS)])];
 }
 
 async function ramp(label: string, plan: TranscodePlan, source: string): Promise<number> {

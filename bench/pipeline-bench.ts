@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_LADDER } from '../shared/src/ladder/default-ladder.ts';
 import { startLocalStack } from '../infra/local/local-stack.ts';
-import { buildFfmpegArgs } from '../origin/src/transcode/ffmpeg-args.ts';
+import { buildFfmpegArgs, ffmpegArgv } from '../origin/src/transcode/ffmpeg-args.ts';
 import { planLadder, type TranscodePlan } from '../origin/src/transcode/ladder-plan.ts';
 import { FFMPEG, publishTestPattern } from '../test/support/ffmpeg-cli.ts';
 import { machineInfo, percentile } from './machine-info.ts';
@@ -101,11 +101,7 @@ function cpuSecondsOf(args: string[]): number {
 
 function commandFor(plan: TranscodePlan, source: string, outDir: string): string[] {
   const a = buildFfmpegArgs(plan, { segmentSeconds: 2, preset: 'veryfast', outputUrl: (r) => join(outDir, `${r}.mp4`) });
-  return [
-    '-y', '-loglevel', 'error', '-f', 'flv', ...a.inputOptions, '-i', source,
-    ...(a.complexFilter ? ['-filter_complex', a.complexFilter] : []),
-    ...a.outputs.flatMap((o) => [...o.options, o.url]),
-  ];
+  return ['-y', '-loglevel', 'error', ...ffmpegArgv(a, source)];
 }
 
 function cpuCost(): void {

@@ -1,7 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { EDGE_TEST_BINDINGS } from './src/test-support/test-bindings.ts';
 import { TEST_CDNS } from './src/test-support/test-cdns.ts';
-
 
 /**
  * The `edge-cdn` project: the same Worker inside workerd, with CDNs configured, for the multi-CDN
@@ -13,11 +13,7 @@ export default defineConfig({
       wrangler: { configPath: '../wrangler.toml' },
       miniflare: {
         bindings: {
-          ADMIN_TOKEN: 'test-admin',
-          ORIGIN_SECRET: 'test-origin-secret',
-          PUBLIC_BASE_URL: 'https://edge.test',
-          ORIGIN_PULL_URL: 'http://origin.test/media',
-          LIVENESS_TIMEOUT_SECONDS: '30',
+          ...EDGE_TEST_BINDINGS,
           CDNS: JSON.stringify(TEST_CDNS),
           // Long, so the CdnHealth alarm rarely probes on its own during a test; tests probe explicitly.
           CDN_PROBE_INTERVAL_SECONDS: '60',

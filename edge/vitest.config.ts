@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { EDGE_TEST_BINDINGS } from './src/test-support/test-bindings.ts';
 
 /** The `edge` project: Worker and Durable Object tests inside workerd, configured from wrangler.toml. */
 export default defineConfig({
@@ -7,14 +8,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: '../wrangler.toml' },
       miniflare: {
-        bindings: {
-          ADMIN_TOKEN: 'test-admin',
-          ORIGIN_SECRET: 'test-origin-secret',
-          PUBLIC_BASE_URL: 'https://edge.test',
-          ORIGIN_PULL_URL: 'http://origin.test/media',
-          // Long enough that no alarm fires during a test; liveness tests backdate activity instead.
-          LIVENESS_TIMEOUT_SECONDS: '30',
-        },
+        bindings: EDGE_TEST_BINDINGS,
       },
     }),
   ],

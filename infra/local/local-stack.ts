@@ -163,15 +163,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       BIND_HOST: host,
       RTMP_PORT: String(ports.rtmp),
       HTTP_PORT: String(ports.originHttp),
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: s3.region,
-      S3_BUCKET: s3.bucket,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
       NODE_ID: `local-${ports.rtmp}`,
-      LOG_LEVEL: logger.level,
-      ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
       ...opts.originEnv,
     });
     const origin = new OriginNode(config, { logger });

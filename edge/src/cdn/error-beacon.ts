@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
+import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { zodErrorMessage } from '../http/zod-error-message.ts';
 import { errorBeacons } from './error-beacons.ts';
@@ -19,36 +20,11 @@ const beaconSchema = z.strictObject({
   kind: z.enum(['network', 'timeout', 'http']),
 });
 
-/** The body if it is at most `limit` bytes, else null, reading no more than `limit + 1` chunks' worth. */
-async function readAtMost(req: Request, limit: number): Promise<Uint8Array | null> {
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
 /** Validates, rate-limits per session and queues one error beacon; 204 when counted. */
 export async function acceptErrorBeacon(c: Context<AppEnv>): Promise<Response> {
   const settings = c.var.settings;
   if (settings.cdns.length === 0) throw new EdgeliveError('not_found', 'no CDN is configured');
-  const bytes = await readAtMost(c.req.raw, MAX_BEACON_BYTES);
+  const bytes = await readBodyAtMost(c.req.raw, MAX_BEACON_BYTES);
   if (bytes === null) throw new EdgeliveError('payload_too_large', `a beacon is at most ${MAX_BEACON_BYTES} bytes`);
   const parsed = beaconSchema.safeParse(parseJsonBody(bytes));
   if (!parsed.success) throw new EdgeliveError('bad_request', zodErrorMessage(parsed.error));

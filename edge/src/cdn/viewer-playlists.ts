@@ -51,11 +51,11 @@ export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared:
 }
 
 /** A media playlist for this viewer: init and segment URLs absolute on the first-ranked healthy CDN. */
-export async function viewerMedia(c: Context<AppEnv>, streamId: string, rendition: string, shared: RenderedPlaylist): Promise<Response> {
+export async function viewerMedia(c: Context<AppEnv>, streamId: string, rendition: string, shared: RenderedPlaylist, sid: string | null): Promise<Response> {
   const settings = c.var.settings;
   if (settings.cdns.length === 0) return playlistResponse(shared);
   const down = await healthView.down(c.env, settings, Date.now());
-  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid: sessionIdOf(new URL(c.req.url)), cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
+  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid, cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
 }
 
 /** `GET /live/:id/steering.json`: the viewer's CDN priority, unhealthy CDNs removed. */

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
 import type { AppEnv } from '../app-env.ts';
+import { readBodyAtMost } from '../http/read-body-at-most.ts';
 
 /** Internal bodies are small JSON announces; anything bigger is not from a healthy origin. */
 const MAX_INTERNAL_BODY_BYTES = 256 * 1024;
@@ -16,8 +17,8 @@ export const originSignature: MiddlewareHandler<AppEnv> = async (c, next) => {
     console.error('ORIGIN_SECRET secret is not set: refusing every internal call');
     throw new EdgeliveError('unauthorized', 'signature missing: the internal API is not configured on this edge');
   }
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.byteLength > MAX_INTERNAL_BODY_BYTES) throw new EdgeliveError('payload_too_large', `body over ${MAX_INTERNAL_BODY_BYTES} bytes`);
+  const body = await readBodyAtMost(c.req.raw, MAX_INTERNAL_BODY_BYTES);
+  if (body === null) throw new EdgeliveError('payload_too_large', `body over ${MAX_INTERNAL_BODY_BYTES} bytes`);
   const url = new URL(c.req.url);
   const verdict = await verifyRequest(
     secret,

@@ -4,6 +4,7 @@ import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { renditionName } from '../../../shared/src/schemas.ts';
 import { beaconSchema, MAX_BEACON_BYTES } from '../../../shared/src/viewers/beacon.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
+import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { flushViewers, isolateBeaconLimiter, isolateViewers } from '../viewers/isolate-viewers.ts';
 import { sessionIdOf } from '../viewers/session-id.ts';
@@ -63,9 +64,9 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       rendition,
     }),
   );
-  const response = await viewerMedia(c, id, rendition, shared);
-  // Every poll with a session id is that viewer's heartbeat.
   const sid = sessionIdOf(new URL(c.req.url));
+  const response = await viewerMedia(c, id, rendition, shared, sid);
+  // Every poll with a session id is that viewer's heartbeat.
   if (sid) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
   return response;
 });
@@ -73,10 +74,8 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
 playbackRoutes.post('/:id/beacon', async (c) => {
   const id = c.req.param('id');
   if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
-  const declared = Number(c.req.header('content-length') ?? 0);
-  if (declared > MAX_BEACON_BYTES) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > MAX_BEACON_BYTES) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
+  const bytes = await readBodyAtMost(c.req.raw, MAX_BEACON_BYTES);
+  if (bytes === null) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
   const beacon = beaconSchema.parse(parseJsonBody(bytes));
   const now = Date.now();
   if (!isolateBeaconLimiter.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sends beacons too often`);

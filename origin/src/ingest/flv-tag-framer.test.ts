@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FlvReplayCache } from './flv-replay-cache.ts';
 import { FlvTagFramer } from './flv-tag-framer.ts';
+import { flvTag } from './flv-test-tags.ts';
 
 const header = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
-function tag(type: number, body: number[]): Buffer {
-  const b = Buffer.alloc(11 + body.length + 4);
-  b[0] = type;
-  b.writeUIntBE(body.length, 1, 3);
-  Buffer.from(body).copy(b, 11);
-  b.writeUInt32BE(11 + body.length, 11 + body.length);
-  return b;
-}
+const tag = flvTag;
 const meta = tag(18, [2, 0, 1, 0x41]);
 const aacConfig = tag(8, [0xaf, 0, 0x12, 0x10]);
 const avcConfig = tag(9, [0x17, 0, 0, 0, 0, 1]);

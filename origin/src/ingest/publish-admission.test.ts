@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { flvTag } from './flv-test-tags.ts';
 import { MAX_PREAUTH_BUFFER_BYTES, PublishAdmission, publishRequest, sourceFrom } from './publish-admission.ts';
 
 const SOURCE = { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 240, fps: 15, videoKbps: 300 };
 
-/** One whole FLV tag (11-byte header, body, previous-tag size), as node-media-server hands them out. */
-function flvTag(type: number, body: number[]): Buffer {
-  const tag = Buffer.alloc(11 + body.length + 4);
-  tag[0] = type;
-  tag.writeUIntBE(body.length, 1, 3);
-  Buffer.from(body).copy(tag, 11);
-  tag.writeUInt32BE(11 + body.length, 11 + body.length);
-  return tag;
-}
 
 const AAC_SEQUENCE_HEADER = flvTag(8, [0xaf, 0x00, 0x12, 0x10]);
 const AVC_NALU = flvTag(9, [0x17, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x65]);

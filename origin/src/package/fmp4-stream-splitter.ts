@@ -1,3 +1,4 @@
+import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
 import { readBoxAt } from './mp4-box.ts';
 
 /** A complete unit cut from a fragmented MP4 byte stream. */
@@ -22,7 +23,7 @@ export class Fmp4StreamSplitter {
     this.#parts.push(bytes);
     this.#size += bytes.length;
     if (this.#size < this.#needed) return [];
-    const buffer = concat(this.#parts, this.#size);
+    const buffer = concatBytes(this.#parts, this.#size);
     const out: Fmp4Chunk[] = [];
     let offset = 0;
     for (;;) {
@@ -56,21 +57,10 @@ export class Fmp4StreamSplitter {
   }
 
   #flushUnit(): Uint8Array {
-    const out = concat(this.#unit, this.#unit.reduce((n, b) => n + b.length, 0));
+    const out = concatBytes(this.#unit);
     this.#unit = [];
     return out;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Declared size of the box whose header starts `buf` (at least 16 bytes present). */

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
 import { parseFragment } from './fmp4-fragment-info.ts';
 import { parseInitSegment, type InitInfo, type TrackInfo } from './fmp4-init-info.ts';
 
@@ -78,12 +79,7 @@ export class RenditionSegmenter {
   #close(): PackagedSegment {
     const open = this.#open!;
     this.#open = undefined;
-    const bytes = new Uint8Array(open.bytes);
-    let o = 0;
-    for (const p of open.parts) {
-      bytes.set(p, o);
-      o += p.length;
-    }
+    const bytes = concatBytes(open.parts, open.bytes);
     const offsetMs = (open.start - (this.#firstDecodeSeconds ?? open.start)) * 1000;
     return {
       msn: this.#nextMsn++,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFfmpegArgs, type EncodeSettings } from './ffmpeg-args.ts';
+import { buildFfmpegArgs, ffmpegArgv, type EncodeSettings } from './ffmpeg-args.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 
 const settings: EncodeSettings = { segmentSeconds: 2, preset: 'veryfast', outputUrl: (name) => `unix:/tmp/edgelive/${name}.sock` };
@@ -120,5 +120,24 @@ describe('buildFfmpegArgs', () => {
     const options = buildFfmpegArgs(plan, settings).outputs[0]!.options;
 
     expect(options.slice(options.indexOf('-b:v'), options.indexOf('-bufsize') + 2)).toEqual(['-b:v', '333k', '-maxrate', '366k', '-bufsize', '500k']);
+  });
+});
+
+describe('ffmpegArgv', () => {
+  it('puts FLV input options, extra input options, the filter graph and every output in order', () => {
+    const args = {
+      inputOptions: ['-probesize', '500000'],
+      complexFilter: '[0:v:0]scale=-2:240[v0]',
+      outputs: [
+        { rendition: '360p', url: 'a.mp4', options: ['-c:v', 'copy'] },
+        { rendition: '240p', url: 'b.mp4', options: ['-map', '[v0]'] },
+      ],
+    };
+    expect(ffmpegArgv(args, 'in.flv', ['-re'])).toEqual([
+      '-f', 'flv', '-probesize', '500000', '-re', '-i', 'in.flv',
+      '-filter_complex', '[0:v:0]scale=-2:240[v0]',
+      '-c:v', 'copy', 'a.mp4', '-map', '[v0]', 'b.mp4',
+    ]);
+    expect(ffmpegArgv({ ...args, complexFilter: undefined, outputs: [] }, 'in.flv')).toEqual(['-f', 'flv', '-probesize', '500000', '-i', 'in.flv']);
   });
 });

@@ -80,3 +80,20 @@ export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): 
     outputs,
   };
 }
+
+/**
+ * The plain ffmpeg argv for `args` reading FLV from `input` (what fluent-ffmpeg assembles for the
+ * origin; benchmarks spawn ffmpeg with it directly). `inputOptions` go before `-i`, after ours.
+ */
+export function ffmpegArgv(args: FfmpegArgs, input: string, inputOptions: string[] = []): string[] {
+  return [
+    '-f',
+    'flv',
+    ...args.inputOptions,
+    ...inputOptions,
+    '-i',
+    input,
+    ...(args.complexFilter ? ['-filter_complex', args.complexFilter] : []),
+    ...args.outputs.flatMap((o) => [...o.options, o.url]),
+  ];
+}

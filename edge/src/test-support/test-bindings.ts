@@ -1,0 +1,9 @@
+/** Bindings every workerd test project gives the Worker (secrets and vars a test can rely on). */
+export const EDGE_TEST_BINDINGS = {
+  ADMIN_TOKEN: 'test-admin',
+  ORIGIN_SECRET: 'test-origin-secret',
+  PUBLIC_BASE_URL: 'https://edge.test',
+  ORIGIN_PULL_URL: 'http://origin.test/media',
+  // Long enough that no alarm fires during a test; liveness tests backdate activity instead.
+  LIVENESS_TIMEOUT_SECONDS: '30',
+} as const;
