@@ -17,7 +17,14 @@ export function initFileName(epoch: number): string {
   return `init-${epoch}.mp4`;
 }
 
-/** Media segment file name for a media sequence number. */
-export function segmentFileName(msn: number): string {
-  return `seg-${msn}.m4s`;
+/**
+ * Media segment file name for a media sequence number, made in `epoch`. The epoch in the name is
+ * the fencing token reaching storage: a fenced or stale owner writes only under its own epoch's
+ * names, which no playlist of a newer epoch lists, so it can never overwrite a newer object.
+ */
+export function segmentFileName(msn: number, epoch: number): string {
+  return `seg-${msn}-e${epoch}.m4s`;
 }
+
+/** Pattern of the media file names the origin writes and the edge serves. */
+export const MEDIA_FILE_PATTERN = /^(?:init-\d{1,10}\.mp4|seg-\d{1,12}-e\d{1,10}\.m4s)$/;

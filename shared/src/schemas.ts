@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STREAM_STATUSES } from './types.ts';
 
 /** Rendition names appear in URLs and object keys: keep them short and path-safe. */
 export const renditionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'rendition name must be 1-16 of [a-z0-9_-], starting with a letter or digit');
@@ -16,6 +17,9 @@ export const ladderSchema = z
   })
   .refine((l) => new Set(l.rungs.map((r) => r.name)).size === l.rungs.length, { message: 'rung names must be unique' });
 
+/** Seconds a stream waits for its publisher to come back (0 = end at once), at most an hour. */
+const reconnectWindowSeconds = z.number().int().min(0).max(3600);
+
 /** Body of `POST /v1/streams`. */
 export const createStreamSchema = z
   .object({
@@ -24,13 +28,25 @@ export const createStreamSchema = z
     lowLatency: z.boolean().default(false),
     dvrWindowSeconds: z.number().int().min(0).max(86_400).default(0),
     segmentSeconds: z.number().min(1).max(10).optional(),
+    /** How long a disconnected publisher may come back to the same stream; 0 ends it at once. Default: the edge's RECONNECT_WINDOW_SECONDS (60). */
+    reconnectWindowSeconds: reconnectWindowSeconds.optional(),
   })
   .strict();
 export type CreateStreamInput = z.infer<typeof createStreamSchema>;
 
+/** Body of `PATCH /v1/streams/:id`: settings that may change on an existing stream. */
+export const updateStreamSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    reconnectWindowSeconds: reconnectWindowSeconds.optional(),
+  })
+  .strict()
+  .refine((u) => Object.keys(u).length > 0, { message: 'nothing to update: give name or reconnectWindowSeconds' });
+export type UpdateStreamInput = z.infer<typeof updateStreamSchema>;
+
 /** Query of `GET /v1/streams`. */
 export const listStreamsQuerySchema = z.object({
-  status: z.enum(['idle', 'live', 'ended', 'error']).optional(),
+  status: z.enum(STREAM_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
@@ -56,6 +72,12 @@ export const publishRequestSchema = z.object({
    * (compare-and-swap), so two nodes cannot both take over.
    */
   takeover: z.object({ previousEpoch: z.number().int().positive() }).optional(),
+  /**
+   * The first media sequence number this node may use for the stream: one past every segment it
+   * has cut (stored or still queued). The grant's firstMsn is never below it, so a queued segment
+   * of an earlier epoch keeps its number.
+   */
+  minMsn: z.number().int().min(0).optional(),
 });
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
@@ -87,22 +109,31 @@ export const renditionAnnounceSchema = z.object({
 });
 export type RenditionAnnounce = z.infer<typeof renditionAnnounceSchema>;
 
-/** Origin → edge: one or more segments are stored (each upload already succeeded). */
+/**
+ * One segment in an announce. `epoch` is the epoch it was made in (its init is `init-<epoch>.mp4`,
+ * its file `seg-<msn>-e<epoch>.m4s`); it may be older than the announce's own epoch when a node
+ * lists what it queued before a reconnect. `gap`: made but never stored (its upload was given up),
+ * listed as EXT-X-GAP so no media sequence number changes meaning; `bytes` is 0 then.
+ */
+export const announcedSegmentSchema = z
+  .object({
+    rendition: renditionName,
+    msn: z.number().int().min(0),
+    epoch: z.number().int().positive(),
+    duration: z.number().positive().max(60),
+    programDateTime: z.number().int().positive(),
+    file: z.string().regex(/^seg-\d{1,12}-e\d{1,10}\.m4s$/),
+    bytes: z.number().int().min(0),
+    gap: z.boolean().default(false),
+  })
+  .refine((s) => s.file === `seg-${s.msn}-e${s.epoch}.m4s`, { message: 'file must be seg-<msn>-e<epoch>.m4s', path: ['file'] })
+  .refine((s) => s.gap || s.bytes > 0, { message: 'a stored segment has bytes', path: ['bytes'] });
+export type AnnouncedSegment = z.infer<typeof announcedSegmentSchema>;
+
+/** Origin → edge: segments are stored (each upload already succeeded) or given up (gap). */
 export const segmentAnnounceSchema = z.object({
   epoch,
-  segments: z
-    .array(
-      z.object({
-        rendition: renditionName,
-        msn: z.number().int().min(0),
-        duration: z.number().positive().max(60),
-        programDateTime: z.number().int().positive(),
-        file: z.string().regex(/^seg-\d+\.m4s$/),
-        bytes: z.number().int().positive(),
-      }),
-    )
-    .min(1)
-    .max(64),
+  segments: z.array(announcedSegmentSchema).min(1).max(64),
 });
 export type SegmentAnnounce = z.infer<typeof segmentAnnounceSchema>;
 
@@ -118,10 +149,17 @@ export const heartbeatSchema = z.object({
 });
 export type HeartbeatAnnounce = z.infer<typeof heartbeatSchema>;
 
-/** Origin → edge: the broadcast is over (publisher left or the pipeline failed). */
+/**
+ * Origin → edge: this epoch's publish is over. `publisher_stopped`: the broadcaster disconnected
+ * (the stream waits in `reconnecting` for its reconnect window, or ends when the window is 0);
+ * `transcoder_failed` / `node_shutdown`: the pipeline failed (`error`, resumable in the window).
+ * `nextMsn`: one past the last segment this epoch cut, stored or still queued; the next epoch
+ * starts there, and segments still queued may be announced after this end.
+ */
 export const endAnnounceSchema = z.object({
   epoch,
   reason: z.enum(['publisher_stopped', 'transcoder_failed', 'node_shutdown']),
   message: z.string().max(500).optional(),
+  nextMsn: z.number().int().min(0).optional(),
 });
 export type EndAnnounce = z.infer<typeof endAnnounceSchema>;

@@ -1,5 +1,12 @@
-/** Lifecycle of a stream as held by its StreamDO (the authority). */
-export type StreamStatus = 'idle' | 'live' | 'ended' | 'error';
+/**
+ * Lifecycle of a stream as held by its StreamDO (the authority): `reconnecting` after its
+ * publisher disconnected (waiting for it within the reconnect window), `error` after the pipeline
+ * failed (also resumable within the window).
+ */
+export type StreamStatus = 'idle' | 'live' | 'reconnecting' | 'ended' | 'error';
+
+/** Every StreamStatus, for schemas and filters. */
+export const STREAM_STATUSES = ['idle', 'live', 'reconnecting', 'ended', 'error'] as const satisfies readonly StreamStatus[];
 
 /** One rung of an adaptive ladder as configured (before it meets a source). */
 export interface LadderRung {
@@ -60,6 +67,8 @@ export interface SegmentInfo {
   bytes: number;
   /** A timeline break precedes this segment (new epoch after a reconnect or takeover). */
   discontinuity: boolean;
+  /** The segment was made but never stored (EXT-X-GAP): listed so no media sequence number moves. */
+  gap: boolean;
 }
 
 /** Ingest health the origin reports with each heartbeat. */

@@ -3,8 +3,9 @@
  * discriminated union on `type` with the zod schema clients validate them with.
  */
 import { z } from 'zod';
+import { STREAM_STATUSES } from '../types.ts';
 
-const streamStatus = z.enum(['idle', 'live', 'ended', 'error']);
+const streamStatus = z.enum(STREAM_STATUSES);
 
 /** Viewer counts: sessions seen within 3 target durations, the peak and unique sessions. */
 export const viewerCountsSchema = z.object({
