@@ -44,6 +44,8 @@ interface Soaked {
   watcher: PlaylistWatcher;
   masterFailures: string[];
   startSeq: number;
+  /** Failed loads before the clock started (the playlists 404 until the first segment): not counted. */
+  failedBeforeStart: { media: number; master: number };
 }
 
 interface Sample {
@@ -117,7 +119,7 @@ try {
     const label = `s${k}(${want === 'origin-0' ? 'local' : `relayed to ${want}`})`;
     const publisher = publishTestPattern(`${stack.origins[0]!.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 180, fps: 15, gopSeconds: 1, seconds: MINUTES * 60 + 300, videoKbps: 200 });
     const watcher = new PlaylistWatcher({ url: `${stack.edgeUrl}/live/${stream.id}/180p/index.m3u8`, intervalMs: 1000 });
-    soaked.push({ label, stream, owner: want, publisher, watcher, masterFailures: [], startSeq: 0 });
+    soaked.push({ label, stream, owner: want, publisher, watcher, masterFailures: [], startSeq: 0, failedBeforeStart: { media: 0, master: 0 } });
   }
   for (const s of soaked) {
     const owner = stack.origins[NODES.indexOf(s.owner)]!;
@@ -143,6 +145,7 @@ try {
     const log = await streamEvents(stack, s.stream.id);
     startEvents.set(s.label, log);
     s.startSeq = log.at(-1)?.seq ?? 0;
+    s.failedBeforeStart = { media: s.watcher.failedReloads.length, master: s.masterFailures.length };
   }
   const t0 = Date.now();
   const start = await sample();
@@ -184,8 +187,10 @@ try {
     if (s.publisher.child.exitCode !== null) failures.push(`${s.label}: the publisher was disconnected`);
     for (const v of s.watcher.violations.slice(0, 5)) failures.push(`${s.label}: ${v}`);
     if (s.watcher.missing().length > 0) failures.push(`${s.label}: never listed: ${s.watcher.missing().slice(0, 20).join(', ')}`);
-    if (s.watcher.failedReloads.length > 0) failures.push(`${s.label}: ${s.watcher.failedReloads.length} media playlist reloads failed, first ${s.watcher.failedReloads[0]}`);
-    if (s.masterFailures.length > 0) failures.push(`${s.label}: ${s.masterFailures.length} master playlist loads failed, first ${s.masterFailures[0]}`);
+    const failedMedia = s.watcher.failedReloads.slice(s.failedBeforeStart.media);
+    const failedMaster = s.masterFailures.slice(s.failedBeforeStart.master);
+    if (failedMedia.length > 0) failures.push(`${s.label}: ${failedMedia.length} media playlist reloads failed, first ${failedMedia[0]}`);
+    if (failedMaster.length > 0) failures.push(`${s.label}: ${failedMaster.length} master playlist loads failed, first ${failedMaster[0]}`);
     if (lastMin.length === 0) failures.push(`${s.label}: no segment listed in the last minute`);
     else if (p95Last > p95First + 2000) failures.push(`${s.label}: listing delay p95 grew from ${fmtMs(p95First)} to ${fmtMs(p95Last)}`);
     const rows = last.rows.get(s.label);
