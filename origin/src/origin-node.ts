@@ -29,6 +29,8 @@ const OUTBOX_RETRY_BASE_MS = 250;
 const OUTBOX_RETRY_MAX_MS = 2_000;
 /** How long a handover lets the outbox store and announce what is queued before the lease goes. */
 const HANDOVER_SETTLE_MS = 5_000;
+/** How long a reconnect waits for the same stream's previous publish here to drain and end. */
+const EARLIER_PUBLISH_WAIT_MS = 5_000;
 
 /** Lifecycle of an origin node. */
 export type OriginNodeState = 'idle' | 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';
@@ -348,6 +350,11 @@ export class OriginNode {
         this.#current.set(streamId, run);
         if (older && older !== run) older.supersede();
         this.#metrics.activeStreams.set(this.streamIds().length);
+      },
+      earlierPublishesDone: (streamId) => {
+        const earlier = [...this.#runs.values()].filter((r) => r.run !== run && r.run.streamId === streamId).map((r) => r.done);
+        if (earlier.length === 0) return Promise.resolve();
+        return Promise.race([Promise.all(earlier).then(() => {}), new Promise<void>((r) => setTimeout(r, EARLIER_PUBLISH_WAIT_MS))]);
       },
       createTranscoder: (events) => new Transcoder({ ffmpegPath: this.#ffmpeg!.path, x264Preset: c.x264Preset, socketDir: this.#workDir, stallMs: c.ffmpegStallMs }, events),
     });

@@ -62,6 +62,12 @@ export interface PublishRunDeps {
   outboxFor(streamId: string): StreamOutbox;
   /** The edge admitted this publish: the node makes it the stream's current one (an older one is superseded). */
   claim(streamId: string): void;
+  /**
+   * Resolves when earlier publishes of the stream on this node have finished (bounded), so a
+   * reconnect numbers its segments after everything the old ffmpeg made and takes the lease after
+   * the old publish gave it back.
+   */
+  earlierPublishesDone(streamId: string): Promise<void>;
   createTranscoder(events: TranscoderEvents): StreamTranscoder;
 }
 
@@ -192,6 +198,8 @@ export class PublishRun {
     if (isStop(probed)) return probed.stop;
     this.#source = this.#admission.source();
     this.#step('probed');
+    const earlier = await this.#until(this.#d.earlierPublishesDone(streamId));
+    if (isStop(earlier)) return earlier.stop;
 
     const lease = await this.#until(this.#d.ownership.acquire(streamId, this.#d.takeoverFrom));
     if (isStop(lease)) return lease.stop;
