@@ -50,6 +50,10 @@ describe('loadConfig', () => {
       ffmpegRestartBackoffMs: 500,
       ffmpegHealthyResetMs: 60_000,
       shutdownGraceMs: 10_000,
+      httpRequestTimeoutMs: 300_000,
+      relayIdleTimeoutMs: 10_000,
+      uploadQueueMaxBytes: 64 * 1024 * 1024,
+      grantPatienceMs: 15_000,
       logLevel: 'info',
     });
   });
@@ -85,6 +89,10 @@ describe('loadConfig', () => {
         FFMPEG_RESTART_BACKOFF_MS: '250',
         FFMPEG_HEALTHY_RESET_MS: '20000',
         SHUTDOWN_GRACE_MS: '30000',
+        HTTP_REQUEST_TIMEOUT_MS: '5000',
+        RELAY_IDLE_TIMEOUT_MS: '4000',
+        UPLOAD_QUEUE_MAX_BYTES: '8388608',
+        GRANT_PATIENCE_MS: '2000',
         LOG_LEVEL: 'debug',
         UNRELATED: 'ignored',
       }),
@@ -121,6 +129,10 @@ describe('loadConfig', () => {
       ffmpegRestartBackoffMs: 250,
       ffmpegHealthyResetMs: 20_000,
       shutdownGraceMs: 30000,
+      httpRequestTimeoutMs: 5000,
+      relayIdleTimeoutMs: 4000,
+      uploadQueueMaxBytes: 8_388_608,
+      grantPatienceMs: 2000,
       logLevel: 'debug',
     });
   });

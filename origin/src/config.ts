@@ -48,6 +48,10 @@ const configSchema = z.object({
   FFMPEG_RESTART_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   FFMPEG_HEALTHY_RESET_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+  RELAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  UPLOAD_QUEUE_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 ** 3).default(64 * 1024 * 1024),
+  GRANT_PATIENCE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -87,6 +91,14 @@ export type OriginConfig = Readonly<{
   ffmpegHealthyResetMs: number;
   /** On SIGTERM, how long broadcasters connected here may keep going before they are handed over. */
   shutdownGraceMs: number;
+  /** Whole-request limit of the origin's ordinary HTTP requests; the relay (a stream that lives for hours) is exempt. */
+  httpRequestTimeoutMs: number;
+  /** A relay (either end) that moves no bytes for this long is treated as lost. */
+  relayIdleTimeoutMs: number;
+  /** Per stream: media waiting for storage beyond this is given up, oldest first, and listed as gaps. */
+  uploadQueueMaxBytes: number;
+  /** How long a new publish is held while the edge cannot be asked to admit it. */
+  grantPatienceMs: number;
   logLevel: string;
 }>;
 
@@ -136,6 +148,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ffmpegRestartBackoffMs: e.FFMPEG_RESTART_BACKOFF_MS,
     ffmpegHealthyResetMs: e.FFMPEG_HEALTHY_RESET_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    relayIdleTimeoutMs: e.RELAY_IDLE_TIMEOUT_MS,
+    uploadQueueMaxBytes: e.UPLOAD_QUEUE_MAX_BYTES,
+    grantPatienceMs: e.GRANT_PATIENCE_MS,
     logLevel: e.LOG_LEVEL,
   });
 }

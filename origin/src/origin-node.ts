@@ -15,10 +15,22 @@ import type { OriginConfig } from './config.ts';
 import { OriginHttpServer } from './http/origin-http-server.ts';
 import { OriginMetrics } from './http/origin-metrics.ts';
 import { RtmpIngestServer, type IngestPublish } from './ingest/rtmp-ingest-server.ts';
-import { LiveStream } from './live-stream.ts';
+import { StreamOutbox } from './announce/stream-outbox.ts';
+import type { StreamOwnership } from './cluster/lease-keeper.ts';
+import type { PublishOutcome } from './publish/publish-lifecycle.ts';
+import { PublishRun } from './publish/publish-run.ts';
 import { S3SegmentStore } from './store/s3-segment-store.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 import { resolveFfmpeg, type FfmpegBinary } from './transcode/ffmpeg-binary.ts';
+import { Transcoder } from './transcode/transcoder.ts';
+
+/** First wait after a failed upload or announce; doubles up to OUTBOX_RETRY_MAX_MS. */
+const OUTBOX_RETRY_BASE_MS = 250;
+const OUTBOX_RETRY_MAX_MS = 2_000;
+/** How long a handover lets the outbox store and announce what is queued before the lease goes. */
+const HANDOVER_SETTLE_MS = 5_000;
+/** How long a reconnect waits for the same stream's previous publish here to drain and end. */
+const EARLIER_PUBLISH_WAIT_MS = 5_000;
 
 /** Lifecycle of an origin node. */
 export type OriginNodeState = 'idle' | 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';
@@ -32,8 +44,9 @@ export interface OriginNodeDeps {
 }
 
 /**
- * One origin node: RTMP ingest, a LiveStream per publish (probe → admit → transcode → package →
- * store → announce), and its own HTTP for health, metrics and origin-pull.
+ * One origin node: RTMP ingest, a PublishRun per publish (probe → admit → transcode → package →
+ * store → announce), a StreamOutbox per stream (outliving a publish across reconnects), and its own
+ * HTTP for health, metrics and origin-pull.
  */
 export class OriginNode {
   #state: OriginNodeState = 'idle';
@@ -42,7 +55,11 @@ export class OriginNode {
   readonly #edge: EdgeClient;
   readonly #store: SegmentStore;
   readonly #metrics = new OriginMetrics();
-  readonly #streams = new Map<string, LiveStream>();
+  /** Publishes running here, by ingest session id. */
+  readonly #runs = new Map<string, { run: PublishRun; done: Promise<PublishOutcome> }>();
+  /** The admitted publish of each stream here (the one a newer publish supersedes). */
+  readonly #current = new Map<string, PublishRun>();
+  readonly #outboxes = new Map<string, StreamOutbox>();
   readonly #placed = new Map<string, PlacedPublish>();
   readonly #coordinator: Coordinator;
   readonly #leases: LeaseKeeper;
@@ -88,7 +105,7 @@ export class OriginNode {
 
   /** Ids of the streams this node is transcoding. */
   streamIds(): string[] {
-    return [...this.#streams.values()].filter((s) => s.state === 'live' || s.state === 'restarting').map((s) => s.streamId!);
+    return [...this.#runs.values()].filter(({ run }) => run.state === 'live' || run.state === 'restarting').map(({ run }) => run.streamId!);
   }
 
   /** This node as the registry lists it. */
@@ -127,6 +144,8 @@ export class OriginNode {
       metrics: this.#metrics,
       store: this.#store,
       logger: this.#log,
+      requestTimeoutMs: this.#config.httpRequestTimeoutMs,
+      relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
     });
     await this.#http.start();
     try {
@@ -145,7 +164,7 @@ export class OriginNode {
         onPublish: (p) => this.#onPublish(p),
         onUnpublish: (id) => {
           this.#placed.get(id)?.unpublish();
-          void this.#streams.get(id)?.unpublish();
+          this.#runs.get(id)?.run.unpublish();
         },
       },
     });
@@ -173,7 +192,7 @@ export class OriginNode {
     );
     const mode = others > 0 ? 'handover' : 'end';
     this.#log.info({ reason, streams: this.streamIds(), otherNodes: others, mode }, mode === 'handover' ? 'draining: handing streams over' : 'draining: no other node; ending streams here');
-    await Promise.all([...this.#streams.values()].map((s) => s.close(reason, mode)));
+    await this.#closeRuns(reason, mode);
     const deadline = Date.now() + this.#config.shutdownGraceMs;
     while (this.#placed.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     await this.stop(reason, 'handover');
@@ -185,7 +204,8 @@ export class OriginNode {
     this.#state = 'stopping';
     clearInterval(this.#registration);
     for (const p of this.#placed.values()) p.close(reason);
-    await Promise.all([...this.#streams.values()].map((s) => s.close(reason, mode)));
+    await this.#closeRuns(reason, mode);
+    await Promise.race([Promise.all([...this.#outboxes.values()].map((o) => o.whenIdle())), new Promise((r) => setTimeout(r, HANDOVER_SETTLE_MS))]);
     await this.#coordinator.leave(this.#config.nodeId).catch(() => {});
     await this.#coordinator.close(reason);
     await this.#ingest?.close(reason);
@@ -218,10 +238,12 @@ export class OriginNode {
             else p.reject(reason, code);
           },
         };
-        const stream = this.#startStream(wrapped, takeoverFrom, () => closed(handedOver ? 'handover' : 'done'));
-        return { unpublish: () => void stream.unpublish(), closed: done };
+        const started = this.#startRun(wrapped, takeoverFrom);
+        void started.done.then(() => closed(handedOver ? 'handover' : 'done'));
+        return { unpublish: () => started.run.unpublish(), closed: done };
       },
       onCoordinatorError: () => this.#metrics.coordinatorError(),
+      relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
       relayStarted: (delta) => this.#metrics.relays.inc(delta),
     });
     this.#placed.set(publish.sessionId, placed);
@@ -246,49 +268,108 @@ export class OriginNode {
     if (this.streamIds().length >= this.#config.nodeCapacity) return refuse(503, 'over_capacity', `node ${this.#config.nodeId} is at its capacity of ${this.#config.nodeCapacity} streams`);
     const q = new URL(target, 'http://relay').searchParams;
     const publish = relayPublish(req, res, q.get('key') ?? '', (how, sessionId) => {
-      const stream = this.#streams.get(sessionId);
-      if (how === 'end') void stream?.unpublish();
-      else void stream?.close('the ingest node relaying this stream is gone', 'handover');
+      const run = this.#runs.get(sessionId)?.run;
+      if (how === 'end') run?.unpublish();
+      else run?.close('the ingest node relaying this stream is gone', 'handover');
     });
-    this.#startStream(publish, q.get('takeoverFrom') ?? undefined, () => finishRelay(res));
+    void this.#startRun(publish, q.get('takeoverFrom') ?? undefined).done.then(() => finishRelay(res));
   }
 
-  #startStream(publish: IngestPublish, takeoverFrom: string | undefined, onClosed: () => void): LiveStream {
-    const stream = new LiveStream({
+  /** Asks every publish here to end (or hand over) and waits for each to finish. */
+  async #closeRuns(reason: string, mode: 'handover' | 'end'): Promise<void> {
+    const runs = [...this.#runs.values()];
+    for (const { run } of runs) run.close(reason, mode);
+    await Promise.all(runs.map((r) => r.done));
+  }
+
+  /** The stream's outbox on this node, made on first use; an edge refusal fences the stream's current publish. */
+  #outboxFor(streamId: string): StreamOutbox {
+    let outbox = this.#outboxes.get(streamId);
+    if (outbox?.cancelled) outbox = undefined;
+    if (!outbox) {
+      outbox = new StreamOutbox({
+        streamId,
+        store: this.#store,
+        edge: this.#edge,
+        metrics: this.#metrics,
+        settings: { maxQueuedBytes: this.#config.uploadQueueMaxBytes, retryBaseMs: OUTBOX_RETRY_BASE_MS, retryMaxMs: OUTBOX_RETRY_MAX_MS },
+        logger: this.#log.child({ streamId }),
+        onRefused: (r) => this.#current.get(streamId)?.fence(`edge refused ${r.code}: ${r.message}`),
+      });
+      this.#outboxes.set(streamId, outbox);
+    }
+    return outbox;
+  }
+
+  /** Forgets a stream's outbox once it has nothing left to send and no publish uses it. */
+  #retireOutbox(streamId: string): void {
+    const outbox = this.#outboxes.get(streamId);
+    if (!outbox) return;
+    void outbox.whenIdle().then(() => {
+      const inUse = [...this.#runs.values()].some(({ run }) => run.streamId === streamId);
+      if (!inUse && this.#outboxes.get(streamId) === outbox) {
+        this.#outboxes.delete(streamId);
+        this.#metrics.uploadBacklog(streamId, undefined);
+      }
+    });
+  }
+
+  #startRun(publish: IngestPublish, takeoverFrom: string | undefined): { run: PublishRun; done: Promise<PublishOutcome> } {
+    const c = this.#config;
+    // Releasing the lease is the stream's current publish's to do: an older one it superseded on
+    // this node must not release the lease the newer one holds under the same node id.
+    const ownership: StreamOwnership = {
+      acquire: (streamId, from) => this.#leases.acquire(streamId, from),
+      renew: (streamId, epoch) => this.#leases.renew(streamId, epoch),
+      release: async (streamId) => {
+        const current = this.#current.get(streamId);
+        if (!current || current === run) await this.#leases.release(streamId);
+      },
+    };
+    const run: PublishRun = new PublishRun({
       publish,
       settings: {
-        nodeId: this.#config.nodeId,
-        ffmpegPath: this.#ffmpeg!.path,
-        x264Preset: this.#config.x264Preset,
-        socketDir: this.#workDir,
-        heartbeatMs: this.#config.heartbeatMs,
-        probeTimeoutMs: this.#config.probeTimeoutMs,
-        drainTimeoutMs: this.#config.drainTimeoutMs,
-        stallMs: this.#config.ffmpegStallMs,
-        maxRestarts: this.#config.ffmpegMaxRestarts,
-        restartBackoffMs: this.#config.ffmpegRestartBackoffMs,
-        healthyResetMs: this.#config.ffmpegHealthyResetMs,
+        nodeId: c.nodeId,
+        heartbeatMs: c.heartbeatMs,
+        probeTimeoutMs: c.probeTimeoutMs,
+        drainTimeoutMs: c.drainTimeoutMs,
+        maxRestarts: c.ffmpegMaxRestarts,
+        restartBackoffMs: c.ffmpegRestartBackoffMs,
+        healthyResetMs: c.ffmpegHealthyResetMs,
+        grantPatienceMs: c.grantPatienceMs,
+        handoverSettleMs: HANDOVER_SETTLE_MS,
       },
-      ownership: this.#leases,
-      ...(takeoverFrom ? { takeoverFrom } : {}),
       edge: this.#edge,
-      store: this.#store,
       metrics: this.#metrics,
+      ownership,
+      ...(takeoverFrom ? { takeoverFrom } : {}),
       logger: this.#log,
-      onClosed: () => {
-        this.#streams.delete(publish.sessionId);
+      outboxFor: (streamId) => this.#outboxFor(streamId),
+      claim: (streamId) => {
+        const older = this.#current.get(streamId);
+        this.#current.set(streamId, run);
+        if (older && older !== run) older.supersede();
         this.#metrics.activeStreams.set(this.streamIds().length);
-        onClosed();
       },
+      earlierPublishesDone: (streamId) => {
+        const earlier = [...this.#runs.values()].filter((r) => r.run !== run && r.run.streamId === streamId).map((r) => r.done);
+        if (earlier.length === 0) return Promise.resolve();
+        return Promise.race([Promise.all(earlier).then(() => {}), new Promise<void>((r) => setTimeout(r, EARLIER_PUBLISH_WAIT_MS))]);
+      },
+      createTranscoder: (events) => new Transcoder({ ffmpegPath: this.#ffmpeg!.path, x264Preset: c.x264Preset, socketDir: this.#workDir, stallMs: c.ffmpegStallMs }, events),
     });
-    this.#streams.set(publish.sessionId, stream);
-    stream
-      .start()
-      .then(() => this.#metrics.activeStreams.set(this.streamIds().length))
-      .catch((err: unknown) => {
-        this.#log.error({ err }, 'stream failed to start');
-        void stream.close('failed to start');
-      });
-    return stream;
+    const done = run.run().then((outcome) => {
+      this.#runs.delete(publish.sessionId);
+      const streamId = run.streamId;
+      if (streamId) {
+        if (this.#current.get(streamId) === run) this.#current.delete(streamId);
+        this.#retireOutbox(streamId);
+      }
+      if (outcome.kind === 'refused') this.#metrics.publishRefusals.inc({ code: outcome.code });
+      this.#metrics.activeStreams.set(this.streamIds().length);
+      return outcome;
+    });
+    this.#runs.set(publish.sessionId, { run, done });
+    return { run, done };
   }
 }

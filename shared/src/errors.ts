@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   invalid_transition: 409,
   stale_epoch: 409,
   stream_gone: 410,
+  request_timeout: 408,
   payload_too_large: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,

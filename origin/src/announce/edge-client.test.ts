@@ -122,7 +122,7 @@ describe('HttpEdgeClient', () => {
     });
     await client.announceSegments(STREAM, {
       epoch: 3,
-      segments: [{ rendition: '720p', msn: 41, duration: 2, programDateTime: T0, file: 'seg-41.m4s', bytes: 700_000 }],
+      segments: [{ rendition: '720p', msn: 41, epoch: 3, duration: 2, programDateTime: T0, file: 'seg-41-e3.m4s', bytes: 700_000, gap: false }],
     });
     await client.heartbeat(STREAM, heartbeat);
     await client.end(STREAM, { epoch: 3, reason: 'publisher_stopped' });

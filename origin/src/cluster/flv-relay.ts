@@ -28,9 +28,9 @@ export class FlvRelay {
   #done!: (outcome: RelayOutcome) => void;
   /** Resolves once, with how the relay ended. */
   readonly outcome: Promise<RelayOutcome>;
-  readonly #opts: { publish: IngestPublish; targetUrl: string; targetNodeId: string; secret: string; takeoverFrom: string | undefined; logger: Logger; onLive: () => void };
+  readonly #opts: { publish: IngestPublish; targetUrl: string; targetNodeId: string; secret: string; takeoverFrom: string | undefined; logger: Logger; idleTimeoutMs: number; onLive: () => void };
 
-  constructor(opts: { publish: IngestPublish; targetUrl: string; targetNodeId: string; secret: string; takeoverFrom: string | undefined; logger: Logger; onLive: () => void }) {
+  constructor(opts: { publish: IngestPublish; targetUrl: string; targetNodeId: string; secret: string; takeoverFrom: string | undefined; logger: Logger; idleTimeoutMs: number; onLive: () => void }) {
     this.#opts = opts;
     this.outcome = new Promise((resolve) => (this.#done = resolve));
   }
@@ -51,6 +51,9 @@ export class FlvRelay {
     });
     this.#req = req;
     req.setNoDelay(true);
+    // No bytes moving either way for this long (a blackholed network, a frozen target) is a loss;
+    // a healthy relay writes every frame, so this never cuts one that works, however long it runs.
+    req.setTimeout(this.#opts.idleTimeoutMs, () => this.#end({ kind: 'lost', reason: `relay idle for ${this.#opts.idleTimeoutMs} ms` }));
     req.on('response', (res) => this.#onResponse(res));
     req.on('error', (err) => this.#end({ kind: 'lost', reason: err.message }));
     req.flushHeaders();

@@ -19,6 +19,8 @@ export interface PlacementHost {
   /** Transcodes here; resolves when that LiveStream closed, with whether it handed over. */
   transcodeHere(publish: IngestPublish, takeoverFrom: string | undefined): { unpublish(): void; closed: Promise<'handover' | 'done'> };
   onCoordinatorError(err: unknown): void;
+  /** A relay that moves no bytes for this long is lost. */
+  relayIdleTimeoutMs: number;
   relayStarted(delta: 1 | -1): void;
 }
 
@@ -103,6 +105,7 @@ export class PlacedPublish {
       secret: this.#host.secret,
       takeoverFrom,
       logger: this.#host.logger,
+      idleTimeoutMs: this.#host.relayIdleTimeoutMs,
       onLive: () => this.#host.logger.info({ target: target.nodeId }, 'relaying to the transcoding node'),
     });
     this.#relay = relay;

@@ -6,7 +6,7 @@ import { OriginMetrics } from './origin-metrics.ts';
 
 const STREAM = 'abcdefgh12345678';
 const INIT_KEY = `live/${STREAM}/720p/init-3.mp4`;
-const SEGMENT_KEY = `live/${STREAM}/720p/seg-42.m4s`;
+const SEGMENT_KEY = `live/${STREAM}/720p/seg-42-e3.m4s`;
 const NOT_FOUND = { error: { code: 'not_found', message: 'no such media object' } };
 
 let store: MemorySegmentStore;
@@ -26,7 +26,7 @@ beforeEach(async () => {
     },
     streamIds: () => [STREAM, 'zyxwvuts87654321'],
   };
-  server = new OriginHttpServer({ host: '127.0.0.1', port: 0, status, metrics, store, logger: pino({ level: 'silent' }) });
+  server = new OriginHttpServer({ host: '127.0.0.1', port: 0, status, metrics, store, logger: pino({ level: 'silent' }), requestTimeoutMs: 60_000, relayIdleTimeoutMs: 60_000 });
   await server.start();
   base = `http://127.0.0.1:${server.port}`;
 });
@@ -175,5 +175,74 @@ describe('OriginHttpServer', () => {
     await server.close('second');
 
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow('fetch failed');
+  });
+});
+
+describe('OriginHttpServer timeouts', () => {
+  /** A server whose relay route keeps reading the body until it ends, and whose store never answers. */
+  async function timedServer(requestTimeoutMs: number, relayIdleTimeoutMs: number) {
+    const hanging = new MemorySegmentStore();
+    hanging.get = () => new Promise(() => {});
+    const timed = new OriginHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      status: { nodeId: 'n', ready: () => true, streamIds: () => [] },
+      metrics: new OriginMetrics(),
+      store: hanging,
+      logger: pino({ level: 'silent' }),
+      requestTimeoutMs,
+      relayIdleTimeoutMs,
+      onRelay: async (req, res) => {
+        let bytes = 0;
+        req.on('data', (d: Buffer) => (bytes += d.length));
+        req.on('end', () => res.end(String(bytes)));
+      },
+    });
+    await timed.start();
+    return timed;
+  }
+
+  it('cuts an ordinary request at requestTimeoutMs with a 408', async () => {
+    const timed = await timedServer(1_000, 60_000);
+    try {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${timed.port}${`/media/${SEGMENT_KEY}`}`);
+      expect(res.status).toBe(408);
+      expect(await res.json()).toEqual({ error: { code: 'request_timeout', message: 'request not completed within 1000 ms' } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    } finally {
+      await timed.close('test done');
+    }
+  });
+
+  it('lets a relay that keeps sending outlive requestTimeoutMs, and drops one that goes idle', async () => {
+    const timed = await timedServer(1_000, 800);
+    try {
+      const { request } = await import('node:http');
+      const send = (chunks: number, everyMs: number) =>
+        new Promise<{ status: number | undefined; body: string } | { error: string }>((resolve) => {
+          const req = request({ host: '127.0.0.1', port: timed.port, method: 'POST', path: '/internal/v1/relay?key=x' });
+          req.on('response', (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode, body }));
+          });
+          req.on('error', (err) => resolve({ error: err.message }));
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (sent++ < chunks) req.write(Buffer.alloc(100));
+            else {
+              clearInterval(timer);
+              if (everyMs < 800) req.end();
+            }
+          }, everyMs);
+        });
+      // 2.5 s of steady bytes: longer than the 1 s request timeout, never idle for 800 ms.
+      expect(await send(10, 250)).toEqual({ status: 200, body: '1000' });
+      // Bytes stop (and the body never ends): dropped after the idle limit.
+      expect(await send(1, 1_000)).toEqual({ error: 'socket hang up' });
+    } finally {
+      await timed.close('test done');
+    }
   });
 });

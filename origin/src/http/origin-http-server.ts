@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
@@ -12,8 +13,8 @@ export interface NodeStatus {
   streamIds(): string[];
 }
 
-/** Object keys the origin serves for edge origin-pull: only media under `live/`. */
-const MEDIA_KEY_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/(init-\d+\.mp4|seg-\d+\.m4s)$/;
+/** Object keys the origin serves for edge origin-pull: only media under `live/<id>/<rendition>/`. */
+const MEDIA_DIR_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/([^/]+)$/;
 
 /** What the HTTP server serves from. */
 export interface HttpServerOptions {
@@ -23,6 +24,10 @@ export interface HttpServerOptions {
   metrics: OriginMetrics;
   store: SegmentStore;
   logger: Logger;
+  /** Whole-request limit of every request but the relay (Node's own `requestTimeout` would cut a relay after 300 s). */
+  requestTimeoutMs: number;
+  /** A relay that sends no bytes for this long is dropped (its ingest node is presumed gone). */
+  relayIdleTimeoutMs: number;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
 }
@@ -48,12 +53,17 @@ export class OriginHttpServer {
   /** Starts listening. */
   async start(): Promise<void> {
     const server = createServer((req, res) => {
+      this.#limitTime(req, res);
       this.#handle(req, res).catch((err: unknown) => {
         this.#opts.logger.error({ err, url: req.url }, 'origin http handler failed');
         if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: 'internal error' } });
         else res.destroy();
       });
     });
+    // Node's requestTimeout (300 s, whole request) cannot exempt one route, and a relay is one
+    // chunked POST that lives as long as the broadcast: it is off here, and #limitTime applies the
+    // same limit to every other request, and an idle limit to the relay.
+    server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#opts.port, this.#opts.host, resolve);
@@ -70,6 +80,23 @@ export class OriginHttpServer {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.#opts.logger.info({ reason }, 'origin HTTP closed');
+  }
+
+  /** The relay gets an idle limit; every other request a whole-request limit. */
+  #limitTime(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'POST' && req.url?.startsWith(RELAY_PATH)) {
+      req.socket.setTimeout(this.#opts.relayIdleTimeoutMs, () => {
+        this.#opts.logger.warn({ idleMs: this.#opts.relayIdleTimeoutMs }, 'relay idle too long; dropping it');
+        req.destroy();
+      });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#opts.logger.warn({ url: req.url, timeoutMs: this.#opts.requestTimeoutMs }, 'origin http request took too long; closing it');
+      if (!res.headersSent) json(res, 408, { error: { code: 'request_timeout', message: `request not completed within ${this.#opts.requestTimeoutMs} ms` } });
+      res.destroy();
+    }, this.#opts.requestTimeoutMs);
+    res.once('close', () => clearTimeout(timer));
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -89,7 +116,8 @@ export class OriginHttpServer {
     }
     if (url.pathname.startsWith('/media/')) {
       const key = safeDecode(url.pathname.slice('/media/'.length));
-      if (key === undefined || !MEDIA_KEY_RE.test(key)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      const file = key === undefined ? undefined : MEDIA_DIR_RE.exec(key)?.[1];
+      if (key === undefined || file === undefined || !MEDIA_FILE_PATTERN.test(file)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       const object = await store.get(key);
       if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': 'public, max-age=31536000, immutable' });

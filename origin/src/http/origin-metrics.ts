@@ -1,9 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LiveStreamMetrics } from '../live-stream.ts';
+import type { OutboxMetrics } from '../announce/stream-outbox.ts';
+import type { PublishRunMetrics } from '../publish/publish-run.ts';
 
 /** The origin's Prometheus metrics, on a registry of its own (one per node, so tests can run several). */
-export class OriginMetrics implements LiveStreamMetrics {
+export class OriginMetrics implements PublishRunMetrics, OutboxMetrics {
   readonly registry = new Registry();
+  readonly uploadQueueBytes = new Gauge({ name: 'edgelive_upload_queue_bytes', help: 'Bytes of media made on this node and waiting for the object store (all streams)', registers: [this.registry] });
+  readonly segmentsDroppedTotal = new Counter({
+    name: 'edgelive_segments_dropped_total',
+    help: 'Segments given up before storage and listed as gaps: upload queue over its cap, or refused by the store',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly #backlogByStream = new Map<string, number>();
   readonly activeStreams = new Gauge({ name: 'edgelive_active_streams', help: 'Streams this node is transcoding', registers: [this.registry] });
   readonly publishRefusals = new Counter({ name: 'edgelive_publish_refusals_total', help: 'Publishes refused, by reason code', labelNames: ['code'], registers: [this.registry] });
   readonly ffmpegRestarts = new Counter({ name: 'edgelive_ffmpeg_restarts_total', help: 'ffmpeg processes restarted after a failure', registers: [this.registry] });
@@ -33,6 +42,18 @@ export class OriginMetrics implements LiveStreamMetrics {
     this.segmentsStored.inc({ rendition });
     this.bytesStored.inc(bytes);
     this.uploadSeconds.observe(uploadMs / 1000);
+  }
+
+  uploadBacklog(streamId: string, bytes: number | undefined): void {
+    if (bytes === undefined) this.#backlogByStream.delete(streamId);
+    else this.#backlogByStream.set(streamId, bytes);
+    let total = 0;
+    for (const b of this.#backlogByStream.values()) total += b;
+    this.uploadQueueBytes.set(total);
+  }
+
+  segmentsDropped(count: number, reason: 'queue_full' | 'store_rejected'): void {
+    this.segmentsDroppedTotal.inc({ reason }, count);
   }
 
   segmentAnnounced(delayMs: number): void {

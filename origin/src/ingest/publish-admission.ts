@@ -65,12 +65,15 @@ export function sourceFrom(r: ProbedMedia): SourceInfo {
   };
 }
 
-/** The edge's publish request; with `previousEpoch`, a takeover of that epoch (new init, discontinuity). */
-export function publishRequest(streamKey: string, nodeId: string, source: SourceInfo, previousEpoch: number | undefined): PublishRequest {
-  return { streamKey, nodeId, source, ...(previousEpoch ? { takeover: { previousEpoch } } : {}) };
+/**
+ * The edge's publish request; with `previousEpoch`, a takeover of that epoch (new init,
+ * discontinuity); `minMsn` > 0 when this node still holds segments of the stream numbered below it.
+ */
+export function publishRequest(streamKey: string, nodeId: string, source: SourceInfo, previousEpoch: number | undefined, minMsn = 0): PublishRequest {
+  return { streamKey, nodeId, source, ...(previousEpoch ? { takeover: { previousEpoch } } : {}), ...(minMsn > 0 ? { minMsn } : {}) };
 }
 
 /** Asks the edge to admit a publish; throws the edge's coded refusal. */
-export function requestGrant(edge: EdgeClient, streamKey: string, nodeId: string, source: SourceInfo, previousEpoch: number | undefined): Promise<PublishGrant> {
-  return edge.publish(publishRequest(streamKey, nodeId, source, previousEpoch));
+export function requestGrant(edge: EdgeClient, streamKey: string, nodeId: string, source: SourceInfo, previousEpoch: number | undefined, minMsn = 0): Promise<PublishGrant> {
+  return edge.publish(publishRequest(streamKey, nodeId, source, previousEpoch, minMsn));
 }

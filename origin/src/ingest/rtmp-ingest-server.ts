@@ -21,6 +21,10 @@ interface NmsSession {
 }
 interface NmsBroadcast {
   publishGraceMs: number;
+  /** The session publishing on this path, if any. */
+  publisher: NmsSession | null;
+  /** Ends the current publish now (emits donePublish for it and frees the path). */
+  _finishPublish(): void;
   postPlay(session: FlvSubscriber): string | null;
   donePlay(session: FlvSubscriber): void;
 }
@@ -89,8 +93,18 @@ export class RtmpIngestServer {
     routeNmsLogs(logger); // before construction: the constructor already logs its banner
     const nms = new NodeMediaServer({ bind: host, rtmp: { port }, store: { path: storeDir } });
     nms.on('postPublish', (session) => {
-      // Our own grace window lives at the edge: end the NMS publish at once on disconnect.
-      session.broadcast.publishGraceMs = 0;
+      const broadcast = session.broadcast;
+      // Our own reconnect window lives at the edge: end the NMS publish at once on disconnect.
+      broadcast.publishGraceMs = 0;
+      const old = broadcast.publisher;
+      if (old && old !== session) {
+        // The same full key publishes again while its old connection still looks open (a network
+        // cut leaves it half-open for minutes): the key is the credential, so the new connection
+        // wins. NMS would refuse it ("already has a publisher") right after this event.
+        logger.info({ streamPath: session.streamPath, old: old.id, new: session.id }, 'same key published again; replacing the old connection');
+        broadcast._finishPublish();
+        old.close();
+      }
       events.onPublish(toPublish(session));
     });
     nms.on('donePublish', (session) => events.onUnpublish(session.id));

@@ -19,12 +19,22 @@ export interface TranscoderSettings {
   stallMs: number;
 }
 
-/** What a transcoder reports; init and segments carry the grant their ffmpeg was started under. */
+/** Where a transcoder's media goes, each piece with the epoch its ffmpeg was started under. */
+export interface MediaSink {
+  init(epoch: number, rendition: string, bytes: Uint8Array, info: InitInfo): void;
+  segment(epoch: number, rendition: string, segment: PackagedSegment): void;
+}
+
+/** Why a transcoder failed: ffmpeg exited or was killed by someone else, stalled, or fell behind its input. */
+export type TranscoderFailure =
+  | { code: 'ffmpeg_exited'; message: string }
+  | { code: 'ffmpeg_stalled'; message: string; stalledMs: number }
+  | { code: 'input_backlog'; message: string; queuedBytes: number };
+
+/** What a transcoder reports to its owner besides media. */
 export interface TranscoderEvents {
-  onInit(grant: PublishGrant, rendition: string, bytes: Uint8Array, info: InitInfo): void;
-  onSegment(grant: PublishGrant, rendition: string, segment: PackagedSegment): void;
   /** The running ffmpeg failed on its own (not stopped by us). */
-  onFailed(message: string): void;
+  onFailed(failure: TranscoderFailure): void;
 }
 
 /**
@@ -54,8 +64,8 @@ export class Transcoder {
     return this.#progress;
   }
 
-  /** Starts a new ffmpeg for `grant` and feeds it `firstInput()` (read once ffmpeg is up). */
-  async start(grant: PublishGrant, plan: TranscodePlan, logger: Logger, firstInput: () => Buffer[]): Promise<void> {
+  /** Starts a new ffmpeg for `grant`, its media going down to `sink`, and feeds it `firstInput()` (read once ffmpeg is up). */
+  async start(grant: PublishGrant, plan: TranscodePlan, sink: MediaSink, logger: Logger, firstInput: () => Buffer[]): Promise<void> {
     this.#stall.started(Date.now());
     const job: FfmpegJob = new FfmpegJob({
       jobId: `${grant.streamId}-${grant.epoch}`,
@@ -67,14 +77,14 @@ export class Transcoder {
       socketDir: this.#settings.socketDir,
       logger,
       events: {
-        onInit: (rendition, bytes, info) => this.#events.onInit(grant, rendition, bytes, info),
-        onSegment: (rendition, segment) => this.#events.onSegment(grant, rendition, segment),
+        onInit: (rendition, bytes, info) => sink.init(grant.epoch, rendition, bytes, info),
+        onSegment: (rendition, segment) => sink.segment(grant.epoch, rendition, segment),
         onProgress: (p) => {
           this.#progress = p;
           this.#stall.progressed(p.frame, Date.now());
         },
         onExit: ({ error }) => {
-          if (error && this.#job === job) this.#events.onFailed(error.message);
+          if (error && this.#job === job) this.#events.onFailed({ code: 'ffmpeg_exited', message: error.message });
         },
       },
     });
