@@ -122,8 +122,16 @@ try {
     soaked.push({ label, stream, owner: want, publisher, watcher, masterFailures: [], startSeq: 0, failedBeforeStart: { media: 0, master: 0 } });
   }
   for (const s of soaked) {
-    const owner = stack.origins[NODES.indexOf(s.owner)]!;
-    await waitFor(`${s.owner} to transcode ${s.label}`, 60_000, async () => ((await healthOf(owner.httpUrl)).streams.includes(s.stream.id) ? true : undefined));
+    // Placed by rendezvous; if it lands elsewhere (a failed relay re-placed it), the run goes on
+    // and the events that say why are reported as unplanned.
+    const on = await waitFor(`a node to transcode ${s.label}`, 60_000, async () => {
+      for (const o of stack.origins) if ((await healthOf(o.httpUrl)).streams.includes(s.stream.id)) return o.nodeId;
+      return undefined;
+    });
+    if (on !== s.owner) {
+      console.log(`${s.label} is transcoded on ${on}, not on its rendezvous node ${s.owner}`);
+      s.owner = on;
+    }
     s.watcher.start();
     masterTimers.push(
       setInterval(() => {
@@ -205,6 +213,10 @@ try {
   if (failures.length > 0) process.exitCode = 1;
 } catch (err) {
   console.log(`FAIL: ${err instanceof Error ? err.message : String(err)}`);
+  for (const s of soaked) {
+    const log = await streamEvents(stack, s.stream.id).catch(() => []);
+    console.log(`  ${s.label} ${s.stream.id}: publisher ${s.publisher.child.exitCode === null ? 'running' : `exited ${s.publisher.child.exitCode}`}; events ${describeEvents(log, log[0]?.ts ?? 0)} ${s.publisher.stderr().slice(-300)}`);
+  }
   process.exitCode = 1;
 } finally {
   await cleanup();

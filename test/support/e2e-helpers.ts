@@ -45,7 +45,8 @@ export const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['publish_accepted'
 
 /** `type(reason)@+ms` for each event, relative to `origin`: for logs and failure messages. */
 export function describeEvents(events: readonly StreamEventEntry[], origin: number): string {
-  return events.map((e) => `${e.type}${e.data.reason ? `(${String(e.data.reason)})` : ''}@+${e.ts - origin}ms`).join(', ') || 'none';
+  const at = (ms: number) => (ms < 0 ? `${ms}` : `+${ms}`);
+  return events.map((e) => `${e.type}${e.data.reason ? `(${String(e.data.reason)})` : ''}@${at(e.ts - origin)}ms`).join(', ') || 'none';
 }
 
 /** The stream's event log (up to 1,000 entries after `since`). */
