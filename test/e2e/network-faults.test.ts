@@ -78,29 +78,40 @@ async function outage(proxy: TcpProxy, ms: number, publisher: FfmpegProcess): Pr
   return { from, to: Date.now() };
 }
 
+/**
+ * A live, watched stream through an outage of `proxy` for `ms`, until the watcher has seen the
+ * segments cut meanwhile (about one a second) and two more, and, with `untilLive`, the stream is
+ * live again. The range of numbers made during the outage is `(lastBefore, expectedLast]`.
+ */
+async function throughOutage(name: string, proxy: TcpProxy, ms: number, untilLive: boolean) {
+  const { stream, publisher, watcher } = await liveWatchedStream(name);
+  await sleep(1000);
+  const lastBefore = watcher.msns().at(-1)!;
+  const { from, to } = await outage(proxy, ms, publisher);
+  const expectedLast = lastBefore + Math.floor(ms / 1000) + 2;
+  const outcome = await waitFor(`segment ${expectedLast} listed${untilLive ? ' and the stream live' : ''}`, 40_000, async () => {
+    if (publisher.child.exitCode !== null) return 'the publisher was disconnected';
+    if ((watcher.msns().at(-1) ?? 0) < expectedLast) return undefined;
+    return !untilLive || (await streamView(stack, stream.id)).status === 'live' ? 'caught up' : undefined;
+  });
+  expect(outcome, publisher.stderr().slice(0, 300)).toBe('caught up');
+  const caughtUpMs = Date.now() - to;
+  await sleep(1500); // a few more reloads across the catch-up
+  await watcher.close();
+  const outageMsns = watcher.msns().filter((n) => n > lastBefore && n <= expectedLast);
+  console.log(`${name}: caught up ${caughtUpMs} ms after the far side came back; msns ${lastBefore + 1}..${expectedLast} listed`);
+  return { stream, publisher, watcher, from, outageMsns };
+}
+
 function lifecycleSince(log: StreamEventEntry[], since: number): StreamEventEntry[] {
   return log.filter((e) => e.ts >= since && LIFECYCLE_EVENTS.has(e.type));
 }
 
 describe('network faults between the origin and the edge or storage', () => {
   it('edge unreachable for 8 s: the broadcaster stays connected; afterwards every segment made meanwhile is listed, none renumbered, and the stream is live', async () => {
-    const { stream, publisher, watcher } = await liveWatchedStream('edge-outage');
-    await sleep(1000);
-    const lastBefore = watcher.msns().at(-1)!;
-    const { from, to } = await outage(edgeProxy, EDGE_OUTAGE_MS, publisher);
-    // About one segment a second was cut during the outage; all of them, then two more, must show.
-    const expectedLast = lastBefore + Math.floor(EDGE_OUTAGE_MS / 1000) + 2;
-    const outcome = await waitFor(`segment ${expectedLast} listed and the stream live`, 40_000, async () => {
-      if (publisher.child.exitCode !== null) return 'the publisher was disconnected';
-      return (watcher.msns().at(-1) ?? 0) >= expectedLast && (await streamView(stack, stream.id)).status === 'live' ? 'caught up' : undefined;
-    });
-    expect(outcome, publisher.stderr().slice(0, 300)).toBe('caught up');
-    const caughtUpMs = Date.now() - to;
-    await sleep(1500); // a few more reloads across the catch-up
-    await watcher.close();
-    const outageMsns = watcher.msns().filter((n) => n > lastBefore && n <= expectedLast);
+    const { stream, publisher, watcher, from, outageMsns } = await throughOutage('edge outage', edgeProxy, EDGE_OUTAGE_MS, true);
     const gaps = outageMsns.filter((n) => watcher.seen.get(n)!.entry.gap);
-    console.log(`edge outage: caught up ${caughtUpMs} ms after the edge came back; msns ${lastBefore + 1}..${expectedLast} listed, gaps: [${gaps.join(', ')}]`);
+    console.log(`edge outage: gaps: [${gaps.join(', ')}]`);
     expect(watcher.violations).toEqual([]);
     expect(watcher.missing()).toEqual([]);
     expect(publisher.child.exitCode).toBe(null);
@@ -118,21 +129,7 @@ describe('network faults between the origin and the edge or storage', () => {
   });
 
   it('storage unreachable for 10 s: the broadcaster stays connected; the queued segments arrive afterwards under their numbers and every listed URI answers 200', async () => {
-    const { stream, publisher, watcher } = await liveWatchedStream('s3-outage');
-    await sleep(1000);
-    const lastBefore = watcher.msns().at(-1)!;
-    const { from, to } = await outage(s3Proxy, S3_OUTAGE_MS, publisher);
-    const expectedLast = lastBefore + Math.floor(S3_OUTAGE_MS / 1000) + 2;
-    const outcome = await waitFor(`segment ${expectedLast} listed`, 40_000, () => {
-      if (publisher.child.exitCode !== null) return 'the publisher was disconnected';
-      return (watcher.msns().at(-1) ?? 0) >= expectedLast ? 'caught up' : undefined;
-    });
-    expect(outcome, publisher.stderr().slice(0, 300)).toBe('caught up');
-    const caughtUpMs = Date.now() - to;
-    await sleep(1500);
-    await watcher.close();
-    const outageMsns = watcher.msns().filter((n) => n > lastBefore && n <= expectedLast);
-    console.log(`storage outage: caught up ${caughtUpMs} ms after storage came back; msns ${lastBefore + 1}..${expectedLast} listed`);
+    const { stream, publisher, watcher, from, outageMsns } = await throughOutage('storage outage', s3Proxy, S3_OUTAGE_MS, false);
     expect(watcher.violations).toEqual([]);
     expect(watcher.missing()).toEqual([]);
     // 10 s is well within what the upload queue must hold (30 s): every segment is stored, none a gap.

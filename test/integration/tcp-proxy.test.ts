@@ -53,6 +53,15 @@ function client(port: number): Client {
   return c;
 }
 
+/** A client through the proxy that has sent `text` and had it echoed. */
+async function echoingClient(port: number, text: string): Promise<Client> {
+  const c = client(port);
+  await c.connected;
+  c.socket.write(text);
+  await until(`the echo of ${text}`, () => c.received() === text);
+  return c;
+}
+
 beforeAll(async () => {
   echo = net.createServer((s) => {
     echoConnections++;
@@ -83,20 +92,14 @@ describe('startTcpProxy on a real loopback echo server', () => {
     proxy = await startTcpProxy({ target: { host: '127.0.0.1', port: echoPort } });
     expect(proxy.mode).toBe('forwarding');
     expect(proxy.url('/x')).toBe(`http://127.0.0.1:${proxy.port}/x`);
-    const c = client(proxy.port);
-    await c.connected;
-    c.socket.write('hello');
-    await until('the echo', () => c.received() === 'hello');
+    await echoingClient(proxy.port, 'hello');
     expect(echoReceived).toBe('hello');
     expect(proxy.stats()).toEqual({ accepted: 1, open: 1 });
   });
 
   it('pause: an open connection stops both ways, a new one is accepted but not forwarded; resume delivers both', async () => {
     proxy = await startTcpProxy({ target: { host: '127.0.0.1', port: echoPort } });
-    const open = client(proxy.port);
-    await open.connected;
-    open.socket.write('a');
-    await until('the first echo', () => open.received() === 'a');
+    const open = await echoingClient(proxy.port, 'a');
 
     proxy.pause();
     expect(proxy.mode).toBe('paused');
@@ -139,10 +142,7 @@ describe('startTcpProxy on a real loopback echo server', () => {
 
   it('refuse: existing connections are reset, new ones too; resume accepts again', async () => {
     proxy = await startTcpProxy({ target: { host: '127.0.0.1', port: echoPort } });
-    const open = client(proxy.port);
-    await open.connected;
-    open.socket.write('x');
-    await until('the echo', () => open.received() === 'x');
+    const open = await echoingClient(proxy.port, 'x');
 
     proxy.refuse();
     expect(proxy.mode).toBe('refusing');
@@ -154,10 +154,7 @@ describe('startTcpProxy on a real loopback echo server', () => {
     expect(echoReceived).toBe('x');
 
     proxy.resume();
-    const again = client(proxy.port);
-    await again.connected;
-    again.socket.write('z');
-    await until('the echo after resume', () => again.received() === 'z');
+    await echoingClient(proxy.port, 'z');
   });
 
   it('refuse while paused also drops the held connections', async () => {
