@@ -42,11 +42,12 @@ const mediaInput: MediaPlaylistInput = {
   mediaSequence: 1200,
   discontinuitySequence: 0,
   segments: Array.from({ length: 8 }, (_, i) => ({
-    uri: `seg-${1200 + i}.m4s`,
+    uri: `seg-${1200 + i}-e1.m4s`,
     duration: 2,
     programDateTime: T0 + (1200 + i) * 2000,
     mapUri: 'init-1.mp4',
     discontinuity: false,
+    gap: false,
   })),
   ended: false,
 };
