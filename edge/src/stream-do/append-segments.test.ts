@@ -75,6 +75,19 @@ describe('appendSegments', () => {
     ]);
   });
 
+  it('reports each run of gaps once, per rendition and reason', () => {
+    const { store } = memoryIndex(1);
+    appendSegments(store, { epoch: 1, segments: [seg(0, 1)] }, 2, 100);
+    const gap = { gap: true, bytes: 0 };
+    const result = appendSegments(store, { epoch: 1, segments: [seg(3, 1), seg(4, 1, gap), seg(5, 1, gap), seg(6, 1), seg(7, 1, gap), seg(9, 1)] }, 2, 100);
+    expect(result.gaps).toEqual([
+      { rendition: '720p', fromMsn: 1, toMsn: 2, reason: 'skipped' },
+      { rendition: '720p', fromMsn: 4, toMsn: 5, reason: 'not_stored' },
+      { rendition: '720p', fromMsn: 7, toMsn: 7, reason: 'not_stored' },
+      { rendition: '720p', fromMsn: 8, toMsn: 8, reason: 'skipped' },
+    ]);
+  });
+
   it('stores the origin gaps with their real duration and merges them into one report', () => {
     const { store, rows } = memoryIndex(1);
     const result = appendSegments(store, { epoch: 1, segments: [seg(0, 1), seg(1, 1, { gap: true, bytes: 0, duration: 1.5 }), seg(2, 1, { gap: true, bytes: 0 }), seg(3, 1)] }, 2, 10);

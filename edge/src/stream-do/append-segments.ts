@@ -15,7 +15,7 @@ export const MAX_GAP_FILL = 1000;
 /** The rows appending reads and writes: a StreamStore, or an object literal in unit tests. */
 export type SegmentIndexStore = Pick<StreamStore, 'rendition' | 'lastSegment' | 'insertSegment' | 'pruneSegmentsBefore'>;
 
-/** Gap rows one announce made in one rendition: `skipped` (numbers the origin never announced), `not_stored` (announced as gaps). */
+/** A run of gap rows one announce made in one rendition: `skipped` (numbers the origin never announced), `not_stored` (announced as gaps). */
 export interface SegmentsGap {
   rendition: string;
   fromMsn: number;
@@ -65,11 +65,11 @@ export function gapRows(previous: SegmentRow, msn: number, segmentSeconds: numbe
   return rows;
 }
 
-function noteGap(gaps: Map<string, SegmentsGap>, gap: SegmentsGap): void {
-  const key = `${gap.rendition} ${gap.reason}`;
-  const seen = gaps.get(key);
-  if (!seen) gaps.set(key, gap);
-  else gaps.set(key, { ...seen, fromMsn: Math.min(seen.fromMsn, gap.fromMsn), toMsn: Math.max(seen.toMsn, gap.toMsn) });
+/** Adds a gap to the announce's list, extending the run it continues (same rendition and reason). */
+function noteGap(gaps: SegmentsGap[], gap: SegmentsGap): void {
+  const run = gaps.findLast((g) => g.rendition === gap.rendition && g.reason === gap.reason);
+  if (run && run.toMsn + 1 === gap.fromMsn) run.toMsn = gap.toMsn;
+  else gaps.push({ ...gap });
 }
 
 /**
@@ -81,7 +81,6 @@ function noteGap(gaps: Map<string, SegmentsGap>, gap: SegmentsGap): void {
  */
 export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, segmentSeconds: number, keep: number): AppendResult {
   const result: AppendResult = { stored: 0, skipped: 0, gaps: [], longest: 0 };
-  const gaps = new Map<string, SegmentsGap>();
   const ends = new Map<string, number>();
   for (const s of a.segments) {
     if (s.epoch > a.epoch) {
@@ -103,7 +102,7 @@ export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, seg
         throw new EdgeliveError('bad_request', `segment ${s.msn} of ${s.rendition} is ${missing} numbers past the last one (${last.msn}); at most ${MAX_GAP_FILL} are filled as gaps`);
       }
       for (const row of gapRows(last, s.msn, segmentSeconds)) store.insertSegment(row);
-      noteGap(gaps, { rendition: s.rendition, fromMsn: last.msn + 1, toMsn: s.msn - 1, reason: 'skipped' });
+      noteGap(result.gaps, { rendition: s.rendition, fromMsn: last.msn + 1, toMsn: s.msn - 1, reason: 'skipped' });
     }
     store.insertSegment({
       rendition: s.rendition,
@@ -119,7 +118,7 @@ export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, seg
       discontinuity: last !== null && s.epoch !== last.epoch,
       gap: s.gap,
     });
-    if (s.gap) noteGap(gaps, { rendition: s.rendition, fromMsn: s.msn, toMsn: s.msn, reason: 'not_stored' });
+    if (s.gap) noteGap(result.gaps, { rendition: s.rendition, fromMsn: s.msn, toMsn: s.msn, reason: 'not_stored' });
     result.stored++;
     result.longest = Math.max(result.longest, Math.round(s.duration));
     ends.set(s.rendition, s.msn);
@@ -127,6 +126,5 @@ export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, seg
   for (const [rendition, lastMsn] of ends) {
     if (lastMsn - keep + 1 > 0) store.pruneSegmentsBefore(rendition, lastMsn - keep + 1);
   }
-  result.gaps = [...gaps.values()];
   return result;
 }
