@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The origin's configuration: defaults, then environment, validated once at start-up and frozen.

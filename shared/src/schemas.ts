@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Rendition names appear in URLs and object keys: keep them short and path-safe. */
 export const renditionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'rendition name must be 1-16 of [a-z0-9_-], starting with a letter or digit');

@@ -1,6 +1,6 @@
 /** `POST /live/:id/cdn-errors`: a player reports a failed request on a CDN (passive health signal). */
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
