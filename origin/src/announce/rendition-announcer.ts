@@ -6,6 +6,7 @@ import { codecsAttribute, type InitInfo } from '../package/fmp4-init-info.ts';
 import type { PackagedSegment } from '../package/rendition-segmenter.ts';
 import { cacheControlFor, contentTypeFor } from '../store/media-headers.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
+import { SegmentStoreError } from '../store/segment-store-error.ts';
 import type { TranscodePlan } from '../transcode/ladder-plan.ts';
 import type { TranscodeProgress } from '../transcode/progress-parser.ts';
 import type { EdgeClient } from './edge-client.ts';
@@ -14,6 +15,8 @@ import type { EdgeClient } from './edge-client.ts';
 export interface AnnounceMetrics {
   segmentStored(rendition: string, bytes: number, uploadMs: number): void;
   segmentAnnounced(delayMs: number): void;
+  /** A store call failed for good (after its retries); `code` is the SegmentStoreError code. */
+  segmentStoreFailed?(code: string): void;
 }
 
 /**
@@ -92,7 +95,10 @@ export class RenditionAnnouncer {
     const previous = this.#chains.get(rendition) ?? Promise.resolve();
     this.#chains.set(
       rendition,
-      previous.then(work).catch((err: unknown) => this.#onError(err, grant)),
+      previous.then(work).catch((err: unknown) => {
+        if (err instanceof SegmentStoreError) this.#metrics.segmentStoreFailed?.(err.code);
+        return this.#onError(err, grant);
+      }),
     );
   }
 }
