@@ -4,9 +4,9 @@
  * stream), CDN health, and this isolate's own counters. Pure: the route gathers the inputs.
  */
 import type { StreamStatus } from '../../../shared/src/types.ts';
-import type { RegistryMetrics } from '../stream-registry/stream-registry.ts';
 import type { IsolateMetrics } from './isolate-metrics.ts';
 import type { MetricFamily, Sample } from './prometheus-text.ts';
+import type { RegistryMetrics } from './stream-metrics-summary.ts';
 
 /** Per-stream series are kept for the streams with the most viewers only, so label sets stay bounded. */
 export const STREAM_LABEL_LIMIT = 50;

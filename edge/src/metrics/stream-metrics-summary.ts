@@ -3,8 +3,7 @@
  * object per scrape instead of calling every stream's Durable Object.
  */
 import type { QoeSummary, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
-import type { StreamAudience } from '../stream-do/stream-audience.ts';
-import type { StreamStore } from '../stream-do/stream-store.ts';
+import type { StreamStatus } from '../../../shared/src/types.ts';
 
 /** How often a live stream refreshes its summary in the registry (it also goes with every status change). */
 export const METRICS_REPORT_INTERVAL_MS = 10_000;
@@ -43,15 +42,10 @@ export function metricsReportDue(status: string, lastSentAt: number | null, now:
   return status === 'live' && (lastSentAt === null || now - lastSentAt >= METRICS_REPORT_INTERVAL_MS);
 }
 
-/** What the summary is read from: the StreamDO's own store and audience. */
-export interface StreamMetricsSources {
-  store: Pick<StreamStore, 'stream' | 'renditions' | 'segmentWindow'>;
-  audience: Pick<StreamAudience, 'summary'>;
-}
-
-/** The summary of the stream as its StreamDO holds it now (a few indexed reads). */
-export function readStreamMetrics({ store, audience }: StreamMetricsSources, now: number): StreamMetricsSummary {
-  const row = store.stream()!;
-  const ends = store.renditions().flatMap((r) => store.segmentWindow(r.name, 1).map((s) => s.program_date_time + s.duration * 1000));
-  return streamMetricsSummary(audience.summary(row, now), ends.length ? Math.max(...ends) : null, now);
+/** What `GET /v1/metrics` needs from the registry, in one call. */
+export interface RegistryMetrics {
+  /** Streams by status (deleted ones left out). */
+  statusCounts: Partial<Record<StreamStatus, number>>;
+  /** The last summary of every live stream that sent one. */
+  live: { id: string; summary: StreamMetricsSummary }[];
 }

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { EndAnnounce, HeartbeatAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce } from '../../../shared/src/schemas.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
-import { readStreamMetrics } from '../metrics/stream-metrics-summary.ts';
+import { readStreamMetrics } from '../metrics/read-stream-metrics.ts';
 import { parseSettings } from '../settings.ts';
 import type { ViewerBatch } from '../viewers/viewer-batch.ts';
 import { AudienceStore } from './audience-store.ts';

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import { fail, ok, type DoResult } from '../stream-do/do-result.ts';
 import type { Env } from '../env.ts';
-import type { StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
+import type { RegistryMetrics, StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
 import { decodeCursor, encodeCursor } from './registry-cursor.ts';
 
 /** Name of the single registry instance (`idFromName`). */
@@ -23,14 +23,6 @@ export interface RegistryReport extends StreamSummary {
   deleted: boolean;
   /** Viewers, QoE and live-edge age, sent with status changes and every few seconds while live. */
   metrics?: StreamMetricsSummary | undefined;
-}
-
-/** What `GET /v1/metrics` needs from the registry, in one call. */
-export interface RegistryMetrics {
-  /** Streams by status (deleted ones left out). */
-  statusCounts: Partial<Record<StreamStatus, number>>;
-  /** The last summary of every live stream that sent one. */
-  live: { id: string; summary: StreamMetricsSummary }[];
 }
 
 /** A page of the listing. */
