@@ -73,6 +73,7 @@ export function edgeMetricFamilies({ now, registry, cdns, isolate }: EdgeMetrics
     gauge('edgelive_cdn_up', 'CDN health as CdnHealth holds it (1 up, 0 down)', cdns.map((c) => ({ labels: { cdn: c.id }, value: c.up ? 1 : 0 }))),
     counter('edgelive_cdn_error_beacons_total', 'Player CDN error beacons accepted by this isolate', [...m.cdnErrorBeacons.values()].map((e) => ({ labels: { cdn: e.cdn, kind: e.kind }, value: e.count }))),
     counter('edgelive_edge_playlist_requests_total', 'Playlist requests (master and media) served by this isolate', [{ value: isolate.stats.playlistRequests }]),
+    counter('edgelive_edge_media_requests_total', 'Media file requests (init segments, segments) answered by this isolate', [{ value: m.mediaRequests }]),
     counter('edgelive_edge_beacons_total', 'QoE beacons accepted by this isolate', [{ value: isolate.stats.beacons }]),
     counter('edgelive_edge_streamdo_calls_total', 'StreamDO calls this isolate made for viewers (playlist renders, viewer flushes)', [{ value: isolate.stats.doCalls }]),
     {

@@ -18,6 +18,8 @@ export class IsolateMetrics {
   };
   /** Accepted CDN error beacons by `cdn` (a configured id) and `kind`. */
   readonly cdnErrorBeacons = new Map<string, { cdn: string; kind: string; count: number }>();
+  /** Media file requests (init segments, segments) this isolate answered. */
+  mediaRequests = 0;
 
   playlistServed(source: PlaylistSource, ms: number): void {
     this.playlistSeconds[source].observe(ms / 1000);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LiveStreamMetrics } from '../live-stream.ts';
+import { childCpuSeconds } from './child-cpu.ts';
 
 /** The origin's Prometheus metrics, on a registry of its own (one per node, so tests can run several). */
 export class OriginMetrics implements LiveStreamMetrics {
@@ -85,6 +86,16 @@ export class OriginMetrics implements LiveStreamMetrics {
       const totals = await Promise.all(Object.entries(sources).map(async ([type, metric]) => [type, await total(metric)] as const));
       this.seedErrors.reset();
       for (const [type, value] of totals) this.seedErrors.inc({ type }, value);
+    },
+  });
+  /** ffmpeg's CPU, which the process metrics leave out: with them, the CPU a stream costs. */
+  readonly childCpu: Counter = new Counter({
+    name: 'edgelive_ffmpeg_cpu_seconds_total',
+    help: "CPU seconds used by this node's child processes (the ffmpegs), running and exited",
+    registers: [this.registry],
+    collect: (): void => {
+      this.childCpu.reset();
+      this.childCpu.inc(childCpuSeconds());
     },
   });
   #ready: () => boolean = () => false;
