@@ -68,7 +68,7 @@ describe('FfmpegJob (spawning the system ffmpeg)', () => {
     process.kill(j.pid!, 'SIGKILL');
     await j.done;
     expect(seen.exits).toHaveLength(1);
-    expect(seen.exits[0]).toMatch(/^ffmpeg failed: killed by SIGKILL; last output: /);
+    expect(seen.exits[0]).toMatch(/^ffmpeg failed: ffmpeg was killed with signal SIGKILL; last output: /);
   });
 
   it('reports nothing as a failure when closed on purpose', async () => {
@@ -85,6 +85,6 @@ describe('FfmpegJob (spawning the system ffmpeg)', () => {
     j.input.end(Buffer.from('this is not FLV at all'));
     await j.done;
     expect(seen.exits).toHaveLength(1);
-    expect(seen.exits[0]).toMatch(/^ffmpeg failed: exit code \d+; last output: .+/);
+    expect(seen.exits[0]).toMatch(/^ffmpeg failed: ffmpeg exited with code \d+; last output: .+/);
   });
 });

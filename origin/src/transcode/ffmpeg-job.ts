@@ -116,7 +116,8 @@ export class FfmpegJob {
         // Only our own close() is a kill on purpose; a signal from anyone else (OOM killer, an
         // operator, a test) is a failure the owner must supervise.
         if (this.#state === 'closed') exit(undefined);
-        else if (code !== 0) exit(new Error(`ffmpeg failed: ${signal ? `killed by ${signal}` : `exit code ${code}`}; ${last}`));
+        // Worded as fluent-ffmpeg worded them, so log searches and the event log read the same.
+        else if (code !== 0) exit(new Error(`ffmpeg failed: ${signal ? `ffmpeg was killed with signal ${signal}` : `ffmpeg exited with code ${code}`}; ${last}`));
         // Exiting cleanly is only expected after drain() ended its input.
         else exit(this.#state === 'running' ? new Error(`ffmpeg exited while still fed; ${last}`) : undefined);
       });
