@@ -15,10 +15,13 @@ describe('parseProcStat', () => {
 });
 
 describe('childCpuSeconds', () => {
-  it('grows while a child burns CPU', async () => {
+  it('counts the CPU a child used, once it has exited too', async () => {
     const before = childCpuSeconds();
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);']);
+    // Burns 300 ms of its own CPU whatever the machine's load (a wall-clock loop would not).
+    const burn = 'const used = () => { const u = process.cpuUsage(); return u.user + u.system; }; while (used() < 300_000);';
+    const child = spawn(process.execPath, ['-e', burn]);
     await new Promise((resolve) => child.once('exit', resolve));
-    expect(childCpuSeconds() - before).toBeGreaterThanOrEqual(0.2);
+    // /proc counts user and system time each in whole 10 ms ticks.
+    expect(childCpuSeconds() - before).toBeGreaterThanOrEqual(0.28);
   });
 });
