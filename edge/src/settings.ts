@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { cdnList, type CdnConfig } from './cdn/cdn-config.ts';
 import type { Env } from './env.ts';

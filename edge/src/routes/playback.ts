@@ -14,6 +14,7 @@ import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
@@ -90,5 +91,6 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   if (!isStreamId(id) || !renditionName.safeParse(rendition).success || !MEDIA_FILE_PATTERN.test(file)) {
     throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
   }
+  isolateMetrics.mediaRequests++;
   return serveMediaFile(c, id, rendition, file);
 });

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { EndAnnounce, HeartbeatAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce, UpdateStreamInput } from '../../../shared/src/schemas.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
+import { readStreamMetrics } from '../metrics/read-stream-metrics.ts';
 import { parseSettings, type Settings } from '../settings.ts';
 import type { ViewerBatch } from '../viewers/viewer-batch.ts';
 import { AudienceStore } from './audience-store.ts';
@@ -49,7 +50,8 @@ export class StreamDO extends DurableObject<Env> {
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
-    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts });
+    const sources = { store: this.#store, audience: this.#audience };
+    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now) });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     void ctx.blockConcurrencyWhile(async () => {

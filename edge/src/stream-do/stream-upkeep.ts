@@ -1,6 +1,7 @@
 /** The StreamDO's alarm and its duties: liveness, reconnect window expiry, event pruning, snapshots, media purge, registry reports. */
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
+import { metricsReportDue, type StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
 import type { Settings } from '../settings.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
 import { expireWindow, failSilentOrigin, isPublisherFresh, isWindowExpired, windowDeadline } from './stream-lifecycle.ts';
@@ -73,9 +74,9 @@ export function nextAlarmAt(row: StreamRow, now: number, t: AlarmInputs): number
  * Reports the stream's current row to the registry if it has unreported changes. A failure is
  * logged and left pending, so the alarm retries it.
  */
-export async function reportToRegistry(env: Env, store: StreamStore): Promise<void> {
+export async function reportToRegistry(env: Env, store: StreamStore, metrics?: StreamMetricsSummary): Promise<void> {
   const row = store.stream();
-  if (!row || row.registry_synced_version >= row.registry_version) return;
+  if (!row || (row.registry_synced_version >= row.registry_version && !metrics)) return;
   try {
     await registryStub(env).report({
       id: row.id,
@@ -85,6 +86,7 @@ export async function reportToRegistry(env: Env, store: StreamStore): Promise<vo
       updatedAt: Date.now(),
       version: row.registry_version,
       deleted: row.deleted_at !== null,
+      metrics,
     });
     // Only the version that was sent counts as synced: a change made meanwhile stays pending.
     const synced = store.stream()?.registry_synced_version ?? 0;
@@ -122,6 +124,8 @@ export interface UpkeepDeps {
   writer: StreamWriter;
   feed: SnapshotSource;
   timeouts: StreamTimeouts;
+  /** The stream's metrics summary for the registry (viewers, QoE, live-edge age). */
+  metrics?: (now: number) => StreamMetricsSummary;
 }
 
 /**
@@ -130,6 +134,8 @@ export interface UpkeepDeps {
  */
 export class StreamUpkeep {
   readonly #d: UpkeepDeps;
+  /** When the last metrics summary went to the registry (in memory: after an eviction one goes at once). */
+  #metricsSentAt: number | null = null;
 
   constructor(deps: UpkeepDeps) {
     this.#d = deps;
@@ -153,9 +159,12 @@ export class StreamUpkeep {
   /** Tells the registry about any change, then sets (or clears) the one alarm. */
   async afterChange(): Promise<void> {
     const { env, store, storage, timeouts } = this.#d;
-    await reportToRegistry(env, store);
-    const row = store.stream();
+    const before = store.stream();
     const now = Date.now();
+    const metrics = before && this.#d.metrics && metricsReportDue(before.status, this.#metricsSentAt, now) ? this.#d.metrics(now) : undefined;
+    await reportToRegistry(env, store, metrics);
+    if (metrics) this.#metricsSentAt = now;
+    const row = store.stream();
     const at = row
       ? nextAlarmAt(row, now, {
           livenessMs: timeouts.livenessMs,
