@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['shared/src/**/*.test.ts', 'origin/src/**/*.test.ts', 'edge/deploy/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          include: ['shared/src/**/*.test.ts', 'origin/src/**/*.test.ts', 'edge/deploy/**/*.test.ts', 'infra/**/*.test.ts', 'test/integration/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../infra/local/free-port.ts';
 import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
-import { INTERNAL_API } from '../shared/src/internal-api.ts';
+import { INTERNAL_API, segmentFileName } from '../shared/src/internal-api.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { TEST_CDNS } from '../edge/src/test-support/test-cdns.ts';
 import { steerMasterPlaylist } from '../edge/src/cdn/steer-master-playlist.ts';
@@ -42,11 +42,12 @@ const mediaInput: MediaPlaylistInput = {
   mediaSequence: 1200,
   discontinuitySequence: 0,
   segments: Array.from({ length: 8 }, (_, i) => ({
-    uri: `seg-${1200 + i}.m4s`,
+    uri: `seg-${1200 + i}-e1.m4s`,
     duration: 2,
     programDateTime: T0 + (1200 + i) * 2000,
     mapUri: 'init-1.mp4',
     discontinuity: false,
+    gap: false,
   })),
   ended: false,
 };
@@ -138,7 +139,7 @@ async function edgeLatency(cdns: string): Promise<{ p50: number; p95: number; sa
     await signed(INTERNAL_API.renditions(stream.id), { epoch, rendition: { name: '720p', width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 2_628_000, initFile: `init-${epoch}.mp4` } });
     await signed(INTERNAL_API.segments(stream.id), {
       epoch,
-      segments: Array.from({ length: 8 }, (_, msn) => ({ rendition: '720p', msn, duration: 2, programDateTime: T0 + msn * 2000, file: `seg-${msn}.m4s`, bytes: 700_000 })),
+      segments: Array.from({ length: 8 }, (_, msn) => ({ rendition: '720p', msn, duration: 2, programDateTime: T0 + msn * 2000, epoch, file: segmentFileName(msn, epoch), bytes: 700_000 })),
     });
     const url = (i: number) => `${edge.url}/live/${stream.id}/720p/index.m3u8?sid=${sids[i & 1023]}`;
     const sample = await (await fetch(url(0))).text();

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { freePort } from '../infra/local/free-port.ts';
 import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
 import { feedMessageSchema } from '../shared/src/feed/feed-messages.ts';
-import { INTERNAL_API } from '../shared/src/internal-api.ts';
+import { INTERNAL_API, segmentFileName } from '../shared/src/internal-api.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 
@@ -95,7 +95,7 @@ try {
   }
   let msn = 0;
   const announce = async () => {
-    const segments = RENDITIONS.map((rendition) => ({ rendition, msn, duration: 2, programDateTime: Date.now(), file: `seg-${msn}.m4s`, bytes: 400_000 }));
+    const segments = RENDITIONS.map((rendition) => ({ rendition, msn, duration: 2, programDateTime: Date.now(), epoch, file: segmentFileName(msn, epoch), bytes: 400_000 }));
     msn++;
     await signed(INTERNAL_API.segments(id), { epoch, segments });
   };

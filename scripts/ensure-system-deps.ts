@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const REQUIRED: { command: string; aptPackage: string; why: string }[] = [
   { command: 'ffmpeg', aptPackage: 'ffmpeg', why: 'publishes, transcodes and plays streams in the end-to-end tests' },
   { command: 'redis-server', aptPackage: 'redis-server', why: 'the Redis coordinator and origin-cluster tests run against a real server' },
+  { command: 'promtool', aptPackage: 'prometheus', why: 'unit-tests the alerting rules (promtool test rules infra/prometheus/alerts.test.yml)' },
 ];
 
 function has(command: string): boolean {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { SELF } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { app } from './app.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';

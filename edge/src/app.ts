@@ -6,6 +6,7 @@ import { edgeStatsRoutes } from './routes/edge-stats.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { internalRoutes } from './routes/internal.ts';
 import { managementRoutes } from './routes/management.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { playbackRoutes } from './routes/playback.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
@@ -16,6 +17,7 @@ app.use('*', settingsMiddleware);
 app.route('/v1/streams', feedRoutes);
 app.route('/v1/streams', managementRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
+app.route('/v1/metrics', metricsRoutes);
 app.route('/internal/v1', internalRoutes);
 app.route('/live', playbackRoutes);
 app.onError(handleError);

@@ -29,7 +29,8 @@ export interface Env {
   CDN_ERROR_THRESHOLD?: string;
   CDN_ERROR_WINDOW_SECONDS?: string;
   CDN_HEALTH_CACHE_SECONDS?: string;
-  RESUME_GRACE_SECONDS?: string;
+  RECONNECT_WINDOW_SECONDS?: string;
+  SIGNATURE_MAX_SKEW_SECONDS?: string;
   EVENT_RETENTION_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;

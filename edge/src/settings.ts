@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { cdnList, type CdnConfig } from './cdn/cdn-config.ts';
 import type { Env } from './env.ts';
@@ -23,7 +23,8 @@ const settingsSchema = z.object({
   CDN_ERROR_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
   CDN_ERROR_WINDOW_SECONDS: seconds(30, 1),
   CDN_HEALTH_CACHE_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
-  RESUME_GRACE_SECONDS: seconds(30, 0),
+  RECONNECT_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  SIGNATURE_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   EVENT_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
@@ -54,8 +55,13 @@ export interface Settings {
   readonly cdnErrorWindowSeconds: number;
   /** How long a Worker isolate reuses the health it read from the CdnHealth object. */
   readonly cdnHealthCacheSeconds: number;
-  /** How long an `error` stream waits for its broadcaster to come back before it is `ended`. */
-  readonly resumeGraceSeconds: number;
+  /**
+   * Default reconnect window of new streams (each stream keeps its own, set at create or by PATCH):
+   * how long a `reconnecting` or `error` stream waits for its broadcaster before it is `ended`.
+   */
+  readonly reconnectWindowSeconds: number;
+  /** How far an origin's signing clock may be from the edge's before its calls are refused. */
+  readonly signatureMaxSkewSeconds: number;
   /** How long events stay in a stream's log before the alarm prunes them. */
   readonly eventRetentionSeconds: number;
   /** Null when the secret is not set: the management API then refuses every call. */
@@ -81,7 +87,8 @@ export function parseSettings(env: Env): Settings {
     CDN_ERROR_THRESHOLD: env.CDN_ERROR_THRESHOLD,
     CDN_ERROR_WINDOW_SECONDS: env.CDN_ERROR_WINDOW_SECONDS,
     CDN_HEALTH_CACHE_SECONDS: env.CDN_HEALTH_CACHE_SECONDS,
-    RESUME_GRACE_SECONDS: env.RESUME_GRACE_SECONDS,
+    RECONNECT_WINDOW_SECONDS: env.RECONNECT_WINDOW_SECONDS,
+    SIGNATURE_MAX_SKEW_SECONDS: env.SIGNATURE_MAX_SKEW_SECONDS,
     EVENT_RETENTION_SECONDS: env.EVENT_RETENTION_SECONDS,
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
@@ -109,7 +116,8 @@ export function parseSettings(env: Env): Settings {
     cdnErrorThreshold: s.CDN_ERROR_THRESHOLD,
     cdnErrorWindowSeconds: s.CDN_ERROR_WINDOW_SECONDS,
     cdnHealthCacheSeconds: s.CDN_HEALTH_CACHE_SECONDS,
-    resumeGraceSeconds: s.RESUME_GRACE_SECONDS,
+    reconnectWindowSeconds: s.RECONNECT_WINDOW_SECONDS,
+    signatureMaxSkewSeconds: s.SIGNATURE_MAX_SKEW_SECONDS,
     eventRetentionSeconds: s.EVENT_RETENTION_SECONDS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,

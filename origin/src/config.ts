@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The origin's configuration: defaults, then environment, validated once at start-up and frozen.
@@ -17,7 +17,8 @@ const port = (fallback: number) =>
 /** An http(s) URL: `localhost:8787` without a scheme is refused rather than misread. */
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
-const configSchema = z.object({
+/** The environment the origin reads, key by key (infra tests check deployment files against it). */
+export const configSchema = z.object({
   NODE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   RTMP_PORT: port(1935),

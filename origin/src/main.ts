@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { OriginNode } from './origin-node.ts';
 
-/** Entry point: `node origin/src/main.ts` (Node >= 22.12 with type stripping, or tsx). */
+/** Entry point: `node origin/src/main.ts` (Node >= 22.18 runs .ts files by stripping types, unflagged). */
 async function main(): Promise<void> {
   let config;
   try {

@@ -134,6 +134,7 @@ export class OriginNode {
     if (this.#state !== 'idle') throw new Error(`origin node already ${this.#state}`);
     this.#state = 'starting';
     this.#ffmpeg = resolveFfmpeg(this.#config.ffmpegPath);
+    this.#metrics.watchNode({ capacity: this.#config.nodeCapacity, ready: () => this.#state === 'running' });
     this.#log.info({ ffmpeg: this.#ffmpeg.path, source: this.#ffmpeg.source }, `using ffmpeg from ${this.#ffmpeg.source}`);
     mkdirSync(this.#workDir, { recursive: true });
     this.#http = new OriginHttpServer({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STREAM_STATUSES } from './types.ts';
 
 /** Rendition names appear in URLs and object keys: keep them short and path-safe. */

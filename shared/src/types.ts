@@ -60,7 +60,7 @@ export interface SegmentInfo {
   duration: number;
   /** Wall-clock time of the segment's first frame, ms since epoch (EXT-X-PROGRAM-DATE-TIME). */
   programDateTime: number;
-  /** File name inside the rendition's folder, e.g. `seg-42.m4s`. */
+  /** File name inside the rendition's folder, e.g. `seg-42-e3.m4s`. */
   file: string;
   /** Init segment that decodes this segment (changes with the epoch). */
   initFile: string;

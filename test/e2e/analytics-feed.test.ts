@@ -42,7 +42,7 @@ describe('analytics feed during a live publish', () => {
   const events: EventMessage[] = [];
 
   it('connects a feed consumer with a feed token and gets a snapshot at once', async () => {
-    const created = (await (await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'feed-e2e', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }) })).json()) as { id: string; streamKey: string };
+    const created = (await (await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'feed-e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }) })).json()) as { id: string; streamKey: string };
     ({ id, streamKey } = created);
     const issued = await api(`/v1/streams/${id}/feed-tokens`, { method: 'POST', body: '{}' });
     expect(issued.status).toBe(201);

@@ -38,7 +38,8 @@ describe('RTMP in, adaptive HLS out at the edge', () => {
   it('creates a stream with a two-rung ladder through the management API', async () => {
     const res = await api('/v1/streams', {
       method: 'POST',
-      body: JSON.stringify({ name: 'e2e', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }),
+      // Window 0: the broadcaster's stop ends the stream at once (the last test checks ENDLIST).
+      body: JSON.stringify({ name: 'e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }),
     });
     expect(res.status).toBe(201);
     stream = (await res.json()) as typeof stream;
@@ -89,7 +90,7 @@ describe('RTMP in, adaptive HLS out at the edge', () => {
     const starts: number[] = [];
     for (const r of ['360p', '240p']) {
       const init = new Uint8Array(await (await fetch(`${base}/${r}/init-1.mp4`)).arrayBuffer());
-      const segRes = await fetch(`${base}/${r}/seg-1.m4s`);
+      const segRes = await fetch(`${base}/${r}/seg-1-e1.m4s`);
       expect(segRes.status).toBe(200);
       expect(segRes.headers.get('cache-control')).toContain('immutable');
       const seg = new Uint8Array(await segRes.arrayBuffer());

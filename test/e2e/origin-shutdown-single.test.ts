@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { waitFor } from '../support/e2e-helpers.ts';
+import { waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
 
 /**
  * SIGTERM of the only origin node (its own process, no Redis): no node can take its stream, so it
@@ -19,9 +19,7 @@ async function api(path: string): Promise<Response> {
 }
 
 
-function msns(m: string): number[] {
-  return [...m.matchAll(/seg-(\d+)\.m4s/g)].map((x) => Number(x[1]));
-}
+const msns = listedMsns;
 
 beforeAll(async () => {
   const s3 = await freePort();
@@ -63,8 +61,8 @@ describe('SIGTERM of the only origin node', () => {
     const media = await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text();
     const listed = msns(media);
     expect(listed.length).toBeGreaterThanOrEqual(3);
-    const statuses = await Promise.all(listed.map(async (n) => [n, (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/seg-${n}.m4s`)).status] as const));
-    expect(statuses).toEqual(listed.map((n) => [n, 200]));
+    const files = listedFiles(media);
+    expect(await fileStatuses(`${stack.edgeUrl}/live/${stream.id}/240p`, files)).toEqual(files.map((f) => [f, 200]));
     expect((await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/init-1.mp4`)).status).toBe(200);
     expect((await publisher.exited).code).not.toBe(0); // the broadcaster was disconnected
   });

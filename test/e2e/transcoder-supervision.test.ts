@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
+import { adminFetch, waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
 
 /**
  * Transcoder supervision on the real path (one node, real ffmpeg, real edge): the stream's ffmpeg
@@ -41,9 +41,7 @@ async function playlist(id: string): Promise<string> {
   return (await fetch(`${stack.edgeUrl}/live/${id}/240p/index.m3u8`)).text();
 }
 
-function msns(m: string): number[] {
-  return [...m.matchAll(/seg-(\d+)\.m4s/g)].map((x) => Number(x[1]));
-}
+const msns = listedMsns;
 
 /** Waits until ffmpeg for `streamId` runs with a pid other than `old`. */
 async function nextTranscoder(streamId: string, old: number, timeoutMs: number): Promise<number> {
@@ -89,7 +87,8 @@ describe('transcoder supervision', () => {
   });
 
   it('restarts an ffmpeg killed with SIGKILL under a new epoch: discontinuity, new init, MSNs go on', async () => {
-    const before = msns(await playlist(stream.id));
+    const beforePlaylist = await playlist(stream.id);
+    const before = msns(beforePlaylist);
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     killedPid = pid;
@@ -110,7 +109,8 @@ describe('transcoder supervision', () => {
     const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; epoch: number };
     expect(view).toMatchObject({ status: 'live', epoch: 2 });
     // Every segment listed before the kill is still served.
-    for (const n of before) expect((await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/seg-${n}.m4s`)).status).toBe(200);
+    const beforeFiles = listedFiles(beforePlaylist);
+    expect(await fileStatuses(`${stack.edgeUrl}/live/${stream.id}/240p`, beforeFiles)).toEqual(beforeFiles.map((f) => [f, 200]));
   });
 
   it('after a healthy run forgives the earlier restart, and restarts an ffmpeg that stalls (SIGSTOP)', async () => {
@@ -131,7 +131,8 @@ describe('transcoder supervision', () => {
   });
 
   it('puts the stream in error with transcoder_failed when failures in a row exceed FFMPEG_MAX_RESTARTS', async () => {
-    const listed = msns(await playlist(stream.id));
+    const listedPlaylist = await playlist(stream.id);
+    const listed = msns(listedPlaylist);
     process.kill(pid, 'SIGKILL');
     const view = await waitFor('status error', 20_000, async () => {
       const v = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; lastError?: { reason: string; message: string } };
@@ -147,6 +148,8 @@ describe('transcoder supervision', () => {
     expect(await restartsTotal()).toBe(2);
     // The broadcaster was disconnected, and what was announced stays playable.
     expect((await publisher!.exited).code).not.toBe(0);
-    for (const n of listed) expect((await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/seg-${n}.m4s`)).status).toBe(200);
+    const listedNames = listedFiles(listedPlaylist);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(await fileStatuses(`${stack.edgeUrl}/live/${stream.id}/240p`, listedNames)).toEqual(listedNames.map((f) => [f, 200]));
   });
 });

@@ -27,9 +27,19 @@ export async function fetchText(url: string): Promise<{ status: number; body: st
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
-/** The media sequence numbers of the segments a media playlist lists, in order (file names `seg-<msn>-e<epoch>.m4s`, or the older `seg-<msn>.m4s`). */
+/** The segment files a media playlist lists (`seg-<msn>-e<epoch>.m4s`), in order, gaps included. */
+export function listedFiles(playlist: string): string[] {
+  return [...playlist.matchAll(/seg-\d+-e\d+\.m4s/g)].map((m) => m[0]);
+}
+
+/** The media sequence numbers of the segments a media playlist lists, in order. */
 export function listedMsns(playlist: string): number[] {
-  return [...playlist.matchAll(/seg-(\d+)(?:-e\d+)?\.m4s/g)].map((m) => Number(m[1]));
+  return [...playlist.matchAll(/seg-(\d+)-e\d+\.m4s/g)].map((m) => Number(m[1]));
+}
+
+/** The HTTP status of each listed file under `base` (a rendition's URL), as [file, status] pairs. */
+export async function fileStatuses(base: string, files: string[]): Promise<[string, number][]> {
+  return Promise.all(files.map(async (f) => [f, (await fetch(`${base}/${f}`)).status] as [string, number]));
 }
 
 /** One entry of a stream's event log as `GET /v1/streams/:id/events` returns it. */

@@ -1,5 +1,5 @@
 /** The CDN list (`CDNS` var): a JSON array validated with zod, parsed once per distinct value. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/ });

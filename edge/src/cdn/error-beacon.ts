@@ -1,12 +1,13 @@
 /** `POST /live/:id/cdn-errors`: a player reports a failed request on a CDN (passive health signal). */
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { zodErrorMessage } from '../http/zod-error-message.ts';
+import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { errorBeacons } from './error-beacons.ts';
 import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
 
@@ -32,6 +33,7 @@ export async function acceptErrorBeacon(c: Context<AppEnv>): Promise<Response> {
   if (!settings.cdns.some((cdn) => cdn.id === beacon.cdn)) throw new EdgeliveError('bad_request', `cdn: unknown CDN "${beacon.cdn}"`);
   const now = Date.now();
   if (!errorBeacons.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sent too many beacons; retry later`);
+  isolateMetrics.cdnErrorBeacon(beacon.cdn, beacon.kind);
   const flush = errorBeacons.add(c.env, beacon.cdn, now);
   if (flush) waitUntil(c, flush, 'cdn error beacon flush');
   return new Response(null, { status: 204 });

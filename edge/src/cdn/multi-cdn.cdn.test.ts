@@ -88,14 +88,14 @@ https://a.cdn.test/live/${id}/720p/index.m3u8?sid=session-0002
 #EXT-X-MAP:URI="https://b.cdn.test/live/${id}/720p/init-1.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:00.000Z
 #EXTINF:2.000,
-https://b.cdn.test/live/${id}/720p/seg-0.m4s
+https://b.cdn.test/live/${id}/720p/seg-0-e1.m4s
 #EXTINF:2.000,
-https://b.cdn.test/live/${id}/720p/seg-1.m4s
+https://b.cdn.test/live/${id}/720p/seg-1-e1.m4s
 `);
     // session-0001 ranks cdn-c first. Its playlist comes from the same cache entry: no StreamDO call.
     const { StreamDO } = await import('../stream-do/stream-do.ts');
     const spy = vi.spyOn(StreamDO.prototype, 'mediaPlaylist');
-    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0001`))).toContain(`https://c.cdn.test/live/${id}/720p/seg-1.m4s`);
+    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0001`))).toContain(`https://c.cdn.test/live/${id}/720p/seg-1-e1.m4s`);
     expect(spy).not.toHaveBeenCalled();
   });
 
@@ -122,7 +122,7 @@ https://b.cdn.test/live/${id}/720p/seg-1.m4s
     const master = await text(await viewer(`/live/${id}/master.m3u8?sid=session-0002`));
     expect(master).toContain('PATHWAY-ID="cdn-c"\n');
     expect(master).not.toContain('cdn-b');
-    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0002`))).toContain(`https://c.cdn.test/live/${id}/720p/seg-0.m4s`);
+    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0002`))).toContain(`https://c.cdn.test/live/${id}/720p/seg-0-e1.m4s`);
     const states = await cdnHealthStub(env).states();
     expect(states.find((s) => s.id === 'cdn-b')).toMatchObject({ up: false, consecutiveFailures: 3, lastError: 'status 503' });
     const { events } = await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events`));
@@ -138,7 +138,7 @@ https://b.cdn.test/live/${id}/720p/seg-1.m4s
 ${INF}
 720p/index.m3u8?sid=session-0002
 `);
-    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0002`))).toContain('\nseg-1.m4s\n');
+    expect(await text(await viewer(`/live/${id}/720p/index.m3u8?sid=session-0002`))).toContain('\nseg-1-e1.m4s\n');
     expect(await text(await viewer(`/live/${id}/steering.json?sid=session-0002`))).toContain('"PATHWAY-PRIORITY":[]');
 
     failing = new Set();

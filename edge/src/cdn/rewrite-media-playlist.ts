@@ -11,7 +11,7 @@ function isAbsolute(uri: string): boolean {
 
 /**
  * Rewrites every relative URI of `playlist` (segment lines and `URI="…"` attributes) through
- * `absolute`, which gets the URI as written (`seg-42.m4s`, `init-1.mp4`). Tags and order are kept.
+ * `absolute`, which gets the URI as written (`seg-42-e1.m4s`, `init-1.mp4`). Tags and order are kept.
  */
 export function rewriteMediaPlaylist(playlist: string, absolute: (uri: string) => string): string {
   const lines = playlist.split('\n');

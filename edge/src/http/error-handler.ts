@@ -1,5 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError, type ErrorBody, type ErrorCode } from '../../../shared/src/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { zodErrorMessage } from './zod-error-message.ts';

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
+import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { Coalescer } from './coalescer.ts';
 import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
@@ -26,16 +27,21 @@ function sharedUrl(requestUrl: string): string {
  * viewer request. Viewer parameters (`sid`) are left out of the key. Errors are never cached.
  */
 export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<RenderedPlaylist> {
+  const askedAt = Date.now();
   const cache = caches.default;
   const url = sharedUrl(c.req.url);
   const key = new Request(url, { method: 'GET' });
   const hit = await cache.match(key);
-  if (hit) return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+  if (hit) {
+    isolateMetrics.playlistServed('cache', Date.now() - askedAt);
+    return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+  }
   const { promise, started } = playlists.run(url, () => {
     edgeStats.doCalls++;
     return render();
   });
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) waitUntil(c, promise.then((p) => cache.put(key, playlistResponse(p)), () => undefined), 'playlist cache put');
-  return promise;
+  // Workers' clock moves only across I/O: this is the wait for the StreamDO, not CPU time.
+  return promise.finally(() => isolateMetrics.playlistServed('render', Date.now() - askedAt));
 }

@@ -5,9 +5,6 @@ import type { AppEnv } from '../app-env.ts';
 import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
 
-/** Media files the edge serves: CMAF init segments and media segments, nothing else. */
-export const MEDIA_FILE_RE = /^(?:init-\d{1,10}\.mp4|seg-\d{1,12}\.m4s)$/;
-
 /** Stored media never changes under a name (a new epoch gets a new init file), so it is immutable. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 

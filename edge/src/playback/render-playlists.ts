@@ -8,8 +8,8 @@ import type { RenderedPlaylist } from './playlist-response.ts';
 /** How long players may cache a finished stream's playlists: nothing will change any more. */
 export const ENDED_PLAYLIST_MAX_AGE = 30;
 /**
- * Live (and error) media playlists: one second, so a change of state (a new segment, ENDLIST once
- * the grace window ends) reaches viewers within 2 s even through a CDN in front of the edge's own
+ * Live (and reconnecting, error) media playlists: one second, so a change of state (a new segment,
+ * ENDLIST once the reconnect window ends) reaches viewers within 2 s even through a CDN in front of the edge's own
  * cache; players reload about once a target duration anyway (RFC 8216bis §6.3.4).
  */
 export const LIVE_MEDIA_MAX_AGE = 1;
@@ -49,7 +49,7 @@ export function renderMaster(data: MasterPlaylistData, ctx: RenderContext): Rend
   return { body, maxAge: data.status === 'ended' ? ENDED_PLAYLIST_MAX_AGE : MASTER_MAX_AGE };
 }
 
-/** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (error may resume). */
+/** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (reconnecting and error may resume). */
 export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string }): RenderedPlaylist {
   assertNotGone(data, ctx);
   const first = data.segments[0];
@@ -65,6 +65,7 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
       programDateTime: s.programDateTime,
       mapUri: s.initFile,
       discontinuity: s.discontinuity,
+      gap: s.gap,
     })),
     ended,
   });

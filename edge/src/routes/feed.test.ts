@@ -5,7 +5,7 @@ import { feedMessageSchema, type FeedMessage } from '../../../shared/src/feed/fe
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { signFeedToken } from '../../../shared/src/signing/feed-token.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
-import { ADMIN_TOKEN, admin, BASE, createStream, json, liveStream, signed } from '../test-support/edge-client.ts';
+import { ADMIN_TOKEN, admin, BASE, createStream, json, liveStream, publish, signed } from '../test-support/edge-client.ts';
 
 function stub(id: string) {
   return env.STREAM_DO.get(env.STREAM_DO.idFromName(id));
@@ -158,6 +158,28 @@ describe('analytics feed messages', () => {
     await runDurableObjectAlarm(stub(id));
     const after = await c.until((m) => m.length >= 4);
     expect(after.slice(2).map((m) => (m.type === 'event' ? `event:${m.event.type}` : `snapshot:${m.status}`))).toEqual(['event:error', 'snapshot:error']);
+    c.ws.close(1000, 'done');
+  });
+
+  it('follows a reconnect: reconnecting event and snapshot, then reconnected and live', async () => {
+    const { id, streamKey, epoch } = await liveStream();
+    const c = await connect(`/v1/streams/${id}/events`);
+    await c.until((m) => m.length >= 1);
+    await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
+    await c.until((m) => eventTypes(m).includes('reconnecting'));
+    await runDurableObjectAlarm(stub(id));
+    await c.until((m) => m.some((x) => x.type === 'snapshot' && x.status === 'reconnecting'));
+    await publish(streamKey);
+    const messages = await c.until((m) => eventTypes(m).includes('live'));
+    expect(messages.map((m) => (m.type === 'event' ? `event:${m.event.type}` : `snapshot:${m.status}`))).toEqual([
+      'snapshot:live',
+      'event:reconnecting',
+      'snapshot:reconnecting',
+      'event:publish_accepted',
+      'event:reconnected',
+      'event:live',
+    ]);
+    expect(messages.find((m) => m.type === 'event' && m.event.type === 'reconnecting')).toMatchObject({ event: { data: { epoch, reason: 'publisher_stopped', windowSeconds: 60 } } });
     c.ws.close(1000, 'done');
   });
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { verifyFeedToken } from '../../../shared/src/signing/feed-token.ts';
 import type { AppEnv } from '../app-env.ts';

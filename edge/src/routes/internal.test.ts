@@ -21,7 +21,8 @@ describe('internal API signing', () => {
 
   it.each([
     ['missing headers', { omit: true }, 'signature missing'],
-    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 120 }, 'signature stale'],
+    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 120 }, "signature stale: request clock is 120 s behind the edge's, allowed ±60 s — check NTP on the origin"],
+    ['a timestamp from the future', { timestamp: Math.floor(Date.now() / 1000) + 75 }, "signature stale: request clock is 75 s ahead of the edge's, allowed ±60 s — check NTP on the origin"],
     ['a bad signature', { signature: 'ab'.repeat(32) }, 'signature mismatch'],
     ['the wrong secret', { secret: 'other-secret' }, 'signature mismatch'],
   ])('refuses %s with 401', async (_label, tamper, message) => {
@@ -119,7 +120,7 @@ describe('POST /internal/v1/publish', () => {
   });
 
   it('refuses an ended stream with 403 stream_ended', async () => {
-    const { id, streamKey, epoch } = await liveStream();
+    const { id, streamKey, epoch } = await liveStream({ reconnectWindowSeconds: 0 });
     expect((await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' })).status).toBe(200);
     const res = await publish(streamKey);
     expect(res.status).toBe(403);
@@ -132,9 +133,9 @@ describe('announces', () => {
     const { id, epoch } = await liveStream();
     expect(await json(await signed(INTERNAL_API.renditions(id), rendition(epoch)))).toEqual({ status: 'live', epoch: 1 });
     const res = await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0, 1], 1_000_000));
-    expect(await json(res)).toEqual({ status: 'live', epoch: 1, stored: 2 });
+    expect(await json(res)).toEqual({ status: 'live', epoch: 1, stored: 2, skipped: 0 });
     // A retried announce is accepted without counting twice.
-    expect(await json(await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [1], 1_000_000)))).toEqual({ status: 'live', epoch: 1, stored: 0 });
+    expect(await json(await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [1], 1_000_000)))).toEqual({ status: 'live', epoch: 1, stored: 0, skipped: 1 });
     const metrics = { bitrateKbps: 6100, fps: 30, speed: 1.01, droppedFrames: 2 };
     expect((await signed(INTERNAL_API.heartbeat(id), { epoch, metrics })).status).toBe(200);
     const view = await status(id);
@@ -166,19 +167,20 @@ describe('announces', () => {
     }
   });
 
-  it('refuses announces after the end with 409 invalid_transition', async () => {
-    const { id, epoch } = await liveStream();
+  it('refuses announces after the end with 409 invalid_transition, and answers a repeated end', async () => {
+    const { id, epoch } = await liveStream({ reconnectWindowSeconds: 0 });
     await signed(INTERNAL_API.renditions(id), rendition(epoch));
     expect(await json(await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' }))).toEqual({ status: 'ended', epoch: 1 });
     for (const [path, body] of [
       [INTERNAL_API.segments(id), segments(epoch, '720p', [0])],
       [INTERNAL_API.renditions(id), rendition(epoch)],
-      [INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' }],
+      [INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } }],
     ] as const) {
       const res = await signed(path, body);
       expect(res.status, path).toBe(409);
-      expect(await res.json()).toEqual({ error: { code: 'invalid_transition', message: `stream ${id} is ended, not live: announces are refused` } });
+      expect(await res.json()).toEqual({ error: { code: 'invalid_transition', message: `stream ${id} is ended: announces are refused` } });
     }
+    expect(await json(await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' }))).toEqual({ status: 'ended', epoch: 1 });
     expect(await status(id)).toMatchObject({ status: 'ended', endedAt: expect.any(Number) });
   });
 

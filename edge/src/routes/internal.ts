@@ -18,7 +18,13 @@ internalRoutes.post('/publish', async (c) => {
   const key = parseStreamKey(req.streamKey);
   if (!key) throw new EdgeliveError('stream_key_invalid', 'stream key is not valid');
   const grant = unwrap(
-    await streamStub(c.env, key.streamId).publish({ keyHash: await hashKeySecret(key.secret), nodeId: req.nodeId, source: req.source, ...(req.takeover ? { takeover: req.takeover } : {}) }),
+    await streamStub(c.env, key.streamId).publish({
+      keyHash: await hashKeySecret(key.secret),
+      nodeId: req.nodeId,
+      source: req.source,
+      ...(req.takeover ? { takeover: req.takeover } : {}),
+      ...(req.minMsn !== undefined ? { minMsn: req.minMsn } : {}),
+    }),
   );
   return c.json(grant);
 });

@@ -38,6 +38,7 @@ describe('POST /v1/streams', () => {
       lowLatency: false,
       dvrWindowSeconds: 0,
       segmentSeconds: 2,
+      reconnectWindowSeconds: 60,
     });
   });
 
@@ -105,7 +106,7 @@ describe('GET /v1/streams', () => {
   });
 
   it.each([
-    ['status=paused', 'status: Invalid option: expected one of "idle"|"live"|"ended"|"error"'],
+    ['status=paused', 'status: Invalid option: expected one of "idle"|"live"|"reconnecting"|"ended"|"error"'],
     ['limit=0', 'limit: Too small: expected number to be >=1'],
     ['cursor=zzz', 'cursor: not a cursor from a previous page'],
   ])('refuses ?%s with 400 naming the field', async (query, message) => {
@@ -137,6 +138,9 @@ describe('GET /v1/streams/:id', () => {
       qoe: { beacons: 0, startupMsP50: null, rebufferCount: 0, rebufferRatio: 0, switches: 0 },
       epoch: 0,
       lastError: null,
+      reconnectWindowSeconds: 60,
+      reconnectDeadline: null,
+      storage: { segmentRows: 0, eventRows: 1 },
       ingestUrl: 'rtmp://127.0.0.1:1935/live',
       playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: null },
     });
@@ -190,7 +194,7 @@ describe('GET /v1/streams/:id/events', () => {
       await admin('GET', `/v1/streams/${id}/events`),
     );
     expect(all.events.map((e) => [e.seq, e.type, e.data])).toEqual([
-      [1, 'created', { name: 'ev' }],
+      [1, 'created', { name: 'ev', reconnectWindowSeconds: 60 }],
       [2, 'key_rotated', {}],
       [3, 'publish_refused', { reason: 'key_mismatch', nodeId: 'node-a', source: expect.any(Object), code: 'stream_key_invalid' }],
     ]);

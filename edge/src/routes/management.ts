@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatStreamKey, hashKeySecret, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { DEFAULT_LADDER, DEFAULT_SEGMENT_SECONDS } from '../../../shared/src/ladder/default-ladder.ts';
-import { createStreamSchema, listStreamsQuerySchema } from '../../../shared/src/schemas.ts';
+import { createStreamSchema, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { readJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import type { Settings } from '../settings.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import type { StreamView } from '../stream-do/stream-view.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
 import { signFeedToken } from '../../../shared/src/signing/feed-token.ts';
 import { requireAdminToken } from '../middleware/admin-auth.ts';
@@ -32,6 +33,11 @@ function ingestUrls(settings: Settings, streamKey: string): { ingestUrl: string;
   return { ingestUrl: settings.ingestUrl, publishUrl: `${settings.ingestUrl}/${streamKey}` };
 }
 
+/** A stream as `GET`, `PATCH` and `end` answer it: the StreamDO's view with its ingest and playback URLs. */
+function streamAnswer(settings: Settings, requestUrl: string, id: string, view: StreamView) {
+  return { ...view, ingestUrl: settings.ingestUrl, playback: playbackUrls(settings, requestUrl, id) };
+}
+
 /** The management API under `/v1/streams` (bearer ADMIN_TOKEN). */
 export const managementRoutes = new Hono<AppEnv>();
 
@@ -51,6 +57,7 @@ managementRoutes.post('/', async (c) => {
       lowLatency: input.lowLatency,
       dvrWindowSeconds: input.dvrWindowSeconds,
       segmentSeconds: input.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS,
+      reconnectWindowSeconds: input.reconnectWindowSeconds ?? c.var.settings.reconnectWindowSeconds,
     }),
   );
   const settings = c.var.settings;
@@ -67,6 +74,7 @@ managementRoutes.post('/', async (c) => {
       lowLatency: view.lowLatency,
       dvrWindowSeconds: view.dvrWindowSeconds,
       segmentSeconds: view.segmentSeconds,
+      reconnectWindowSeconds: view.reconnectWindowSeconds,
     },
     201,
   );
@@ -80,7 +88,20 @@ managementRoutes.get('/', async (c) => {
 managementRoutes.get('/:id', async (c) => {
   const id = c.req.param('id');
   const view = unwrap(await streamStub(c.env, id).describe());
-  return c.json({ ...view, ingestUrl: c.var.settings.ingestUrl, playback: playbackUrls(c.var.settings, c.req.url, id) });
+  return c.json(streamAnswer(c.var.settings, c.req.url, id, view));
+});
+
+managementRoutes.patch('/:id', async (c) => {
+  const id = c.req.param('id');
+  const stub = streamStub(c.env, id);
+  const view = unwrap(await stub.update(updateStreamSchema.parse(await readJsonBody(c.req.raw))));
+  return c.json(streamAnswer(c.var.settings, c.req.url, id, view));
+});
+
+managementRoutes.post('/:id/end', async (c) => {
+  const id = c.req.param('id');
+  const view = unwrap(await streamStub(c.env, id).endNow());
+  return c.json(streamAnswer(c.var.settings, c.req.url, id, view));
 });
 
 managementRoutes.delete('/:id', async (c) => {

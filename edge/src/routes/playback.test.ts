@@ -72,8 +72,8 @@ describe('GET /live/:id/master.m3u8', () => {
   });
 
   it('answers 410 stream_gone once an ended stream is past its retention', async () => {
-    const { id, epoch } = await streamWithSegments(1);
-    await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
+    const { id } = await streamWithSegments(1);
+    await admin('POST', `/v1/streams/${id}/end`);
     await runInDurableObject(env.STREAM_DO.get(env.STREAM_DO.idFromName(id)), (_do: StreamDO, state) => {
       state.storage.sql.exec('UPDATE stream SET ended_at = ended_at - 301000');
     });
@@ -111,27 +111,27 @@ describe('GET /live/:id/:rendition/index.m3u8', () => {
 #EXT-X-MAP:URI="init-1.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:04.000Z
 #EXTINF:2.000,
-seg-2.m4s
+seg-2-e1.m4s
 #EXTINF:2.000,
-seg-3.m4s
+seg-3-e1.m4s
 #EXTINF:2.000,
-seg-4.m4s
+seg-4-e1.m4s
 #EXTINF:2.000,
-seg-5.m4s
+seg-5-e1.m4s
 #EXTINF:2.000,
-seg-6.m4s
+seg-6-e1.m4s
 #EXTINF:2.000,
-seg-7.m4s
+seg-7-e1.m4s
 #EXTINF:2.000,
-seg-8.m4s
+seg-8-e1.m4s
 #EXTINF:2.000,
-seg-9.m4s
+seg-9-e1.m4s
 `);
   });
 
   it('ends with ENDLIST once ended and may be cached longer', async () => {
-    const { id, epoch } = await streamWithSegments(1);
-    await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
+    const { id } = await streamWithSegments(1);
+    await admin('POST', `/v1/streams/${id}/end`);
     const res = await viewer(`/live/${id}/720p/index.m3u8`);
     expect(res.headers.get('cache-control')).toBe('public, max-age=30');
     expect(await text(res)).toBe(`#EXTM3U
@@ -142,7 +142,7 @@ seg-9.m4s
 #EXT-X-MAP:URI="init-1.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:00.000Z
 #EXTINF:2.000,
-seg-0.m4s
+seg-0-e1.m4s
 #EXT-X-ENDLIST
 `);
     expect((await viewer(`/live/${id}/master.m3u8?sid=viewer0001`)).headers.get('cache-control')).toBe('public, max-age=30');
@@ -157,7 +157,7 @@ seg-0.m4s
     expect((await publish(streamKey)).status).toBe(200);
     await signed(INTERNAL_API.renditions(id), rendition(2, '720p'));
     // A longer segment raises the target duration for good.
-    await signed(INTERNAL_API.segments(id), { epoch: 2, segments: [{ rendition: '720p', msn: 2, duration: 3.6, programDateTime: Date.UTC(2025, 0, 1, 0, 1), file: 'seg-2.m4s', bytes: 900_000 }] });
+    await signed(INTERNAL_API.segments(id), { epoch: 2, segments: [{ rendition: '720p', msn: 2, duration: 3.6, programDateTime: Date.UTC(2025, 0, 1, 0, 1), epoch: 2, file: 'seg-2-e2.m4s', bytes: 900_000 }] });
     const res = await viewer(`/live/${id}/720p/index.m3u8?resumed=1`);
     expect(res.headers.get('cache-control')).toBe('public, max-age=1');
     expect(await text(res)).toBe(`#EXTM3U
@@ -168,14 +168,14 @@ seg-0.m4s
 #EXT-X-MAP:URI="init-1.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:00.000Z
 #EXTINF:2.000,
-seg-0.m4s
+seg-0-e1.m4s
 #EXTINF:2.000,
-seg-1.m4s
+seg-1-e1.m4s
 #EXT-X-DISCONTINUITY
 #EXT-X-MAP:URI="init-2.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:01:00.000Z
 #EXTINF:3.600,
-seg-2.m4s
+seg-2-e2.m4s
 `);
   });
 
@@ -190,7 +190,7 @@ describe('GET /live/:id/:rendition/:file', () => {
   it('serves init and media segments from R2 with immutable caching', async () => {
     const id = 'r2stream00000001';
     await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, new Uint8Array([1, 2, 3]));
-    await env.MEDIA.put(`live/${id}/720p/seg-7.m4s`, new Uint8Array([4, 5]));
+    await env.MEDIA.put(`live/${id}/720p/seg-7-e1.m4s`, new Uint8Array([4, 5]));
     const init = await viewer(`/live/${id}/720p/init-1.mp4`);
     expect(init.status).toBe(200);
     expect(init.headers.get('content-type')).toBe('video/mp4');
@@ -198,39 +198,39 @@ describe('GET /live/:id/:rendition/:file', () => {
     expect(init.headers.get('access-control-allow-origin')).toBe('*');
     expect(init.headers.get('etag')).toMatch(/^"[0-9a-f]+"$/);
     expect(new Uint8Array(await init.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
-    const seg = await viewer(`/live/${id}/720p/seg-7.m4s`);
+    const seg = await viewer(`/live/${id}/720p/seg-7-e1.m4s`);
     expect(seg.headers.get('content-type')).toBe('video/iso.segment');
     expect(new Uint8Array(await seg.arrayBuffer())).toEqual(new Uint8Array([4, 5]));
     // Served from the Cache API once R2 has lost it.
-    await env.MEDIA.delete(`live/${id}/720p/seg-7.m4s`);
-    expect(new Uint8Array(await (await viewer(`/live/${id}/720p/seg-7.m4s`)).arrayBuffer())).toEqual(new Uint8Array([4, 5]));
+    await env.MEDIA.delete(`live/${id}/720p/seg-7-e1.m4s`);
+    expect(new Uint8Array(await (await viewer(`/live/${id}/720p/seg-7-e1.m4s`)).arrayBuffer())).toEqual(new Uint8Array([4, 5]));
   });
 
   it('falls back to the origin when R2 misses, and 404s when nobody has it', async () => {
     const id = 'pullstream000001';
     const fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
       const url = input instanceof Request ? input.url : String(input);
-      if (url === `http://origin.test/media/live/${id}/720p/seg-3.m4s`) return new Response(new Uint8Array([9, 9, 9]), { headers: { etag: '"o1"' } });
-      if (url.endsWith('seg-5.m4s')) return new Response('boom', { status: 500 });
+      if (url === `http://origin.test/media/live/${id}/720p/seg-3-e1.m4s`) return new Response(new Uint8Array([9, 9, 9]), { headers: { etag: '"o1"' } });
+      if (url.endsWith('seg-5-e1.m4s')) return new Response('boom', { status: 500 });
       return new Response('missing', { status: 404 });
     });
-    const res = await viewer(`/live/${id}/720p/seg-3.m4s`);
+    const res = await viewer(`/live/${id}/720p/seg-3-e1.m4s`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('video/iso.segment');
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(res.headers.get('etag')).toBe('"o1"');
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array([9, 9, 9]));
-    await expectError(await viewer(`/live/${id}/720p/seg-4.m4s`), 404, 'not_found', '720p/seg-4.m4s not found');
-    await expectError(await viewer(`/live/${id}/720p/seg-5.m4s`), 502, 'upstream_failed');
+    await expectError(await viewer(`/live/${id}/720p/seg-4-e1.m4s`), 404, 'not_found', '720p/seg-4-e1.m4s not found');
+    await expectError(await viewer(`/live/${id}/720p/seg-5-e1.m4s`), 502, 'upstream_failed');
     expect(fetchSpy).toHaveBeenCalledTimes(3);
   });
 
-  it.each(['seg-1.ts', 'index.m3u9', 'init-x.mp4', '..%2Fsecret'])('answers 404 for a file that is not a segment: %s', async (file) => {
+  it.each(['seg-1.ts', 'seg-1.m4s', 'seg-1-e.m4s', 'index.m3u9', 'init-x.mp4', '..%2Fsecret'])('answers 404 for a file that is not a segment: %s', async (file) => {
     await expectError(await viewer(`/live/r2stream00000001/720p/${file}`), 404, 'not_found');
   });
 
   it('answers CORS preflights', async () => {
-    const res = await SELF.fetch('https://edge.test/live/r2stream00000001/720p/seg-1.m4s', {
+    const res = await SELF.fetch('https://edge.test/live/r2stream00000001/720p/seg-1-e1.m4s', {
       method: 'OPTIONS',
       headers: { origin: 'https://player.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
     });

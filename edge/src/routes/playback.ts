@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { renditionName } from '../../../shared/src/schemas.ts';
 import { beaconSchema, MAX_BEACON_BYTES } from '../../../shared/src/viewers/beacon.ts';
@@ -13,7 +14,8 @@ import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
-import { MEDIA_FILE_RE, serveMediaFile } from '../playback/media-file.ts';
+import { isolateMetrics } from '../metrics/isolate-metrics.ts';
+import { serveMediaFile } from '../playback/media-file.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -86,8 +88,9 @@ playbackRoutes.post('/:id/beacon', async (c) => {
 
 playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   const { id, rendition, file } = c.req.param();
-  if (!isStreamId(id) || !renditionName.safeParse(rendition).success || !MEDIA_FILE_RE.test(file)) {
+  if (!isStreamId(id) || !renditionName.safeParse(rendition).success || !MEDIA_FILE_PATTERN.test(file)) {
     throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
   }
+  isolateMetrics.mediaRequests++;
   return serveMediaFile(c, id, rendition, file);
 });

@@ -6,10 +6,11 @@ import type { RenditionRow, SegmentRow } from './stream-schema.ts';
 const R720: RenditionRow = {
   name: '720p', epoch: 2, width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frame_rate: 30,
   declared_bandwidth: 3_000_000, init_file: 'init-2.mp4', segment_count: 2, total_bytes: 1_000_000, total_duration: 4, peak_bps: 2_500_000,
+  pruned_discontinuities: 0,
 };
 
 function seg(msn: number, epoch: number, discontinuity: boolean): SegmentRow {
-  return { rendition: '720p', msn, epoch, duration: 2, program_date_time: 1000 + msn, file: `seg-${msn}.m4s`, init_file: `init-${epoch}.mp4`, bytes: 500_000, discontinuity: discontinuity ? 1 : 0 };
+  return { rendition: '720p', msn, epoch, duration: 2, program_date_time: 1000 + msn, file: `seg-${msn}-e${epoch}.m4s`, init_file: `init-${epoch}.mp4`, bytes: 500_000, discontinuity: discontinuity ? 1 : 0, gap: 0 };
 }
 
 /** A store holding 720p with `window` as its last segments and `discontinuities` counted through any msn. */
@@ -55,8 +56,8 @@ describe('mediaPlaylistData', () => {
         targetDuration: 3,
         discontinuitySequence: 1,
         segments: [
-          { msn: 4, duration: 2, programDateTime: 1004, file: 'seg-4.m4s', initFile: 'init-1.mp4', bytes: 500_000, discontinuity: false },
-          { msn: 5, duration: 2, programDateTime: 1005, file: 'seg-5.m4s', initFile: 'init-2.mp4', bytes: 500_000, discontinuity: true },
+          { msn: 4, duration: 2, programDateTime: 1004, file: 'seg-4-e1.m4s', initFile: 'init-1.mp4', bytes: 500_000, discontinuity: false, gap: false },
+          { msn: 5, duration: 2, programDateTime: 1005, file: 'seg-5-e2.m4s', initFile: 'init-2.mp4', bytes: 500_000, discontinuity: true, gap: false },
         ],
       },
     });

@@ -6,7 +6,13 @@ const source: SourceInfo = { videoCodec: 'h264', audioCodec: 'aac', width: 1280,
 const idle: PublishState = { id: 's1', status: 'idle', keyMatches: true, publisherFresh: false, nodeId: null, epoch: 0 };
 
 describe('publishRefusal', () => {
-  it.each<PublishState>([idle, { ...idle, status: 'error' }, { ...idle, status: 'live', publisherFresh: false, nodeId: 'n1' }])(
+  it.each<PublishState>([
+    idle,
+    { ...idle, status: 'error' },
+    // A reconnect: the publisher left, even one whose last word is recent (it said goodbye).
+    { ...idle, status: 'reconnecting', publisherFresh: true, nodeId: null },
+    { ...idle, status: 'live', publisherFresh: false, nodeId: 'n1' },
+  ])(
     'lets a valid key publish to a %o stream',
     (state) => {
       expect(publishRefusal(state, source)).toBeNull();

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
-import { admin, json, liveStream, rendition, segments, signed } from '../test-support/edge-client.ts';
+import { admin, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 import type { StreamDO } from './stream-do.ts';
 
 function stub(id: string) {
@@ -33,13 +33,33 @@ describe('StreamDO liveness alarm', () => {
     const events = await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events`));
     expect(events.events.map((e) => e.type)).toEqual(['created', 'publish_accepted', 'live', 'error']);
     expect(events.events[3]?.data).toEqual({ epoch, reason: 'origin_silent', message: 'no heartbeat or announce for 30s' });
-    // The only timer left is the end of the resume grace window (30 s by default).
+    // The only timer left is the end of the reconnect window (60 s by default).
     const errorAt = (view as { lastError: { at: number } }).lastError.at;
-    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toBe(errorAt + 30_000);
-    // Announces from the silent epoch are refused now.
-    const late = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } });
-    expect(late.status).toBe(409);
-    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('invalid_transition');
+    expect(await runInDurableObject(stub(id), (_do: StreamDO, state) => state.storage.getAlarm())).toBe(errorAt + 60_000);
+    expect(view).toMatchObject({ reconnectWindowSeconds: 60, reconnectDeadline: errorAt + 60_000 });
+  });
+
+  it('resumes an origin_silent stream when its origin speaks again in the same epoch: the edge, not the origin, was away', async () => {
+    const { id, epoch } = await liveStream();
+    await signed(INTERNAL_API.renditions(id), rendition(epoch));
+    await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0]));
+    await runInDurableObject(stub(id), (_do: StreamDO, state) => {
+      state.storage.sql.exec('UPDATE stream SET last_activity_at = last_activity_at - 31000');
+    });
+    await runDurableObjectAlarm(stub(id));
+    expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'error', lastError: { reason: 'origin_silent' } });
+    // What the origin made meanwhile is listed as it arrives, and the heartbeat resumes the epoch.
+    expect(await json(await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [1, 2])))).toEqual({ status: 'live', epoch, stored: 2, skipped: 0 });
+    expect(await json(await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 1, fps: 1, speed: 1, droppedFrames: 0 } }))).toEqual({ status: 'live', epoch });
+    const events = await json<{ events: { type: string; data: Record<string, unknown> }[] }>(await admin('GET', `/v1/streams/${id}/events`));
+    expect(events.events.map((e) => e.type)).toEqual(['created', 'publish_accepted', 'live', 'error', 'resumed']);
+    expect(events.events[4]?.data).toEqual({ epoch, afterMs: expect.any(Number) });
+    // Same epoch, same timeline: no discontinuity anywhere.
+    const playlist = await (await viewer(`/live/${id}/720p/index.m3u8`)).text();
+    expect(playlist).not.toContain('#EXT-X-DISCONTINUITY');
+    expect(playlist).toContain(`seg-2-e${epoch}.m4s`);
+    // Live again: the liveness alarm is armed, not the window's end.
+    expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'live', reconnectDeadline: null });
   });
 
   it('counts a heartbeat as activity', async () => {

@@ -1,20 +1,22 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { EndAnnounce, HeartbeatAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce } from '../../../shared/src/schemas.ts';
+import type { EndAnnounce, HeartbeatAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce, UpdateStreamInput } from '../../../shared/src/schemas.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
-import { parseSettings } from '../settings.ts';
+import { readStreamMetrics } from '../metrics/read-stream-metrics.ts';
+import { parseSettings, type Settings } from '../settings.ts';
 import type { ViewerBatch } from '../viewers/viewer-batch.ts';
 import { AudienceStore } from './audience-store.ts';
+import { segmentRowsKept } from './append-segments.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
 import { existingStream, requireStream } from './existing-stream.ts';
 import { FeedBridge } from './feed-bridge.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
-import { checkAnnounce, storeHeartbeat, storeRendition, storeSegments, type AnnounceAck } from './stream-announces.ts';
+import { endByApi, rotateKey, updateSettings } from './stream-admin.ts';
+import { checkAnnounce, resumeStream, storeHeartbeat, storeRendition, storeSegments, type AnnounceAck, type AnnounceKind } from './stream-announces.ts';
 import { StreamAudience } from './stream-audience.ts';
-import { acceptPublish, createStream, deleteStream, endBroadcast, expireGrace, isGraceExpired, logPublishRefusal, publishState, type PublishRequest } from './stream-lifecycle.ts';
+import { acceptPublish, createStream, deleteStream, endBroadcast, expireWindow, isWindowExpired, logPublishRefusal, publishState, type PublishRequest } from './stream-lifecycle.ts';
 import type { StreamRow } from './stream-schema.ts';
-import type { LifecycleEvent } from './stream-state-machine.ts';
 import { StreamStore, type NewStream } from './stream-store.ts';
 import { StreamUpkeep, streamTimeouts, type StreamTimeouts } from './stream-upkeep.ts';
 import { eventPage, streamView, type EventPage, type StreamView } from './stream-view.ts';
@@ -37,20 +39,23 @@ export class StreamDO extends DurableObject<Env> {
   readonly #writer: StreamWriter;
   readonly #upkeep: StreamUpkeep;
   readonly #timeouts: StreamTimeouts;
+  readonly #settings: Settings;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#timeouts = streamTimeouts(parseSettings(env));
+    this.#settings = parseSettings(env);
+    this.#timeouts = streamTimeouts(this.#settings);
     this.#store = new StreamStore(ctx.storage.sql);
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
-    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts });
+    const sources = { store: this.#store, audience: this.#audience };
+    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now) });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     void ctx.blockConcurrencyWhile(async () => {
-      this.#store.migrate();
+      this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
       audienceStore.migrate();
     });
   }
@@ -67,7 +72,26 @@ export class StreamDO extends DurableObject<Env> {
   describe(): DoResult<StreamView> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
-    return ok(streamView(row.value, this.#store.renditions(), this.#audience.summary(row.value, Date.now())));
+    return ok(streamView(row.value, this.#store.renditions(), this.#audience.summary(row.value, Date.now()), this.#store.rowCounts()));
+  }
+
+  /** Renames the stream or changes its reconnect window (a waiting stream's deadline moves with it). */
+  async update(input: UpdateStreamInput): Promise<DoResult<StreamView>> {
+    const result = this.#writer.write((tx) => {
+      requireStream(this.#store.stream());
+      updateSettings(this.#store, tx, Date.now(), input);
+    });
+    if (!result.ok) return result;
+    await this.#upkeep.afterChange();
+    return this.describe();
+  }
+
+  /** Ends a live, reconnecting or failed stream at once; its publisher is refused at its next heartbeat. */
+  async endNow(): Promise<DoResult<StreamView>> {
+    const result = this.#writer.write((tx) => endByApi(this.#store, tx, requireStream(this.#store.stream()), Date.now()));
+    if (!result.ok) return result;
+    await this.#upkeep.afterChange();
+    return this.describe();
   }
 
   /** Tombstones the stream: playback and keys fail at once, media objects are purged in the background. */
@@ -80,14 +104,12 @@ export class StreamDO extends DurableObject<Env> {
     return ok(null);
   }
 
-  /** Replaces the key's hash; the old key fails from the next publish on. */
-  rotateKey(keyHash: string): DoResult<null> {
-    return this.#writer.write((tx) => {
-      requireStream(this.#store.stream());
-      this.#store.updateStream({ key_hash: keyHash });
-      tx.event(Date.now(), 'key_rotated', {});
-      return null;
-    });
+  /** Replaces the key's hash and fences a publish running on the old key (`rotateKey`). */
+  async rotateKey(keyHash: string): Promise<DoResult<null>> {
+    const result = this.#writer.write((tx) => rotateKey(this.#store, tx, requireStream(this.#store.stream()), Date.now(), keyHash));
+    if (!result.ok) return result;
+    await this.#upkeep.afterChange();
+    return ok(null);
   }
 
   /** Appends an event raised outside the stream's own lifecycle (`cdn_health` from CdnHealth). */
@@ -112,10 +134,10 @@ export class StreamDO extends DurableObject<Env> {
     // A deleted stream answers like an unknown one: the key simply does not work any more.
     if (!row || row.deleted_at !== null) return fail('stream_key_invalid', KEY_INVALID_MESSAGE);
     const now = Date.now();
-    // The grace window may have run out before the alarm got to it: expire first, then judge.
-    if (isGraceExpired(row, now, this.#timeouts.graceMs)) {
+    // The reconnect window may have run out before the alarm got to it: expire first, then judge.
+    if (isWindowExpired(row, now)) {
       const expired = row;
-      this.#writer.write((tx) => expireGrace(this.#store, tx, expired, now));
+      this.#writer.write((tx) => expireWindow(this.#store, tx, expired, now));
       row = this.#store.stream()!;
       await this.#upkeep.afterChange();
     }
@@ -131,18 +153,21 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /** A rendition's init segment for the current epoch is stored. */
-  announceRendition(a: RenditionAnnounce): DoResult<AnnounceAck> {
-    return this.#announce(a.epoch, (_tx, row, now) => storeRendition(this.#store, row, now, a));
+  announceRendition(a: RenditionAnnounce): Promise<DoResult<AnnounceAck>> {
+    return this.#announce(a.epoch, 'rendition', (_tx, row, now) => storeRendition(this.#store, row, now, a));
   }
 
-  /** Segments are stored: index them (idempotent for a retried announce) and update rendition totals. */
-  announceSegments(a: SegmentAnnounce): DoResult<AnnounceAck & { stored: number }> {
-    return this.#announce(a.epoch, (_tx, row, now) => storeSegments(this.#store, row, now, a));
+  /** Segments are stored (or given up): append them to the index, gaps filled, old rows pruned. */
+  announceSegments(a: SegmentAnnounce): Promise<DoResult<AnnounceAck & { stored: number; skipped: number }>> {
+    return this.#announce(a.epoch, 'segments', (tx, row, now) => {
+      const keep = segmentRowsKept(this.#settings.playlistWindowSegments, row.dvr_window_seconds, row.segment_seconds);
+      return storeSegments(this.#store, tx, row, now, a, keep);
+    });
   }
 
   /** The transcoder is alive; keep its ingest metrics. */
   async heartbeat(a: HeartbeatAnnounce): Promise<DoResult<AnnounceAck>> {
-    const result = this.#announce(a.epoch, (_tx, row, now) => storeHeartbeat(this.#store, row, now, a));
+    const result = await this.#announce(a.epoch, 'heartbeat', (_tx, row, now) => storeHeartbeat(this.#store, row, now, a));
     if (result.ok) await this.#feed.scheduleSnapshot();
     return result;
   }
@@ -181,13 +206,11 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /**
-   * The broadcast is over: live → ended when the broadcaster stopped; live → error (resumable) when
-   * the pipeline failed or the node went down under it.
+   * This epoch's publish is over: live → reconnecting when the broadcaster left (ended with a window
+   * of 0); live → error (resumable) when the pipeline failed or the node went down under it.
    */
-  async end(a: EndAnnounce): Promise<DoResult<{ status: StreamStatus; epoch: number }>> {
-    const result = this.#announce(a.epoch, (tx, row, now) => ({ status: endBroadcast(this.#store, tx, row, now, a), epoch: row.epoch }), 'end');
-    if (result.ok) await this.#upkeep.afterChange();
-    return result;
+  end(a: EndAnnounce): Promise<DoResult<{ status: StreamStatus; epoch: number }>> {
+    return this.#announce(a.epoch, 'end', (tx, row, now) => ({ status: endBroadcast(this.#store, tx, row, now, a), epoch: row.epoch }));
   }
 
   /** Renditions and status for the master playlist. */
@@ -205,19 +228,26 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /**
-   * Liveness timeout, grace expiry, event pruning, media purge after delete, registry retries and
+   * Liveness timeout, reconnect window expiry, event pruning, media purge after delete, registry retries and
    * feed snapshots; safe to run more than once (alarms are at-least-once).
    */
   override async alarm(): Promise<void> {
     await this.#upkeep.runAlarm();
   }
 
-  /** Runs an origin announce as one write, after the checks every announce shares (`checkAnnounce`). */
-  #announce<T>(epoch: number, apply: (tx: WriteContext, row: StreamRow, now: number) => T, lifecycle?: LifecycleEvent): DoResult<T> {
-    return this.#writer.write((tx) => {
-      const row = requireStream(this.#store.stream());
-      checkAnnounce(tx, row, epoch, lifecycle);
-      return apply(tx, row, Date.now());
+  /**
+   * Runs an origin announce as one write, after the checks every announce shares (`checkAnnounce`,
+   * which may resume the stream first); a change of status re-arms the alarm and tells the registry.
+   */
+  async #announce<T>(epoch: number, kind: AnnounceKind, apply: (tx: WriteContext, row: StreamRow, now: number) => T): Promise<DoResult<T>> {
+    const version = this.#store.stream()?.registry_version;
+    const result = this.#writer.write((tx) => {
+      const now = Date.now();
+      let row = requireStream(this.#store.stream());
+      if (checkAnnounce(row, epoch, kind) === 'resume') row = resumeStream(this.#store, tx, row, now);
+      return apply(tx, row, now);
     });
+    if (this.#store.stream()?.registry_version !== version) await this.#upkeep.afterChange();
+    return result;
   }
 }

@@ -11,12 +11,12 @@ import {
   createStream,
   deleteStream,
   endBroadcast,
-  errorSince,
-  expireGrace,
+  expireWindow,
   failSilentOrigin,
-  isGraceExpired,
   isPublisherFresh,
+  isWindowExpired,
   publishState,
+  windowSince,
   type PublishRequest,
 } from './stream-lifecycle.ts';
 import type { StreamRow } from './stream-schema.ts';
@@ -47,15 +47,15 @@ async function failedStream(): Promise<{ id: string; streamKey: string; hls: str
   return { id, streamKey, hls: view.playback.hls };
 }
 
-/** Moves the last error (the start of the grace window) `ms` into the past. */
+/** Moves the start of the reconnect window (and the last error's time) `ms` into the past. */
 function backdateError(id: string, ms: number): Promise<void> {
-  return sql(id, `UPDATE stream SET last_error = json_set(last_error, '$.at', json_extract(last_error, '$.at') - ${ms})`);
+  return sql(id, `UPDATE stream SET interrupted_at = interrupted_at - ${ms}, last_error = json_set(last_error, '$.at', json_extract(last_error, '$.at') - ${ms})`);
 }
 
-describe('resume grace window (RESUME_GRACE_SECONDS, 30 s by default)', () => {
+describe('reconnect window of an error stream (RECONNECT_WINDOW_SECONDS, 60 s by default)', () => {
   it('resumes within the window: error → live, new epoch, same playback URL, a discontinuity in the playlist', async () => {
     const { id, streamKey, hls } = await failedStream();
-    await backdateError(id, 29_000);
+    await backdateError(id, 59_000);
     const grant = await json(await publish(streamKey, undefined, 'node-b'));
     expect(grant).toMatchObject({ streamId: id, epoch: 2, firstMsn: 2 });
     const view = await json(await admin('GET', `/v1/streams/${id}`));
@@ -63,22 +63,22 @@ describe('resume grace window (RESUME_GRACE_SECONDS, 30 s by default)', () => {
     const log = await events(id);
     expect(log.map((e) => e.type)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'reconnected', 'live']);
     expect(log[5]?.data).toEqual({ epoch: 2, afterMs: expect.any(Number) });
-    expect(log[5]!.data.afterMs as number).toBeGreaterThanOrEqual(29_000);
+    expect(log[5]!.data.afterMs as number).toBeGreaterThanOrEqual(59_000);
 
     await signed(INTERNAL_API.renditions(id), rendition(2));
     await signed(INTERNAL_API.segments(id), segments(2, '720p', [2]));
     const playlist = await (await viewer(`/live/${id}/720p/index.m3u8?after=resume`)).text();
-    expect(playlist).toContain('seg-1.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-2.mp4"\n');
+    expect(playlist).toContain('seg-1-e1.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-2.mp4"\n');
     expect(playlist).not.toContain('#EXT-X-ENDLIST');
   });
 
-  it('ends an error stream by alarm once the window has passed (grace_expired); the key is then refused', async () => {
+  it('ends an error stream by alarm once the window has passed (reconnect_window_expired); the key is then refused', async () => {
     const { id, streamKey } = await failedStream();
-    await backdateError(id, 30_000);
+    await backdateError(id, 60_000);
     expect(await runDurableObjectAlarm(stub(id))).toBe(true);
     expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'ended', endedAt: expect.any(Number) });
     const log = await events(id);
-    expect(log.at(-1)).toMatchObject({ type: 'ended', data: { epoch: 1, reason: 'grace_expired' } });
+    expect(log.at(-1)).toMatchObject({ type: 'ended', data: { epoch: 1, reason: 'reconnect_window_expired' } });
     const res = await publish(streamKey);
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('stream_ended');
@@ -91,32 +91,30 @@ describe('resume grace window (RESUME_GRACE_SECONDS, 30 s by default)', () => {
 
   it('expires at publish time when the alarm has not run yet', async () => {
     const { id, streamKey } = await failedStream();
-    await backdateError(id, 31_000);
+    await backdateError(id, 61_000);
     const res = await publish(streamKey);
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('stream_ended');
     expect((await events(id)).slice(-2).map((e) => [e.type, e.data.reason])).toEqual([
-      ['ended', 'grace_expired'],
+      ['ended', 'reconnect_window_expired'],
       ['publish_refused', 'stream_ended'],
     ]);
   });
 });
 
-describe('refused transitions', () => {
-  it('refuses an end after the end with 409 and logs transition_refused', async () => {
-    const { id, epoch } = await liveStream();
-    await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
+describe('repeated ends and refused announces', () => {
+  it('answers a repeated end of the same epoch with the status it finds, changing nothing', async () => {
+    const { id, epoch } = await liveStream({ reconnectWindowSeconds: 0 });
+    expect(await json(await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' }))).toEqual({ status: 'ended', epoch });
     const again = await signed(INTERNAL_API.end(id), { epoch, reason: 'transcoder_failed' });
-    expect(again.status).toBe(409);
-    expect((await events(id)).at(-1)).toMatchObject({
-      type: 'transition_refused',
-      data: { from: 'ended', event: 'end', message: `stream ${id} is ended, not live: announces are refused` },
-    });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toEqual({ status: 'ended', epoch });
+    expect((await events(id)).at(-1)).toMatchObject({ type: 'ended', data: { epoch, reason: 'publisher_stopped' } });
     expect(await json(await admin('GET', `/v1/streams/${id}`))).toMatchObject({ status: 'ended', lastError: null });
   });
 
   it('does not log refused heartbeats as transitions', async () => {
-    const { id, epoch } = await liveStream();
+    const { id, epoch } = await liveStream({ reconnectWindowSeconds: 0 });
     await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
     expect((await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } })).status).toBe(409);
     expect((await events(id)).at(-1)?.type).toBe('ended');
@@ -130,7 +128,8 @@ describe('event log retention (EVENT_RETENTION_SECONDS, 7 days by default)', () 
     expect(await runDurableObjectAlarm(stub(id))).toBe(true);
     expect((await events(id)).map((e) => [e.seq, e.type])).toEqual([[3, 'live']]);
     await admin('POST', `/v1/streams/${id}/key`);
-    expect((await events(id)).map((e) => e.seq)).toEqual([3, 4]);
+    // Rotating under a live publish logs the rotation and the revoked publish, after seq 3.
+    expect((await events(id)).map((e) => [e.seq, e.type])).toEqual([[3, 'live'], [4, 'key_rotated'], [5, 'reconnecting']]);
   });
 });
 
@@ -150,14 +149,17 @@ function lifecycle(row: StreamRow | null) {
 }
 
 function failedRow(at: number): StreamRow {
-  return streamRow({ status: 'error', epoch: 1, last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at }) });
+  return streamRow({ status: 'error', epoch: 1, interrupted_at: at, reconnect_window_seconds: 30, last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at }) });
 }
 
 describe('lifecycle clocks (pure)', () => {
-  it('reads the start of the grace window only from an error row', () => {
-    expect(errorSince(failedRow(NOW - 5))).toBe(NOW - 5);
-    expect(errorSince(streamRow({ status: 'live', last_error: JSON.stringify({ at: 1 }) }))).toBeNull();
-    expect(errorSince(streamRow({ status: 'error' }))).toBeNull();
+  it('reads the start of the reconnect window only from a reconnecting or error row', () => {
+    expect(windowSince(failedRow(NOW - 5))).toBe(NOW - 5);
+    expect(windowSince(streamRow({ status: 'reconnecting', interrupted_at: NOW - 7 }))).toBe(NOW - 7);
+    // Rows failed before interrupted_at existed: the last error's time.
+    expect(windowSince(streamRow({ status: 'error', last_error: JSON.stringify({ at: 3 }) }))).toBe(3);
+    expect(windowSince(streamRow({ status: 'live', interrupted_at: 1, last_error: JSON.stringify({ at: 1 }) }))).toBeNull();
+    expect(windowSince(streamRow({ status: 'error' }))).toBeNull();
   });
 
   it('counts a publisher fresh strictly within the liveness timeout', () => {
@@ -166,10 +168,11 @@ describe('lifecycle clocks (pure)', () => {
     expect(isPublisherFresh(streamRow(), NOW, 5000)).toBe(false);
   });
 
-  it('expires the grace window once it has fully run', () => {
-    expect(isGraceExpired(failedRow(NOW - 29_999), NOW, 30_000)).toBe(false);
-    expect(isGraceExpired(failedRow(NOW - 30_000), NOW, 30_000)).toBe(true);
-    expect(isGraceExpired(streamRow({ status: 'live' }), NOW, 0)).toBe(false);
+  it("expires the stream's own reconnect window once it has fully run", () => {
+    expect(isWindowExpired(failedRow(NOW - 29_999), NOW)).toBe(false);
+    expect(isWindowExpired(failedRow(NOW - 30_000), NOW)).toBe(true);
+    expect(isWindowExpired({ ...failedRow(NOW - 30_000), reconnect_window_seconds: 31 }, NOW)).toBe(false);
+    expect(isWindowExpired(streamRow({ status: 'live', reconnect_window_seconds: 0 }), NOW)).toBe(false);
   });
 
   it('gives the publish policy the key match and freshness', () => {
@@ -187,10 +190,10 @@ describe('lifecycle writes (unit)', () => {
 
   it('creates a stream once', () => {
     const fresh = lifecycle(null);
-    const input = { id: 's1', name: 'n', keyHash: 'k', ladder: { rungs: [], audioKbps: 128 }, lowLatency: false, dvrWindowSeconds: 0, segmentSeconds: 2 };
+    const input = { id: 's1', name: 'n', keyHash: 'k', ladder: { rungs: [], audioKbps: 128 }, lowLatency: false, dvrWindowSeconds: 0, segmentSeconds: 2, reconnectWindowSeconds: 45 };
     expect(fresh.writer.write((tx) => createStream(fresh.store, tx, input, NOW))).toEqual({ ok: true, value: undefined });
     expect(fresh.inserted).toEqual([{ ...input, createdAt: NOW }]);
-    expect(fresh.log.map((e) => [e.type, e.data])).toEqual([['created', { name: 'n' }]]);
+    expect(fresh.log.map((e) => [e.type, e.data])).toEqual([['created', { name: 'n', reconnectWindowSeconds: 45 }]]);
     expect(fresh.bumps()).toBe(1);
     const taken = lifecycle(streamRow());
     expect(taken.writer.write((tx) => createStream(taken.store, tx, input, NOW))).toEqual({ ok: false, code: 'conflict', message: 'stream s1 already exists' });
@@ -205,6 +208,22 @@ describe('lifecycle writes (unit)', () => {
       ['publish_accepted', { epoch: 1, nodeId: 'node-b', source: SOURCE }],
       ['live', { epoch: 1 }],
     ]);
+  });
+
+  it('starts the grant past stored rows, the reservation of the last end and the node own floor', () => {
+    const cases: [number, number | undefined, number][] = [
+      [0, undefined, 7],
+      [9, undefined, 9],
+      [9, 11, 11],
+      [0, 3, 7],
+    ];
+    for (const [reserved, minMsn, first] of cases) {
+      const l = lifecycle(streamRow({ status: 'reconnecting', epoch: 1, interrupted_at: NOW - 10, reserved_msn: reserved }));
+      const grant = l.writer.write((tx) => acceptPublish(l.store, tx, l.row(), NOW, minMsn === undefined ? REQ : { ...REQ, minMsn }));
+      expect(grant).toMatchObject({ ok: true, value: { epoch: 2, firstMsn: first } });
+      expect(l.row()).toMatchObject({ status: 'live', reserved_msn: first, interrupted_at: null });
+      expect(l.log.map((e) => [e.type, e.data])).toContainEqual(['reconnected', { epoch: 2, afterMs: 10 }]);
+    }
   });
 
   it('resumes an error stream with a reconnected event measuring the gap', () => {
@@ -226,11 +245,21 @@ describe('lifecycle writes (unit)', () => {
     expect(l.row()).toMatchObject({ status: 'live', epoch: 5, started_at: 5 });
   });
 
-  it('ends a broadcast: publisher_stopped → ended, transcoder_failed and node_shutdown → error', () => {
-    const stopped = lifecycle(streamRow({ status: 'live', epoch: 2 }));
-    expect(stopped.writer.write((tx) => endBroadcast(stopped.store, tx, stopped.row(), NOW, { epoch: 2, reason: 'publisher_stopped' }))).toEqual({ ok: true, value: 'ended' });
-    expect(stopped.row()).toMatchObject({ status: 'ended', ended_at: NOW });
-    expect(stopped.log.map((e) => e.data)).toEqual([{ epoch: 2, reason: 'publisher_stopped' }]);
+  it('ends a broadcast: publisher_stopped → reconnecting (ended with a window of 0), transcoder_failed and node_shutdown → error', () => {
+    const stopped = lifecycle(streamRow({ status: 'live', epoch: 2, node_id: 'n1' }));
+    const end = { epoch: 2, reason: 'publisher_stopped', nextMsn: 12 } as const;
+    expect(stopped.writer.write((tx) => endBroadcast(stopped.store, tx, stopped.row(), NOW, end))).toEqual({ ok: true, value: 'reconnecting' });
+    expect(stopped.row()).toMatchObject({ status: 'reconnecting', interrupted_at: NOW, ended_at: null, node_id: null, reserved_msn: 12 });
+    expect(stopped.log.map((e) => [e.type, e.data])).toEqual([['reconnecting', { epoch: 2, reason: 'publisher_stopped', windowSeconds: 60 }]]);
+    // The retry of the same end changes nothing but never lowers the reservation.
+    expect(stopped.writer.write((tx) => endBroadcast(stopped.store, tx, stopped.row(), NOW, { ...end, nextMsn: 3 }))).toEqual({ ok: true, value: 'reconnecting' });
+    expect(stopped.row()!.reserved_msn).toBe(12);
+    expect(stopped.log).toHaveLength(1);
+
+    const zero = lifecycle(streamRow({ status: 'live', epoch: 2, reconnect_window_seconds: 0 }));
+    expect(zero.writer.write((tx) => endBroadcast(zero.store, tx, zero.row(), NOW, { epoch: 2, reason: 'publisher_stopped' }))).toEqual({ ok: true, value: 'ended' });
+    expect(zero.row()).toMatchObject({ status: 'ended', ended_at: NOW });
+    expect(zero.log.map((e) => [e.type, e.data])).toEqual([['ended', { epoch: 2, reason: 'publisher_stopped' }]]);
 
     const failed = lifecycle(streamRow({ status: 'live', epoch: 2 }));
     expect(failed.writer.write((tx) => endBroadcast(failed.store, tx, failed.row(), NOW, { epoch: 2, reason: 'node_shutdown' }))).toEqual({ ok: true, value: 'error' });
@@ -239,7 +268,7 @@ describe('lifecycle writes (unit)', () => {
     expect(failed.bumps()).toBe(1);
   });
 
-  it('fails a silent origin and expires a grace window, once each', () => {
+  it('fails a silent origin and expires a reconnect window, once each', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const silent = lifecycle(streamRow({ status: 'live', epoch: 1 }));
     silent.writer.write((tx) => failSilentOrigin(silent.store, tx, silent.row(), NOW, 5000));
@@ -247,9 +276,10 @@ describe('lifecycle writes (unit)', () => {
     expect(silent.writer.write((tx) => failSilentOrigin(silent.store, tx, silent.row(), NOW, 5000)).ok).toBe(false);
 
     const expiring = lifecycle(failedRow(NOW - 30_000));
-    expiring.writer.write((tx) => expireGrace(expiring.store, tx, expiring.row(), NOW));
+    expiring.writer.write((tx) => expireWindow(expiring.store, tx, expiring.row(), NOW));
     expect(expiring.row()).toMatchObject({ status: 'ended', ended_at: NOW });
-    expect(expiring.log.map((e) => [e.type, e.data])).toEqual([['ended', { epoch: 1, reason: 'grace_expired' }]]);
+    expect(expiring.log.map((e) => [e.type, e.data])).toEqual([['ended', { epoch: 1, reason: 'reconnect_window_expired' }]]);
+    expect(expiring.writer.write((tx) => expireWindow(expiring.store, tx, expiring.row(), NOW)).ok).toBe(false);
   });
 
   it('tombstones from any status', () => {

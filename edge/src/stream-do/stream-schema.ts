@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS segments (
   discontinuity INTEGER NOT NULL,
   PRIMARY KEY (rendition, msn)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS segments_by_epoch ON segments (rendition, epoch);
+-- Nothing reads segments by epoch any more (discontinuities compare with the previous row).
+DROP INDEX IF EXISTS segments_by_epoch;
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   ts INTEGER NOT NULL,
@@ -62,6 +63,23 @@ CREATE TABLE IF NOT EXISTS events (
   data TEXT NOT NULL
 );
 `;
+
+/**
+ * Columns added after the first schema. SQLite has no `ADD COLUMN IF NOT EXISTS`, so each is added
+ * only when `PRAGMA table_info` lacks it: objects created before it upgrade on their next start,
+ * new ones get it the same way. `{window}` is the edge's default reconnect window (a validated
+ * integer), the value streams created before per-stream windows existed take.
+ */
+export const ADDED_COLUMNS: readonly { table: 'stream' | 'renditions' | 'segments'; column: string; definition: string }[] = [
+  { table: 'stream', column: 'reconnect_window_seconds', definition: 'INTEGER NOT NULL DEFAULT {window}' },
+  // The first media sequence number the next epoch may use (from an end's nextMsn).
+  { table: 'stream', column: 'reserved_msn', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  // When the stream last left live (reconnecting or error): the start of its reconnect window.
+  { table: 'stream', column: 'interrupted_at', definition: 'INTEGER' },
+  // Discontinuities in segment rows pruned from the index (EXT-X-DISCONTINUITY-SEQUENCE).
+  { table: 'renditions', column: 'pruned_discontinuities', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'segments', column: 'gap', definition: 'INTEGER NOT NULL DEFAULT 0' },
+];
 
 /** The single `stream` row. JSON columns hold serialised objects. */
 export interface StreamRow extends Record<string, SqlStorageValue> {
@@ -88,6 +106,9 @@ export interface StreamRow extends Record<string, SqlStorageValue> {
   purge_pending: number;
   registry_version: number;
   registry_synced_version: number;
+  reconnect_window_seconds: number;
+  reserved_msn: number;
+  interrupted_at: number | null;
 }
 
 /** One `renditions` row: what the master playlist advertises plus measured totals. */
@@ -104,6 +125,7 @@ export interface RenditionRow extends Record<string, SqlStorageValue> {
   total_bytes: number;
   total_duration: number;
   peak_bps: number;
+  pruned_discontinuities: number;
 }
 
 /** One `segments` row. */
@@ -117,6 +139,8 @@ export interface SegmentRow extends Record<string, SqlStorageValue> {
   init_file: string;
   bytes: number;
   discontinuity: number;
+  /** 1: listed as EXT-X-GAP (made but never stored, or skipped by the origin); no bytes behind it. */
+  gap: number;
 }
 
 /** One `events` row. */

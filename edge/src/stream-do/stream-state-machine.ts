@@ -6,19 +6,26 @@ import type { StreamStatus } from '../../../shared/src/types.ts';
  * status, allowed from every status, and handled by the StreamDO directly.
  */
 export type LifecycleEvent =
-  /** The origin accepted a broadcaster with a valid key. */
+  /** The origin accepted a broadcaster with a valid key (a first publish, or a reconnect). */
   | 'publish'
-  /** The broadcaster stopped or the origin node shut down cleanly. */
+  /** The broadcaster left (clean stop or a cut connection); the stream waits for it to come back. */
+  | 'disconnect'
+  /** The broadcast is over for good: ended by the API, or the broadcaster left with a window of 0. */
   | 'end'
-  /** The pipeline failed (transcoder died) or the origin went silent; the stream may resume. */
+  /** The pipeline failed (transcoder died, node shut down) or the origin went silent; the stream may resume. */
   | 'fail'
-  /** An `error` stream's resume grace window ran out without a new publish. */
-  | 'expire';
+  /** A `reconnecting` or `error` stream's reconnect window ran out without a new publish. */
+  | 'expire'
+  /** The origin of an `error` (origin_silent) stream spoke again in the same epoch: the edge, not the origin, was away. */
+  | 'resume'
+  /** The key was rotated under a live publish: its epoch is fenced and the stream waits for the new key. */
+  | 'revoke';
 
 const ALLOWED: Readonly<Record<StreamStatus, Partial<Record<LifecycleEvent, StreamStatus>>>> = {
   idle: { publish: 'live' },
-  live: { end: 'ended', fail: 'error' },
-  error: { publish: 'live', expire: 'ended' },
+  live: { disconnect: 'reconnecting', end: 'ended', fail: 'error', revoke: 'reconnecting' },
+  reconnecting: { publish: 'live', expire: 'ended', end: 'ended' },
+  error: { publish: 'live', expire: 'ended', end: 'ended', resume: 'live' },
   // Ended is terminal: a finished broadcast is never reopened, a new one needs a new stream.
   ended: {},
 };

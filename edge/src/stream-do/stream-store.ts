@@ -1,5 +1,5 @@
 import type { Ladder } from '../../../shared/src/types.ts';
-import { STREAM_SCHEMA, type EventRow, type RenditionRow, type SegmentRow, type StreamRow } from './stream-schema.ts';
+import { ADDED_COLUMNS, STREAM_SCHEMA, type EventRow, type RenditionRow, type SegmentRow, type StreamRow } from './stream-schema.ts';
 
 /** Values of a new stream's row. */
 export interface NewStream {
@@ -10,10 +10,11 @@ export interface NewStream {
   lowLatency: boolean;
   dvrWindowSeconds: number;
   segmentSeconds: number;
+  reconnectWindowSeconds: number;
   createdAt: number;
 }
 
-/** A segment to store, already checked against its rendition. */
+/** A segment row to store, already checked and placed by `appendSegments`. */
 export interface NewSegment {
   rendition: string;
   msn: number;
@@ -23,6 +24,10 @@ export interface NewSegment {
   file: string;
   initFile: string;
   bytes: number;
+  /** A timeline break precedes it (its epoch differs from the previous row's). */
+  discontinuity: boolean;
+  /** Listed as EXT-X-GAP: no media behind it. */
+  gap: boolean;
 }
 
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
@@ -33,9 +38,15 @@ export class StreamStore {
     this.#sql = sql;
   }
 
-  /** Creates the tables if they are missing. */
-  migrate(): void {
+  /** Creates the tables if they are missing and adds columns older objects lack. */
+  migrate(defaults: { reconnectWindowSeconds: number }): void {
     this.#sql.exec(STREAM_SCHEMA);
+    for (const { table, column, definition } of ADDED_COLUMNS) {
+      const columns = this.#sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+      if (columns.some((c) => c.name === column)) continue;
+      const ddl = definition.replace('{window}', String(Math.trunc(defaults.reconnectWindowSeconds)));
+      this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${ddl}`);
+    }
   }
 
   /** The stream row, or null before `create`. */
@@ -47,7 +58,7 @@ export class StreamStore {
   insertStream(s: NewStream): void {
     this.#sql.exec(
       `INSERT INTO stream (singleton, id, name, status, key_hash, ladder, low_latency, dvr_window_seconds, segment_seconds,
-         target_duration, created_at) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?)`,
+         target_duration, reconnect_window_seconds, created_at) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.id,
       s.name,
       s.keyHash,
@@ -56,6 +67,7 @@ export class StreamStore {
       s.dvrWindowSeconds,
       s.segmentSeconds,
       Math.ceil(s.segmentSeconds),
+      s.reconnectWindowSeconds,
       s.createdAt,
     );
   }
@@ -123,26 +135,16 @@ export class StreamStore {
     );
   }
 
-  /** A stored segment, or null. */
-  segment(rendition: string, msn: number): SegmentRow | null {
-    return this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND msn = ?', rendition, msn).toArray()[0] ?? null;
+  /** The last segment row of a rendition (by primary key), or null before its first. */
+  lastSegment(rendition: string): SegmentRow | null {
+    return this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? ORDER BY msn DESC LIMIT 1', rendition).toArray()[0] ?? null;
   }
 
-  /** Stores a segment and adds it to its rendition's totals; returns whether it opened a discontinuity. */
-  insertSegment(s: NewSegment): boolean {
-    // A new epoch's first segment follows a timeline break when an earlier epoch left segments.
-    const counts = this.#sql
-      .exec<{ same: number; earlier: number }>(
-        `SELECT COALESCE(SUM(epoch = ?), 0) AS same, COALESCE(SUM(epoch < ?), 0) AS earlier FROM segments WHERE rendition = ?`,
-        s.epoch,
-        s.epoch,
-        s.rendition,
-      )
-      .one();
-    const discontinuity = counts.same === 0 && counts.earlier > 0;
+  /** Stores a segment row; a stored (non-gap) segment also adds to its rendition's totals. */
+  insertSegment(s: NewSegment): void {
     this.#sql.exec(
-      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.rendition,
       s.msn,
       s.epoch,
@@ -151,8 +153,10 @@ export class StreamStore {
       s.file,
       s.initFile,
       s.bytes,
-      discontinuity ? 1 : 0,
+      s.discontinuity ? 1 : 0,
+      s.gap ? 1 : 0,
     );
+    if (s.gap) return;
     this.#sql.exec(
       `UPDATE renditions SET segment_count = segment_count + 1, total_bytes = total_bytes + ?,
          total_duration = total_duration + ?, peak_bps = MAX(peak_bps, ?) WHERE name = ?`,
@@ -161,12 +165,29 @@ export class StreamStore {
       (s.bytes * 8) / s.duration,
       s.rendition,
     );
-    return discontinuity;
   }
 
-  /** The media sequence number the next epoch starts at: one past the highest stored. */
+  /**
+   * Deletes a rendition's rows below `msn`, adding the discontinuities they carried to the
+   * rendition's pruned count. Only the rows that just slid out exist below `msn`, so both
+   * statements touch a handful of rows on the primary key, however old the stream is.
+   */
+  pruneSegmentsBefore(rendition: string, msn: number): number {
+    const { n } = this.#sql
+      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM segments WHERE rendition = ? AND msn < ? AND discontinuity = 1', rendition, msn)
+      .one();
+    if (n > 0) this.#sql.exec('UPDATE renditions SET pruned_discontinuities = pruned_discontinuities + ? WHERE name = ?', n, rendition);
+    return this.#sql.exec('DELETE FROM segments WHERE rendition = ? AND msn < ?', rendition, msn).rowsWritten;
+  }
+
+  /** One past the highest segment row of any rendition (each a MAX on its primary key), or 0. */
   nextMsn(): number {
-    return this.#sql.exec<{ next: number }>('SELECT COALESCE(MAX(msn) + 1, 0) AS next FROM segments').one().next;
+    let next = 0;
+    for (const { name } of this.#sql.exec<{ name: string }>('SELECT name FROM renditions').toArray()) {
+      const { top } = this.#sql.exec<{ top: number | null }>('SELECT MAX(msn) AS top FROM segments WHERE rendition = ?', name).one();
+      if (top !== null) next = Math.max(next, top + 1);
+    }
+    return next;
   }
 
   /** The last `limit` segments of a rendition, oldest first. */
@@ -177,10 +198,26 @@ export class StreamStore {
       .reverse();
   }
 
-  /** Discontinuities at or before `msn` (RFC 8216bis §4.4.3.3 for a window starting at `msn`). */
+  /**
+   * Discontinuities at or before `msn` (RFC 8216bis §4.4.3.3 for a window starting at `msn`): those
+   * pruned from the index plus those still in it, which are at most the bounded rows kept.
+   */
   discontinuitiesThrough(rendition: string, msn: number): number {
     return this.#sql
-      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM segments WHERE rendition = ? AND discontinuity = 1 AND msn <= ?', rendition, msn)
+      .exec<{ n: number }>(
+        `SELECT COALESCE((SELECT pruned_discontinuities FROM renditions WHERE name = ?), 0)
+           + (SELECT COUNT(*) FROM segments WHERE rendition = ? AND discontinuity = 1 AND msn <= ?) AS n`,
+        rendition,
+        rendition,
+        msn,
+      )
       .one().n;
+  }
+
+  /** Rows in the segment index and the event log (the soak test watches them stay flat). */
+  rowCounts(): { segmentRows: number; eventRows: number } {
+    return this.#sql
+      .exec<{ segmentRows: number; eventRows: number }>('SELECT (SELECT COUNT(*) FROM segments) AS segmentRows, (SELECT COUNT(*) FROM events) AS eventRows')
+      .one();
   }
 }

@@ -4,7 +4,7 @@ import { dueTransition, nextAlarmAt, streamTimeouts, type AlarmInputs } from './
 import type { Settings } from '../settings.ts';
 
 const NOW = 1_000_000;
-const T: AlarmInputs = { livenessMs: 5000, graceMs: 30_000, retentionMs: 600_000, oldestEventTs: null, snapshotDueAt: null };
+const T: AlarmInputs = { livenessMs: 5000, retentionMs: 600_000, oldestEventTs: null, snapshotDueAt: null };
 const base = {
   status: 'idle',
   deleted_at: null,
@@ -12,6 +12,9 @@ const base = {
   purge_pending: 0,
   registry_version: 1,
   registry_synced_version: 1,
+  reconnect_window_seconds: 30,
+  interrupted_at: null,
+  last_error: null,
 } as unknown as StreamRow;
 
 describe('nextAlarmAt', () => {
@@ -30,10 +33,13 @@ describe('nextAlarmAt', () => {
     expect(nextAlarmAt({ ...base, status: 'live', last_activity_at: NOW - 4900, registry_version: 2 }, NOW, T)).toBe(NOW + 100);
   });
 
-  it('wakes when an error grace window ends, unless deleted', () => {
-    const failed = { ...base, status: 'error', last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - 10_000 }) } as StreamRow;
+  it('wakes exactly when a reconnect window ends, unless deleted', () => {
+    const failed = { ...base, status: 'error', interrupted_at: NOW - 10_000, last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - 10_000 }) } as StreamRow;
     expect(nextAlarmAt(failed, NOW, T)).toBe(NOW + 20_000);
     expect(nextAlarmAt({ ...failed, deleted_at: NOW }, NOW, T)).toBeNull();
+    expect(nextAlarmAt({ ...base, status: 'reconnecting', interrupted_at: NOW - 1000, reconnect_window_seconds: 60 }, NOW, T)).toBe(NOW + 59_000);
+    // An error row from before interrupted_at existed: the window runs from the error's time.
+    expect(nextAlarmAt({ ...failed, interrupted_at: null }, NOW, T)).toBe(NOW + 20_000);
   });
 
   it('wakes for the next event prune and the next feed snapshot', () => {
@@ -47,8 +53,9 @@ describe('nextAlarmAt', () => {
 });
 
 describe('dueTransition', () => {
-  const t = { livenessMs: 5000, graceMs: 30_000 };
-  const failed = (ago: number) => ({ ...base, status: 'error', last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - ago }) }) as StreamRow;
+  const t = { livenessMs: 5000 };
+  const failed = (ago: number) => ({ ...base, status: 'error', interrupted_at: NOW - ago, last_error: JSON.stringify({ reason: 'origin_silent', message: 'x', at: NOW - ago }) }) as StreamRow;
+  const waiting = (ago: number) => ({ ...base, status: 'reconnecting', interrupted_at: NOW - ago }) as StreamRow;
 
   it('fails a live stream silent for the liveness timeout, not before', () => {
     expect(dueTransition({ ...base, status: 'live', last_activity_at: NOW - 4999 }, NOW, t)).toBeNull();
@@ -56,9 +63,12 @@ describe('dueTransition', () => {
     expect(dueTransition({ ...base, status: 'live', last_activity_at: null }, NOW, t)).toBe('silence');
   });
 
-  it('ends an error stream once its grace window has run', () => {
+  it('ends an error or reconnecting stream once its reconnect window has run', () => {
     expect(dueTransition(failed(29_999), NOW, t)).toBeNull();
-    expect(dueTransition(failed(30_000), NOW, t)).toBe('grace');
+    expect(dueTransition(failed(30_000), NOW, t)).toBe('window');
+    expect(dueTransition(waiting(29_999), NOW, t)).toBeNull();
+    expect(dueTransition(waiting(30_000), NOW, t)).toBe('window');
+    expect(dueTransition({ ...waiting(0), reconnect_window_seconds: 0 }, NOW, t)).toBe('window');
   });
 
   it('owes nothing to a deleted, idle or ended stream', () => {
@@ -71,7 +81,7 @@ describe('dueTransition', () => {
 
 describe('streamTimeouts', () => {
   it('converts the settings to ms', () => {
-    const settings = { livenessTimeoutSeconds: 5, resumeGraceSeconds: 30, eventRetentionSeconds: 604_800 } as Settings;
-    expect(streamTimeouts(settings)).toEqual({ livenessMs: 5000, graceMs: 30_000, retentionMs: 604_800_000 });
+    const settings = { livenessTimeoutSeconds: 5, eventRetentionSeconds: 604_800 } as Settings;
+    expect(streamTimeouts(settings)).toEqual({ livenessMs: 5000, retentionMs: 604_800_000 });
   });
 });

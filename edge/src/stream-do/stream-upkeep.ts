@@ -1,9 +1,10 @@
-/** The StreamDO's alarm and its duties: liveness, grace expiry, event pruning, snapshots, media purge, registry reports. */
+/** The StreamDO's alarm and its duties: liveness, reconnect window expiry, event pruning, snapshots, media purge, registry reports. */
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
+import { metricsReportDue, type StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
 import type { Settings } from '../settings.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
-import { errorSince, expireGrace, failSilentOrigin, isGraceExpired, isPublisherFresh } from './stream-lifecycle.ts';
+import { expireWindow, failSilentOrigin, isPublisherFresh, isWindowExpired, windowDeadline } from './stream-lifecycle.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import type { StreamWriter } from './stream-writer.ts';
@@ -16,8 +17,6 @@ const REGISTRY_RETRY_MS = 1000;
 /** The timers besides the row that decide the next alarm. */
 export interface AlarmInputs {
   livenessMs: number;
-  /** How long an `error` stream may resume. */
-  graceMs: number;
   /** How long events are kept, and the oldest one kept (null when the log is empty). */
   retentionMs: number;
   oldestEventTs: number | null;
@@ -29,8 +28,6 @@ export interface AlarmInputs {
 export interface StreamTimeouts {
   /** Silence after which a live stream goes to `error`. */
   livenessMs: number;
-  /** How long an `error` stream may resume. */
-  graceMs: number;
   /** How long events stay in the log. */
   retentionMs: number;
 }
@@ -39,33 +36,33 @@ export interface StreamTimeouts {
 export function streamTimeouts(settings: Settings): StreamTimeouts {
   return {
     livenessMs: settings.livenessTimeoutSeconds * 1000,
-    graceMs: settings.resumeGraceSeconds * 1000,
     retentionMs: settings.eventRetentionSeconds * 1000,
   };
 }
 
 /**
  * The timer-driven transition the alarm owes the stream now: `silence` (live, no word within the
- * liveness timeout → error), `grace` (error past its grace window → ended), or null. Pure.
+ * liveness timeout → error), `window` (reconnecting or error past its reconnect window → ended),
+ * or null. Pure.
  */
-export function dueTransition(row: StreamRow, now: number, t: Pick<StreamTimeouts, 'livenessMs' | 'graceMs'>): 'silence' | 'grace' | null {
+export function dueTransition(row: StreamRow, now: number, t: Pick<StreamTimeouts, 'livenessMs'>): 'silence' | 'window' | null {
   if (row.deleted_at !== null) return null;
   if (row.status === 'live' && !isPublisherFresh(row, now, t.livenessMs)) return 'silence';
-  if (isGraceExpired(row, now, t.graceMs)) return 'grace';
+  if (isWindowExpired(row, now)) return 'window';
   return null;
 }
 
 /**
- * When the single alarm should fire: the earliest of the liveness deadline, the end of an error's
- * grace window, a pending media purge, a registry retry, the next event-log prune and the next feed
+ * When the single alarm should fire: the earliest of the liveness deadline, the end of the
+ * reconnect window (exactly then, so ENDLIST reaches viewers within a playlist's max-age of it), a pending media purge, a registry retry, the next event-log prune and the next feed
  * snapshot; null when nothing is pending. Pure.
  */
 export function nextAlarmAt(row: StreamRow, now: number, t: AlarmInputs): number | null {
   const due: number[] = [];
   const alive = row.deleted_at === null;
   if (row.status === 'live' && alive) due.push((row.last_activity_at ?? now) + t.livenessMs);
-  const failedAt = errorSince(row);
-  if (failedAt !== null && alive) due.push(failedAt + t.graceMs);
+  const deadline = windowDeadline(row);
+  if (deadline !== null && alive) due.push(deadline);
   if (t.oldestEventTs !== null) due.push(t.oldestEventTs + t.retentionMs);
   if (t.snapshotDueAt !== null) due.push(t.snapshotDueAt);
   if (row.purge_pending === 1) due.push(now);
@@ -77,9 +74,9 @@ export function nextAlarmAt(row: StreamRow, now: number, t: AlarmInputs): number
  * Reports the stream's current row to the registry if it has unreported changes. A failure is
  * logged and left pending, so the alarm retries it.
  */
-export async function reportToRegistry(env: Env, store: StreamStore): Promise<void> {
+export async function reportToRegistry(env: Env, store: StreamStore, metrics?: StreamMetricsSummary): Promise<void> {
   const row = store.stream();
-  if (!row || row.registry_synced_version >= row.registry_version) return;
+  if (!row || (row.registry_synced_version >= row.registry_version && !metrics)) return;
   try {
     await registryStub(env).report({
       id: row.id,
@@ -89,6 +86,7 @@ export async function reportToRegistry(env: Env, store: StreamStore): Promise<vo
       updatedAt: Date.now(),
       version: row.registry_version,
       deleted: row.deleted_at !== null,
+      metrics,
     });
     // Only the version that was sent counts as synced: a change made meanwhile stays pending.
     const synced = store.stream()?.registry_synced_version ?? 0;
@@ -126,6 +124,8 @@ export interface UpkeepDeps {
   writer: StreamWriter;
   feed: SnapshotSource;
   timeouts: StreamTimeouts;
+  /** The stream's metrics summary for the registry (viewers, QoE, live-edge age). */
+  metrics?: (now: number) => StreamMetricsSummary;
 }
 
 /**
@@ -134,12 +134,14 @@ export interface UpkeepDeps {
  */
 export class StreamUpkeep {
   readonly #d: UpkeepDeps;
+  /** When the last metrics summary went to the registry (in memory: after an eviction one goes at once). */
+  #metricsSentAt: number | null = null;
 
   constructor(deps: UpkeepDeps) {
     this.#d = deps;
   }
 
-  /** The alarm handler: liveness, grace expiry, event pruning, media purge, feed snapshot, then re-arm. */
+  /** The alarm handler: liveness, reconnect window expiry, event pruning, media purge, feed snapshot, then re-arm. */
   async runAlarm(): Promise<void> {
     const { store, writer, timeouts } = this.#d;
     const row = store.stream();
@@ -147,7 +149,7 @@ export class StreamUpkeep {
     const now = Date.now();
     const due = dueTransition(row, now, timeouts);
     if (due === 'silence') writer.write((tx) => failSilentOrigin(store, tx, row, now, timeouts.livenessMs));
-    else if (due === 'grace') writer.write((tx) => expireGrace(store, tx, row, now));
+    else if (due === 'window') writer.write((tx) => expireWindow(store, tx, row, now));
     store.pruneEvents(now - timeouts.retentionMs);
     if (row.purge_pending === 1) await purgeMedia(this.#d.env.MEDIA, row.id, store);
     this.#d.feed.publishSnapshot(now);
@@ -157,13 +159,15 @@ export class StreamUpkeep {
   /** Tells the registry about any change, then sets (or clears) the one alarm. */
   async afterChange(): Promise<void> {
     const { env, store, storage, timeouts } = this.#d;
-    await reportToRegistry(env, store);
-    const row = store.stream();
+    const before = store.stream();
     const now = Date.now();
+    const metrics = before && this.#d.metrics && metricsReportDue(before.status, this.#metricsSentAt, now) ? this.#d.metrics(now) : undefined;
+    await reportToRegistry(env, store, metrics);
+    if (metrics) this.#metricsSentAt = now;
+    const row = store.stream();
     const at = row
       ? nextAlarmAt(row, now, {
           livenessMs: timeouts.livenessMs,
-          graceMs: timeouts.graceMs,
           retentionMs: timeouts.retentionMs,
           oldestEventTs: store.oldestEventTs(),
           snapshotDueAt: this.#d.feed.nextSnapshotAt(row, now),

@@ -1,6 +1,7 @@
 /** Shapes StreamDO rows into the JSON the management API and playlists use. Pure. */
 import type { QoeSummary, SnapshotBody, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
 import type { IngestMetrics, Ladder, SegmentInfo, SourceInfo, StreamStatus } from '../../../shared/src/types.ts';
+import { windowDeadline } from './stream-lifecycle.ts';
 import type { EventRow, RenditionRow, SegmentRow, StreamRow } from './stream-schema.ts';
 
 /** Why the stream last failed, kept until the next failure. */
@@ -44,6 +45,12 @@ export interface StreamView {
   qoe: QoeSummary;
   epoch: number;
   lastError: LastError | null;
+  /** Seconds a disconnected or failed stream waits for its publisher before it ends. */
+  reconnectWindowSeconds: number;
+  /** When the reconnect window of a `reconnecting` or `error` stream runs out, else null. */
+  reconnectDeadline: number | null;
+  /** Rows the StreamDO holds: the segment index stays bounded by the playlist or DVR window. */
+  storage: { segmentRows: number; eventRows: number };
 }
 
 /** One entry of the stream's event log. */
@@ -81,7 +88,12 @@ export function renditionView(row: RenditionRow): RenditionView {
 }
 
 /** The stream row and its renditions as JSON. */
-export function streamView(row: StreamRow, renditions: readonly RenditionRow[], audience: { viewers: ViewerCounts; qoe: QoeSummary }): StreamView {
+export function streamView(
+  row: StreamRow,
+  renditions: readonly RenditionRow[],
+  audience: { viewers: ViewerCounts; qoe: QoeSummary },
+  storage: { segmentRows: number; eventRows: number },
+): StreamView {
   return {
     id: row.id,
     name: row.name,
@@ -104,6 +116,9 @@ export function streamView(row: StreamRow, renditions: readonly RenditionRow[], 
     qoe: audience.qoe,
     epoch: row.epoch,
     lastError: json<LastError>(row.last_error),
+    reconnectWindowSeconds: row.reconnect_window_seconds,
+    reconnectDeadline: windowDeadline(row),
+    storage,
   };
 }
 
@@ -136,6 +151,7 @@ export function segmentInfo(row: SegmentRow): SegmentInfo {
     initFile: row.init_file,
     bytes: row.bytes,
     discontinuity: row.discontinuity === 1,
+    gap: row.gap === 1,
   };
 }
 

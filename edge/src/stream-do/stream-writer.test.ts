@@ -52,16 +52,6 @@ describe('StreamWriter', () => {
     expect(warn).toHaveBeenCalledWith('stream transition refused: cannot publish a stream that is ended');
   });
 
-  it('logs a refusal decided outside the state machine the same way', () => {
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const { writer, log } = fakeWriter();
-    const result = writer.write((tx) => {
-      throw tx.refuse('ended', 'end', 'stream s1 is ended');
-    });
-    expect(result).toEqual({ ok: false, code: 'invalid_transition', message: 'stream s1 is ended' });
-    expect(log.map((e) => [e.type, e.data])).toEqual([['transition_refused', { from: 'ended', event: 'end', message: 'stream s1 is ended' }]]);
-  });
-
   it('takes allowed transitions and forgets a refusal once its write is over', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { writer, log } = fakeWriter();

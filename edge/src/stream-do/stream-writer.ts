@@ -17,8 +17,6 @@ export interface WriteContext {
   event(now: number, type: string, data: Record<string, unknown>): void;
   /** The status after `event`; throws `invalid_transition`, logged as `transition_refused` after the rollback. */
   transition(from: StreamStatus, event: LifecycleEvent): StreamStatus;
-  /** Records a lifecycle refusal decided outside the state machine; returns the error to throw. */
-  refuse(from: StreamStatus, event: LifecycleEvent, message: string): EdgeliveError;
 }
 
 /** Synchronous transactions, as `DurableObjectStorage` has them (a fake in unit tests). */
@@ -55,10 +53,6 @@ export class StreamWriter {
         throw to;
       }
       return to;
-    },
-    refuse: (from, event, message) => {
-      this.#refused = { from, event, message };
-      return new EdgeliveError('invalid_transition', message);
     },
   };
 

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import { fail, ok, type DoResult } from '../stream-do/do-result.ts';
 import type { Env } from '../env.ts';
+import type { RegistryMetrics, StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
 import { decodeCursor, encodeCursor } from './registry-cursor.ts';
 
 /** Name of the single registry instance (`idFromName`). */
@@ -20,6 +21,8 @@ export interface StreamSummary {
 export interface RegistryReport extends StreamSummary {
   version: number;
   deleted: boolean;
+  /** Viewers, QoE and live-edge age, sent with status changes and every few seconds while live. */
+  metrics?: StreamMetricsSummary | undefined;
 }
 
 /** A page of the listing. */
@@ -56,6 +59,11 @@ export class StreamRegistry extends DurableObject<Env> {
           deleted INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS streams_newest ON streams (deleted, created_at DESC, id DESC);
+        CREATE TABLE IF NOT EXISTS stream_metrics (
+          id TEXT PRIMARY KEY,
+          at INTEGER NOT NULL,
+          summary TEXT NOT NULL
+        );
       `);
     });
   }
@@ -75,6 +83,33 @@ export class StreamRegistry extends DurableObject<Env> {
       r.version,
       r.deleted ? 1 : 0,
     );
+    // Summaries are snapshots, not state changes: the newest one wins whatever the version.
+    if (r.deleted) this.ctx.storage.sql.exec('DELETE FROM stream_metrics WHERE id = ?', r.id);
+    else if (r.metrics) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO stream_metrics (id, at, summary) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET at = excluded.at, summary = excluded.summary WHERE excluded.at >= stream_metrics.at`,
+        r.id,
+        r.metrics.at,
+        JSON.stringify(r.metrics),
+      );
+    }
+  }
+
+  /** Stream counts by status and the summaries of the live streams, for one metrics scrape. */
+  metrics(): RegistryMetrics {
+    const statusCounts: Partial<Record<StreamStatus, number>> = {};
+    for (const row of this.ctx.storage.sql.exec<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM streams WHERE deleted = 0 GROUP BY status')) {
+      statusCounts[row.status as StreamStatus] = row.n;
+    }
+    const live = this.ctx.storage.sql
+      .exec<{ id: string; summary: string }>(
+        `SELECT m.id, m.summary FROM stream_metrics m JOIN streams s ON s.id = m.id
+         WHERE s.deleted = 0 AND s.status = 'live' ORDER BY m.id`,
+      )
+      .toArray()
+      .map((row) => ({ id: row.id, summary: JSON.parse(row.summary) as StreamMetricsSummary }));
+    return { statusCounts, live };
   }
 
   /** Newest first, optionally one status, `limit` per page; the cursor continues after the last row. */

@@ -1,6 +1,6 @@
 /** Test-only helpers: call the real Worker (SELF) as an admin, as the origin (signed) or as a viewer. */
 import { SELF } from 'cloudflare:test';
-import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import { INTERNAL_API, segmentFileName } from '../../../shared/src/internal-api.ts';
 import type { SourceInfo } from '../../../shared/src/types.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../../../shared/src/signing/request-signature.ts';
 
@@ -78,10 +78,13 @@ export function rendition(epoch: number, name = '720p', overrides: Record<string
 /** Wall clock of segment 0 in the tests: 2025-01-01T00:00:00.000Z. */
 export const T0 = Date.UTC(2025, 0, 1);
 
-/** A segment announce body for msns of one rendition, 2 s each, `bytes` each. */
-export function segments(epoch: number, name: string, msns: number[], bytes = 500_000, duration = 2) {
+/**
+ * A segment announce body under envelope `epoch` for msns of one rendition, 2 s and `bytes` each,
+ * made in `segmentEpoch` (the envelope's unless a test lists segments queued in an earlier epoch).
+ */
+export function segments(epoch: number, name: string, msns: number[], bytes = 500_000, duration = 2, segmentEpoch = epoch) {
   return {
     epoch,
-    segments: msns.map((msn) => ({ rendition: name, msn, duration, programDateTime: T0 + msn * 2000, file: `seg-${msn}.m4s`, bytes })),
+    segments: msns.map((msn) => ({ rendition: name, msn, epoch: segmentEpoch, duration, programDateTime: T0 + msn * 2000, file: segmentFileName(msn, segmentEpoch), bytes })),
   };
 }

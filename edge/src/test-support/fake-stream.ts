@@ -29,6 +29,9 @@ export function streamRow(overrides: Partial<StreamRow> = {}): StreamRow {
     purge_pending: 0,
     registry_version: 1,
     registry_synced_version: 1,
+    reconnect_window_seconds: 60,
+    reserved_msn: 0,
+    interrupted_at: null,
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import { cacheControlFor, contentTypeFor } from '../store/media-headers.ts';
 import { sleepUnlessAborted, uploadUntilStored } from '../store/persistent-upload.ts';
 import { backoffDelayMs } from '../store/retry-policy.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
+import { isSegmentStoreError } from '../store/segment-store-error.ts';
 import type { TranscodePlan } from '../transcode/ladder-plan.ts';
 import type { MediaSink } from '../transcode/transcoder.ts';
 import type { EdgeClient } from './edge-client.ts';
@@ -35,6 +36,8 @@ export interface OutboxMetrics {
   uploadBacklog(streamId: string, bytes: number | undefined): void;
   /** Segments given up: over the queue cap, or refused by the store. */
   segmentsDropped(count: number, reason: 'queue_full' | 'store_rejected'): void;
+  /** A put failed after the store's own retries (it is tried again, or given up when refused); `code` is the SegmentStoreError code. */
+  segmentStoreFailed?(code: string): void;
 }
 
 /** Why the edge refused what this node announced: the stream is no longer this node's to write. */
@@ -183,6 +186,7 @@ export class StreamOutbox implements MediaSink {
       retryBaseMs: this.#settings.retryBaseMs,
       retryMaxMs: this.#settings.retryMaxMs,
       onRetry: (attempt, delayMs, error) => {
+        this.#metrics.segmentStoreFailed?.(isSegmentStoreError(error) ? error.code : 'store_unavailable');
         if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ key, attempt, delayMs, queuedBytes: this.#queuedBytes, err: (error as Error).message }, 'storage unreachable; the segment waits in the queue');
       },
     });
@@ -194,6 +198,7 @@ export class StreamOutbox implements MediaSink {
       if (entry.kind === 'segment') this.#metrics.segmentStored(entry.rendition, entry.size, performance.now() - started);
     } else if (result.kind === 'rejected') {
       entry.state = 'dropped';
+      this.#metrics.segmentStoreFailed?.(isSegmentStoreError(result.error) ? result.error.code : 'store_rejected');
       this.#log.error({ key, err: (result.error as Error).message }, 'the store refused the object; it is listed as a gap');
       if (entry.kind === 'segment') this.#metrics.segmentsDropped(1, 'store_rejected');
     } else return;

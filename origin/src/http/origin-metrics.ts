@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OutboxMetrics } from '../announce/stream-outbox.ts';
 import type { PublishRunMetrics } from '../publish/publish-run.ts';
+import { childCpuSeconds } from './child-cpu.ts';
 
 /** The origin's Prometheus metrics, on a registry of its own (one per node, so tests can run several). */
 export class OriginMetrics implements PublishRunMetrics, OutboxMetrics {
@@ -72,4 +73,67 @@ export class OriginMetrics implements PublishRunMetrics, OutboxMetrics {
     if (kbps === undefined) this.ingestKbps.remove({ stream: streamId });
     else this.ingestKbps.set({ stream: streamId }, kbps);
   }
+
+  // ── Operations (issue 12): seed metric names, alert inputs. Keep this block last in the class. ──
+
+  readonly uploadFailures = new Counter({
+    name: 'edgelive_segment_upload_failures_total',
+    help: 'Init segment and segment uploads that failed after the store retries, by store error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly nodeCapacity = new Gauge({ name: 'edgelive_node_capacity_streams', help: 'Streams this node may transcode at once (NODE_CAPACITY)', registers: [this.registry] });
+  readonly nodeReady: Gauge = new Gauge({
+    name: 'edgelive_node_ready',
+    help: 'Whether this node takes new publishes (1), as /readyz answers; 0 while starting or draining',
+    registers: [this.registry],
+    collect: (): void => this.nodeReady.set(this.#ready() ? 1 : 0),
+  });
+  /** The seeds' name for streams transcoding here: the same value as edgelive_active_streams. */
+  readonly seedActiveStreams: Gauge = new Gauge({
+    name: 'livestream_active_streams_total',
+    help: 'Streams this node is transcoding (same as edgelive_active_streams)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => this.seedActiveStreams.set(await total(this.activeStreams)),
+  });
+  /** The seeds' error counter: this node's failure counters summed under one bounded `type` label. */
+  readonly seedErrors: Counter = new Counter({
+    name: 'livestream_errors_total',
+    help: 'Failures on this node by type: publish_refused, ffmpeg_restart, redis, upload',
+    labelNames: ['type'],
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      const sources = { publish_refused: this.publishRefusals, ffmpeg_restart: this.ffmpegRestarts, redis: this.redisErrors, upload: this.uploadFailures };
+      const totals = await Promise.all(Object.entries(sources).map(async ([type, metric]) => [type, await total(metric)] as const));
+      this.seedErrors.reset();
+      for (const [type, value] of totals) this.seedErrors.inc({ type }, value);
+    },
+  });
+  /** ffmpeg's CPU, which the process metrics leave out: with them, the CPU a stream costs. */
+  readonly childCpu: Counter = new Counter({
+    name: 'edgelive_ffmpeg_cpu_seconds_total',
+    help: "CPU seconds used by this node's child processes (the ffmpegs), running and exited",
+    registers: [this.registry],
+    collect: (): void => {
+      this.childCpu.reset();
+      this.childCpu.inc(childCpuSeconds());
+    },
+  });
+  #ready: () => boolean = () => false;
+
+  /** The node this registry describes: its capacity, and how to ask whether it is ready. */
+  watchNode(node: { capacity: number; ready: () => boolean }): void {
+    this.nodeCapacity.set(node.capacity);
+    this.#ready = node.ready;
+  }
+
+  /** An upload to the object store failed for good (the stream's error path handles the rest). */
+  segmentStoreFailed(code: string): void {
+    this.uploadFailures.inc({ code });
+  }
+}
+
+/** The sum of a metric's values over all its label sets. */
+async function total(metric: Counter | Gauge): Promise<number> {
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
 }

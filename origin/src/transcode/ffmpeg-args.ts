@@ -1,6 +1,6 @@
 import type { TranscodePlan } from './ladder-plan.ts';
 
-/** Everything fluent-ffmpeg needs for one job, as plain values. */
+/** One ffmpeg job's options as plain values (input, filter graph, one entry per output). */
 export interface FfmpegArgs {
   inputOptions: string[];
   complexFilter: string | undefined;
@@ -82,8 +82,8 @@ export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): 
 }
 
 /**
- * The plain ffmpeg argv for `args` reading FLV from `input` (what fluent-ffmpeg assembles for the
- * origin; benchmarks spawn ffmpeg with it directly). `inputOptions` go before `-i`, after ours.
+ * The plain ffmpeg argv for `args` reading FLV from `input` (`pipe:0` for the origin's jobs; a file
+ * for the benchmarks). `inputOptions` go before `-i`, after ours.
  */
 export function ffmpegArgv(args: FfmpegArgs, input: string, inputOptions: string[] = []): string[] {
   return [

@@ -1,13 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
 import type { InitInfo } from '../package/fmp4-init-info.ts';
 import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
-import { buildFfmpegArgs } from './ffmpeg-args.ts';
+import { buildFfmpegArgs, ffmpegArgv } from './ffmpeg-args.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 import { ProgressParser, type TranscodeProgress } from './progress-parser.ts';
 
@@ -50,7 +51,7 @@ export class FfmpegJob {
   readonly #servers: net.Server[] = [];
   readonly #segmenters = new Map<string, RenditionSegmenter>();
   readonly #openOutputs = new Set<string>();
-  #command: ffmpeg.FfmpegCommand | undefined;
+  #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
   #lastStderr: string[] = [];
   #gone!: () => void;
@@ -64,6 +65,11 @@ export class FfmpegJob {
 
   get state(): FfmpegJobState {
     return this.#state;
+  }
+
+  /** The ffmpeg process id once started (for logs and operators). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   /** Opens the sockets and launches ffmpeg. */
@@ -80,35 +86,43 @@ export class FfmpegJob {
     }
     const args = buildFfmpegArgs(plan, { segmentSeconds: this.#opts.segmentSeconds, preset: this.#opts.preset, outputUrl: (r) => `unix:${socketPath(r)}` });
     const progress = new ProgressParser();
-    const cmd = ffmpeg(this.input).setFfmpegPath(this.#opts.ffmpegPath).inputFormat('flv').inputOptions(args.inputOptions);
-    if (args.complexFilter) cmd.complexFilter(args.complexFilter);
-    for (const out of args.outputs) cmd.output(out.url).outputOptions(out.options);
     // -progress on stderr gives machine-readable fps/speed/drops; -nostats drops the human line.
-    cmd.addOption('-hide_banner').addOption('-nostats').addOption('-loglevel', 'warning').addOption('-progress', 'pipe:2');
+    const argv = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:2', ...ffmpegArgv(args, 'pipe:0')];
+    const child = spawn(this.#opts.ffmpegPath, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.#child = child;
+    logger.info({ jobId, cmd: [this.#opts.ffmpegPath, ...argv].join(' ') }, 'ffmpeg started');
+    // ffmpeg gone while we still write: the exit below reports why; EPIPE here says nothing more.
+    child.stdin!.on('error', (err) => logger.debug({ jobId, err: err.message }, 'ffmpeg stdin closed'));
+    this.input.pipe(child.stdin!);
+    createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => {
+      const report = progress.line(line);
+      if (report) this.#opts.events.onProgress(report);
+      else if (!line.includes('=')) {
+        this.#lastStderr = [...this.#lastStderr.slice(-9), line];
+        logger.debug({ jobId, ffmpeg: line }, 'ffmpeg');
+      }
+    });
     this.#exited = new Promise((resolve) => {
-      cmd.on('start', (line: string) => logger.info({ jobId, cmd: line }, 'ffmpeg started'));
-      cmd.on('stderr', (line: string) => {
-        const report = progress.line(line);
-        if (report) this.#opts.events.onProgress(report);
-        else if (!line.includes('=')) {
-          this.#lastStderr = [...this.#lastStderr.slice(-9), line];
-          logger.debug({ jobId, ffmpeg: line }, 'ffmpeg');
-        }
-      });
-      cmd.on('end', () => {
-        // Exiting cleanly is only expected after drain() ended its input.
-        this.#finish(this.#state === 'running' ? new Error(`ffmpeg exited while still fed; last output: ${this.#lastStderr.join(' | ')}`) : undefined);
+      let reported = false;
+      const exit = (error: Error | undefined) => {
+        if (reported) return;
+        reported = true;
+        this.#finish(error);
         resolve();
-      });
-      cmd.on('error', (err: Error) => {
+      };
+      // 'close' comes after stderr is drained, so the last lines are in #lastStderr.
+      child.once('close', (code, signal) => {
+        const last = `last output: ${this.#lastStderr.join(' | ')}`;
         // Only our own close() is a kill on purpose; a signal from anyone else (OOM killer, an
         // operator, a test) is a failure the owner must supervise.
-        this.#finish(this.#state === 'closed' ? undefined : new Error(`ffmpeg failed: ${err.message}; last output: ${this.#lastStderr.join(' | ')}`));
-        resolve();
+        if (this.#state === 'closed') exit(undefined);
+        // Worded as fluent-ffmpeg worded them, so log searches and the event log read the same.
+        else if (code !== 0) exit(new Error(`ffmpeg failed: ${signal ? `ffmpeg was killed with signal ${signal}` : `ffmpeg exited with code ${code}`}; ${last}`));
+        // Exiting cleanly is only expected after drain() ended its input.
+        else exit(this.#state === 'running' ? new Error(`ffmpeg exited while still fed; ${last}`) : undefined);
       });
+      child.once('error', (err) => exit(this.#state === 'closed' ? undefined : new Error(`ffmpeg failed: ${err.message}`)));
     });
-    this.#command = cmd;
-    cmd.run();
   }
 
   /**
@@ -134,7 +148,7 @@ export class FfmpegJob {
     const started = this.#state !== 'idle';
     this.#state = 'closed';
     this.input.destroy();
-    this.#command?.kill('SIGKILL');
+    this.#child?.kill('SIGKILL');
     this.#closeServers();
     if (!started) this.#gone();
   }

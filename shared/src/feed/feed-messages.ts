@@ -2,7 +2,7 @@
  * Messages of the analytics feed (`GET /v1/streams/:id/events` with `Upgrade: websocket`), as a
  * discriminated union on `type` with the zod schema clients validate them with.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { STREAM_STATUSES } from '../types.ts';
 
 const streamStatus = z.enum(STREAM_STATUSES);

@@ -4,7 +4,7 @@ import { renderMediaPlaylist, type MediaPlaylistSegment } from './hls-media-play
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 0); // 2025-01-01T00:00:00.000Z
 
 function seg(msn: number, overrides: Partial<MediaPlaylistSegment> = {}): MediaPlaylistSegment {
-  return { uri: `seg-${msn}.m4s`, duration: 2, programDateTime: T0 + msn * 2000, mapUri: 'init-1.mp4', discontinuity: false, ...overrides };
+  return { uri: `seg-${msn}.m4s`, duration: 2, programDateTime: T0 + msn * 2000, mapUri: 'init-1.mp4', discontinuity: false, gap: false, ...overrides };
 }
 
 describe('renderMediaPlaylist', () => {
@@ -98,6 +98,51 @@ seg-11.m4s
       '#EXT-X-MAP:URI="init-9.mp4"',
       '#EXTINF:2.000,',
       'seg-1.m4s',
+      '',
+    ]);
+  });
+
+  it('lists a gap with EXT-X-GAP before its EXTINF, keeping its number, and says version 8', () => {
+    const text = renderMediaPlaylist({
+      targetDuration: 2,
+      mediaSequence: 20,
+      discontinuitySequence: 0,
+      segments: [seg(20), seg(21, { gap: true }), seg(22, { gap: true, duration: 1.5 }), seg(23, { discontinuity: true, mapUri: 'init-2.mp4' })],
+      ended: false,
+    });
+    expect(text).toBe(`#EXTM3U
+#EXT-X-VERSION:8
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:20
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init-1.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:40.000Z
+#EXTINF:2.000,
+seg-20.m4s
+#EXT-X-GAP
+#EXTINF:2.000,
+seg-21.m4s
+#EXT-X-GAP
+#EXTINF:1.500,
+seg-22.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="init-2.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:46.000Z
+#EXTINF:2.000,
+seg-23.m4s
+`);
+  });
+
+  it('lists a gap as the first segment with its map and program date time', () => {
+    const text = renderMediaPlaylist({ targetDuration: 2, mediaSequence: 3, discontinuitySequence: 0, segments: [seg(3, { gap: true })], ended: true });
+    expect(text.split('\n').slice(1, 2)).toEqual(['#EXT-X-VERSION:8']);
+    expect(text.split('\n').slice(5)).toEqual([
+      '#EXT-X-MAP:URI="init-1.mp4"',
+      '#EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:00:06.000Z',
+      '#EXT-X-GAP',
+      '#EXTINF:2.000,',
+      'seg-3.m4s',
+      '#EXT-X-ENDLIST',
       '',
     ]);
   });

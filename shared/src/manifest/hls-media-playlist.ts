@@ -9,7 +9,7 @@
 
 /** One media segment as a playlist lists it. */
 export interface MediaPlaylistSegment {
-  /** Segment URI, usually relative (`seg-42.m4s`). */
+  /** Segment URI, usually relative (`seg-42-e1.m4s`). */
   uri: string;
   /** Exact duration in seconds. */
   duration: number;
@@ -19,6 +19,8 @@ export interface MediaPlaylistSegment {
   mapUri: string;
   /** A timeline break precedes this segment. */
   discontinuity: boolean;
+  /** No media behind the URI (EXT-X-GAP): listed so media sequence numbers keep their meaning. */
+  gap: boolean;
 }
 
 /** Everything a media playlist needs; the caller has already chosen the window of segments. */
@@ -52,7 +54,9 @@ export function renderMediaPlaylist(input: MediaPlaylistInput): string {
 function headerLines(input: MediaPlaylistInput): string[] {
   const lines = [
     '#EXTM3U',
-    '#EXT-X-VERSION:7',
+    // EXT-X-MAP outside I-frame playlists needs version 6 (RFC 8216bis §8). The current draft puts no
+    // version on EXT-X-GAP, but its earlier revisions required 8: say 8 whenever a gap is listed.
+    `#EXT-X-VERSION:${input.segments.some((s) => s.gap) ? 8 : 7}`,
     `#EXT-X-TARGETDURATION:${input.targetDuration}`,
     `#EXT-X-MEDIA-SEQUENCE:${input.mediaSequence}`,
   ];
@@ -71,6 +75,8 @@ function segmentLines(segment: MediaPlaylistSegment, previous: MediaPlaylistSegm
   if (first || previous.mapUri !== segment.mapUri) lines.push(`#EXT-X-MAP:URI="${segment.mapUri}"`);
   // PDT on the first segment and after each break lets players map the new timeline to wall clock.
   if (first || discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+  // §4.4.4.7: EXT-X-GAP applies to the next segment; players do not load its URI.
+  if (segment.gap) lines.push('#EXT-X-GAP');
   lines.push(`#EXTINF:${segment.duration.toFixed(3)},`, segment.uri);
   return lines;
 }

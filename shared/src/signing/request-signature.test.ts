@@ -104,6 +104,13 @@ describe('verifyRequest', () => {
     expect(await verifyRequest(SECRET, req, T - MAX_CLOCK_SKEW_SECONDS - 1)).toBe('stale');
   });
 
+  it('takes the allowed skew as a parameter', async () => {
+    const req = await signed();
+    expect(await verifyRequest(SECRET, req, T + 5, 5)).toBe('ok');
+    expect(await verifyRequest(SECRET, req, T - 6, 5)).toBe('stale');
+    expect(await verifyRequest(SECRET, req, T + 600, 600)).toBe('ok');
+  });
+
   it('calls a non-integer or non-numeric timestamp stale', async () => {
     const req = await signed();
     expect(await verifyRequest(SECRET, { ...req, timestamp: '1700000000.5' }, T)).toBe('stale');

@@ -7,7 +7,7 @@
 export const TIMESTAMP_HEADER = 'x-edgelive-timestamp';
 /** Header carrying the hex HMAC. */
 export const SIGNATURE_HEADER = 'x-edgelive-signature';
-/** How far a signing time may be from the verifier's clock. */
+/** How far a signing time may be from the verifier's clock unless the verifier says otherwise. */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 const encoder = new TextEncoder();
@@ -38,15 +38,19 @@ export async function signRequest(secret: string, method: string, path: string, 
 /** Why a signature was refused, or `ok`. */
 export type SignatureVerdict = 'ok' | 'missing' | 'stale' | 'mismatch';
 
-/** Checks a signature in constant time (WebCrypto verify) and the timestamp against `nowSeconds`. */
+/**
+ * Checks a signature in constant time (WebCrypto verify) and the timestamp against `nowSeconds`,
+ * allowing `maxSkewSeconds` either way (the edge's SIGNATURE_MAX_SKEW_SECONDS).
+ */
 export async function verifyRequest(
   secret: string,
   req: { method: string; path: string; timestamp: string | null; signature: string | null; body: Uint8Array },
   nowSeconds: number,
+  maxSkewSeconds: number = MAX_CLOCK_SKEW_SECONDS,
 ): Promise<SignatureVerdict> {
   if (!req.timestamp || !req.signature) return 'missing';
   const timestamp = Number(req.timestamp);
-  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > MAX_CLOCK_SKEW_SECONDS) return 'stale';
+  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > maxSkewSeconds) return 'stale';
   if (!/^[0-9a-f]{64}$/.test(req.signature)) return 'mismatch';
   const bytes = new Uint8Array(req.signature.match(/../g)!.map((h) => parseInt(h, 16)));
   const key = await hmacKey(secret);

@@ -1,5 +1,5 @@
 /** Viewer sessions and player QoE beacons: the shapes players send to the edge. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { renditionName } from '../schemas.ts';
 
 /** A viewer session id as it travels in `?sid=`: 8–64 URL-safe characters. */
