@@ -73,6 +73,11 @@ async function createTestStream(name: string, extra: Record<string, unknown> = {
   return createStream(stack, { name, ladder: LADDER, segmentSeconds: 1, ...extra });
 }
 
+/** Waits (at most 10 s) until the media playlist carries EXT-X-ENDLIST and returns when it first did. */
+async function endListSeenAt(id: string): Promise<number> {
+  return waitFor(`EXT-X-ENDLIST for ${id}`, 10_000, async () => ((await mediaPlaylist(id))?.endList ? Date.now() : undefined));
+}
+
 /** Waits for the process to exit, at most `timeoutMs`; undefined if it is still running. */
 async function exitWithin(p: FfmpegProcess, timeoutMs: number): Promise<{ code: number | null; at: number } | undefined> {
   return Promise.race([p.exited, sleep(timeoutMs).then(() => undefined)]);
@@ -174,11 +179,10 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     // The window counts from the disconnect, which the origin sees at once (the socket closes).
     expect(shortEnded - killedAt).toBeGreaterThanOrEqual(3000 - 500);
     expect(shortEnded - killedAt).toBeLessThan(3000 + 2000 + SLACK_MS);
-    for (const s of [short, zero]) {
-      const m = await mediaPlaylist(s.id);
-      expect(m?.endList).toBe(true);
-      expect((await streamEvents(stack, s.id)).filter((e) => e.type === 'ended')).toHaveLength(1);
-    }
+    const [zeroEndList, shortEndList] = await Promise.all([endListSeenAt(zero.id), endListSeenAt(short.id)]);
+    expect(zeroEndList - killedAt).toBeLessThan(2000 + SLACK_MS);
+    expect(shortEndList - killedAt).toBeLessThan(3000 + 2000 + SLACK_MS);
+    for (const s of [short, zero]) expect((await streamEvents(stack, s.id)).filter((e) => e.type === 'ended')).toHaveLength(1);
   });
 
   it('rotating the key while live disconnects the publisher within 2 s; the new key publishes at once, the old one is refused', async () => {
@@ -198,19 +202,27 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     expect(dropped).toBeDefined();
     expect(dropped!.at - rotatedAt).toBeLessThan(2000 + SLACK_MS);
 
+    // The broadcaster's old config and the new one publish together; the new key must not wait.
     const stale = publish(stream.streamKey);
     const second = publish(streamKey);
-    const staleExit = await exitWithin(stale, 15_000);
+    // The drop may or may not be seen as `reconnecting` before the new key is admitted: wait for the new epoch.
+    const [after, staleExit] = await Promise.all([
+      waitFor('the new key live', 20_000, async () => {
+        const v = await streamView(stack, stream.id);
+        return v.status === 'live' && v.epoch > before.epoch ? v : undefined;
+      }),
+      exitWithin(stale, 15_000),
+    ]);
+    const log = await streamEvents(stack, stream.id);
+    const accepted = log.find((e) => e.type === 'publish_accepted' && e.data.epoch === after.epoch);
+    expect(accepted).toBeDefined();
+    const newKeyLiveMs = accepted!.ts - second.startedAt;
+    console.log(
+      `new key live (epoch ${after.epoch}, was ${before.epoch}) ${newKeyLiveMs} ms after it published; old key refused ${staleExit ? staleExit.at - stale.startedAt : '>15000'} ms after it published ` +
+        `(${status.describe(rotatedAt)}); events: ${describeEvents(log.filter((e) => e.ts >= rotatedAt), rotatedAt)}`,
+    );
     expect(staleExit).toBeDefined();
     expect(staleExit!.code).not.toBe(0);
-    // The drop may or may not be seen as `reconnecting` before the new key is admitted: wait for the new epoch.
-    const after = await waitFor('the new key live', 20_000, async () => {
-      const v = await streamView(stack, stream.id);
-      return v.status === 'live' && v.epoch > before.epoch ? v : undefined;
-    });
-    const newKeyLiveMs = Date.now() - second.startedAt;
-    const log = await streamEvents(stack, stream.id);
-    console.log(`new key live (epoch ${after.epoch}, was ${before.epoch}) ${newKeyLiveMs} ms after it published (${status.describe(rotatedAt)}); events: ${describeEvents(log.filter((e) => e.ts >= rotatedAt), rotatedAt)}`);
     expect(newKeyLiveMs).toBeLessThan(2000 + SLACK_MS);
     expect(after.epoch).toBeGreaterThan(before.epoch); // the rotation itself may fence by taking an epoch
     expect(after.playback.hls).toBe(stream.playback.hls);
@@ -227,7 +239,7 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     expect(ended!.at - endAt).toBeLessThan(2000 + SLACK_MS);
     const endedAt = await status.reached('ended', endAt, 10_000);
     expect(endedAt - endAt).toBeLessThan(2000 + SLACK_MS);
-    expect((await mediaPlaylist(stream.id))?.endList).toBe(true);
+    expect((await endListSeenAt(stream.id)) - endAt).toBeLessThan(2000 + SLACK_MS);
     // Ended is final: the key no longer publishes.
     const late = publish(streamKey);
     const lateExit = await exitWithin(late, 15_000);
