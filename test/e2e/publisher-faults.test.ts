@@ -65,7 +65,7 @@ async function segmentsListed(id: string, count: number, timeoutMs = 30_000): Pr
 
 function timeline(id: string): StatusTimeline {
   const t = new StatusTimeline(stack, id);
-  closers.push(() => t.stop());
+  closers.push(() => t.close());
   return t;
 }
 

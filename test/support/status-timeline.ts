@@ -50,7 +50,7 @@ export class StatusTimeline {
     return this.changes.map((c) => `${c.status}@${c.at - origin >= 0 ? '+' : ''}${c.at - origin}ms`).join(' → ');
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     this.#state = 'stopped';
     await this.#loop;
   }
