@@ -205,6 +205,7 @@ try {
     if (!rows) failures.push(`${s.label}: GET /v1/streams/:id reports no storage.segmentRows / eventRows`);
     else if (rows.segmentRows > MAX_SEGMENT_ROWS) failures.push(`${s.label}: ${rows.segmentRows} segment rows in the StreamDO (more than ${MAX_SEGMENT_ROWS}: not bounded)`);
   }
+  for (const o of stack.origins) if (o.exit) failures.push(`${o.nodeId} exited (code ${o.exit.code}, signal ${o.exit.signal})`);
   for (const [node, mb] of last.rssMb) console.log(`  ${node}: RSS ${start.rssMb.get(node)!.toFixed(1)} MB at start, ${mb.toFixed(1)} MB at end`);
   console.log(`  unplanned events: ${unplanned.length}`);
   for (const u of unplanned) console.log(`    ${u}`);
@@ -213,6 +214,7 @@ try {
   if (failures.length > 0) process.exitCode = 1;
 } catch (err) {
   console.log(`FAIL: ${err instanceof Error ? err.message : String(err)}`);
+  for (const o of stack.origins) if (o.exit) console.log(`  ${o.nodeId} exited (code ${o.exit.code}, signal ${o.exit.signal})`);
   for (const s of soaked) {
     const log = await streamEvents(stack, s.stream.id).catch(() => []);
     console.log(`  ${s.label} ${s.stream.id}: publisher ${s.publisher.child.exitCode === null ? 'running' : `exited ${s.publisher.child.exitCode}`}; events ${describeEvents(log, log[0]?.ts ?? 0)} ${s.publisher.stderr().slice(-300)}`);
