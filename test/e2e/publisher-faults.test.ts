@@ -140,6 +140,7 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     const played = await exitWithin(player, 60_000);
     console.log(`player exit ${played?.code} ${played ? played.at - player.startedAt : '-'} ms after it started: ${player.stderr().slice(0, 500)}`);
     expect(played?.code).toBe(0);
+    expect(player.stderr()).toBe(''); // no failed load, no decode error across the gap
     expect(played!.at).toBeGreaterThan(resumedListedAt - 2000); // it played on into the new epoch
 
     await watcher.close();
