@@ -21,7 +21,6 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const LADDER = { rungs: [{ name: '180p', height: 180, videoKbps: 300 }], audioKbps: 64 };
 const EDGE_OUTAGE_MS = 8_000;
-const S3_OUTAGE_MS = 10_000;
 
 let stack: LocalStack;
 let edgeProxy: TcpProxy;
@@ -66,10 +65,14 @@ async function liveWatchedStream(name: string): Promise<{ stream: CreatedStream;
   return { stream, publisher, watcher, epoch };
 }
 
-/** Holds `proxy` paused for `ms`, checking the broadcaster stays connected throughout. */
-async function outage(proxy: TcpProxy, ms: number, publisher: FfmpegProcess): Promise<{ from: number; to: number }> {
+/** How the far side is unreachable: `pause` is a blackhole (a network blip), `refuse` resets connections (a restart, a deploy). */
+type OutageKind = 'pause' | 'refuse';
+
+/** Makes `proxy` unreachable for `ms`, checking the broadcaster stays connected throughout. */
+async function outage(proxy: TcpProxy, kind: OutageKind, ms: number, publisher: FfmpegProcess): Promise<{ from: number; to: number }> {
   const from = Date.now();
-  proxy.pause();
+  if (kind === 'pause') proxy.pause();
+  else proxy.refuse();
   while (Date.now() - from < ms) {
     await sleep(250);
     expect(publisher.child.exitCode, `publisher exited during the outage: ${publisher.stderr().slice(0, 300)}`).toBe(null);
@@ -83,11 +86,11 @@ async function outage(proxy: TcpProxy, ms: number, publisher: FfmpegProcess): Pr
  * segments cut meanwhile (about one a second) and two more, and, with `untilLive`, the stream is
  * live again. The range of numbers made during the outage is `(lastBefore, expectedLast]`.
  */
-async function throughOutage(name: string, proxy: TcpProxy, ms: number, untilLive: boolean) {
+async function throughOutage(name: string, proxy: TcpProxy, kind: OutageKind, ms: number, untilLive: boolean) {
   const { stream, publisher, watcher } = await liveWatchedStream(name);
   await sleep(1000);
   const lastBefore = watcher.msns().at(-1)!;
-  const { from, to } = await outage(proxy, ms, publisher);
+  const { from, to } = await outage(proxy, kind, ms, publisher);
   const expectedLast = lastBefore + Math.floor(ms / 1000) + 2;
   const outcome = await waitFor(`segment ${expectedLast} listed${untilLive ? ' and the stream live' : ''}`, 40_000, async () => {
     if (publisher.child.exitCode !== null) return 'the publisher was disconnected';
@@ -108,16 +111,19 @@ function lifecycleSince(log: StreamEventEntry[], since: number): StreamEventEntr
 }
 
 describe('network faults between the origin and the edge or storage', () => {
-  it('edge unreachable for 8 s: the broadcaster stays connected; afterwards every segment made meanwhile is listed, none renumbered, and the stream is live', async () => {
-    const { stream, publisher, watcher, from, outageMsns } = await throughOutage('edge outage', edgeProxy, EDGE_OUTAGE_MS, true);
+  it.each([
+    ['pause', 'blackholed'],
+    ['refuse', 'refusing connections'],
+  ] as const)('edge unreachable (%s: %s) for 8 s: the broadcaster stays connected; afterwards every segment made meanwhile is listed, none renumbered, and the stream is live', async (kind, _how) => {
+    const { stream, publisher, watcher, from, outageMsns } = await throughOutage(`edge outage (${kind})`, edgeProxy, kind, EDGE_OUTAGE_MS, true);
     const gaps = outageMsns.filter((n) => watcher.seen.get(n)!.entry.gap);
-    console.log(`edge outage: gaps: [${gaps.join(', ')}]`);
+    console.log(`edge outage (${kind}): gaps: [${gaps.join(', ')}]`);
     expect(watcher.violations).toEqual([]);
     expect(watcher.missing()).toEqual([]);
     expect(publisher.child.exitCode).toBe(null);
 
     const log = lifecycleSince(await streamEvents(stack, stream.id), from);
-    console.log(`edge outage: events ${describeEvents(log, from)}`);
+    console.log(`edge outage (${kind}): events ${describeEvents(log, from)}`);
     // The StreamDO may have marked the silent origin `error`, and then returns to live with `resumed`.
     const types = log.map((e) => e.type);
     if (types.length > 0) {
@@ -128,17 +134,18 @@ describe('network faults between the origin and the edge or storage', () => {
     publisher.stop();
   });
 
-  it('storage unreachable for 10 s: the broadcaster stays connected; the queued segments arrive afterwards under their numbers and every listed URI answers 200', async () => {
-    const { stream, publisher, watcher, from, outageMsns } = await throughOutage('storage outage', s3Proxy, S3_OUTAGE_MS, false);
+  // 10 s (the fault test asked for) and 25 s (near the 30 s the upload queue must ride out).
+  it.each([10, 25])('storage unreachable for %i s: the broadcaster stays connected; the queued segments arrive afterwards under their numbers and every listed URI answers 200', async (seconds) => {
+    const { stream, publisher, watcher, from, outageMsns } = await throughOutage(`storage outage ${seconds} s`, s3Proxy, 'pause', seconds * 1000, false);
     expect(watcher.violations).toEqual([]);
     expect(watcher.missing()).toEqual([]);
-    // 10 s is well within what the upload queue must hold (30 s): every segment is stored, none a gap.
+    // Within what the upload queue must hold (30 s): every segment is stored, none a gap.
     expect(outageMsns.filter((n) => watcher.seen.get(n)!.entry.gap)).toEqual([]);
     expect(outageMsns.map((n) => [n, watcher.seen.get(n)!.status])).toEqual(outageMsns.map((n) => [n, 200]));
     expect(publisher.child.exitCode).toBe(null);
 
     const log = lifecycleSince(await streamEvents(stack, stream.id), from);
-    console.log(`storage outage: events ${describeEvents(log, from)}`);
+    console.log(`storage outage ${seconds} s: events ${describeEvents(log, from)}`);
     expect(log.map((e) => e.type).filter((t) => t === 'ended' || t === 'reconnecting' || t === 'publish_refused')).toEqual([]);
     expect((await streamView(stack, stream.id)).status).toBe('live');
     publisher.stop();
