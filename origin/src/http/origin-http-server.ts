@@ -98,12 +98,14 @@ export class OriginHttpServer {
       if (!res.headersSent) json(res, 408, { error: { code: 'request_timeout', message: `request not completed within ${this.#opts.requestTimeoutMs} ms` } });
       req.socket.destroy();
     }, this.#opts.requestTimeoutMs);
-    const settled = () => {
-      if (req.complete && res.writableFinished) clearTimeout(timer);
+    // Both sides closed (request body consumed or aborted, answer sent or connection gone): done.
+    // No listener goes on the socket itself: keep-alive connections carry many requests.
+    let open = 2;
+    const closed = () => {
+      if (--open === 0) clearTimeout(timer);
     };
-    req.once('end', settled);
-    res.once('finish', settled);
-    req.socket.once('close', () => clearTimeout(timer));
+    req.once('close', closed);
+    res.once('close', closed);
     req.resume(); // no ordinary route reads a body: drain it, so a finished answer frees the socket
   }
 
