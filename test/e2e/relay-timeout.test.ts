@@ -47,7 +47,7 @@ async function streamsOn(httpUrl: string): Promise<string[]> {
 
 /**
  * Sends an ordinary request whose body never comes (a stalled upload) to the server at `httpUrl`
- * and resolves with how long the server took to close the connection, or undefined after `limitMs`.
+ * and resolves with how long the server took to close its side of the connection, or undefined after `limitMs`.
  */
 function stalledRequestCut(httpUrl: string, limitMs: number): Promise<number | undefined> {
   const { hostname, port } = new URL(httpUrl);
@@ -58,11 +58,16 @@ function stalledRequestCut(httpUrl: string, limitMs: number): Promise<number | u
       socket.destroy();
       resolve(undefined);
     }, limitMs);
-    socket.on('error', () => {});
-    socket.on('close', () => {
+    const cut = () => {
       clearTimeout(timer);
+      socket.destroy();
       resolve(Date.now() - started);
-    });
+    };
+    socket.on('error', () => {});
+    socket.resume(); // read (and drop) the answer: a paused socket never sees the server's end
+    // The server ending its side (FIN) or resetting the connection both mean it cut the request.
+    socket.once('end', cut);
+    socket.once('close', cut);
     socket.on('connect', () => socket.write(`POST /metrics HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\npartial`));
   });
 }
