@@ -51,17 +51,27 @@ export class StreamDO extends DurableObject<Env> {
     this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
     const sources = { store: this.#store, audience: this.#audience };
-    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now) });
+    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { originPullUrl: this.#settings.originPullUrl, originSecret: this.#settings.originSecret } });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    this.#migrateAudience = () => audienceStore.migrate();
     void ctx.blockConcurrencyWhile(async () => {
-      this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
-      audienceStore.migrate();
+      // Only an object that holds a stream gets its schema: one addressed by an id nobody created
+      // (or whose stream was deleted and purged) answers `stream_not_found` and writes nothing.
+      if (this.#store.hasSchema()) this.#migrate();
     });
+  }
+
+  readonly #migrateAudience: () => void;
+
+  #migrate(): void {
+    this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
+    this.#migrateAudience();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
   async create(input: Omit<NewStream, 'createdAt'>): Promise<DoResult<StreamView>> {
+    this.#migrate();
     const result = this.#writer.write((tx) => createStream(this.#store, tx, input, Date.now()));
     if (!result.ok) return result;
     await this.#upkeep.afterChange();
