@@ -147,6 +147,7 @@ export class OriginNode {
       logger: this.#log,
       requestTimeoutMs: this.#config.httpRequestTimeoutMs,
       relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
+      secret: this.#config.originSecret,
     });
     await this.#http.start();
     try {
