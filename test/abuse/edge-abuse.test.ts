@@ -1,0 +1,161 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/free-port.ts';
+import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
+
+/**
+ * The attacks of issue 10 on the real local stack (one live stream, two CDNs configured), each
+ * without credentials, with the bound it must hold. Figures are printed for the record.
+ */
+
+let stack: LocalStack;
+let health: Server;
+let dataDir: string;
+let publisher: FfmpegProcess | undefined;
+let id: string;
+let streamKey: string;
+const bad: FfmpegProcess[] = [];
+
+function filesUnder(dir: string): number {
+  let n = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    n += statSync(p).isDirectory() ? filesUnder(p) : 1;
+  }
+  return n;
+}
+
+async function doCalls(): Promise<number> {
+  return ((await (await adminFetch(stack, '/v1/edge/stats')).json()) as { doCalls: number }).doCalls;
+}
+
+async function inBatches<T>(n: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, k) => fn(i + k)))));
+  return out;
+}
+
+beforeAll(async () => {
+  health = createServer((_req, res) => res.end('ok'));
+  const healthPort = await freePort();
+  await new Promise<void>((r) => health.listen(healthPort, '127.0.0.1', r));
+  const edgePort = await freePort();
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  dataDir = mkdtempSync(join(tmpdir(), 'edgelive-abuse-'));
+  stack = await startLocalStack({
+    ports: { edge: edgePort, rtmp: 0, originHttp: 0, s3: 0, inspector: 0 },
+    dataDir,
+    logger: pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' }),
+    edgeVars: {
+      CDNS: JSON.stringify(['a', 'b'].map((c) => ({ id: `cdn-${c}`, baseUrl: edgeUrl, weight: 1, healthUrl: `http://127.0.0.1:${healthPort}/health` }))),
+      CDN_PROBE_INTERVAL_SECONDS: '2',
+      CDN_HEALTH_CACHE_SECONDS: '1',
+      CDN_ERROR_THRESHOLD: '3',
+    },
+  });
+  const created = await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'victim', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 600 }], audioKbps: 64 } }) });
+  ({ id, streamKey } = (await created.json()) as { id: string; streamKey: string });
+  publisher = publishTestPattern(`${stack.rtmpUrl}/${streamKey}`, { width: 640, height: 360, fps: 25, seconds: 120, videoKbps: 400 });
+  await waitFor('two segments', 60_000, async () => {
+    const res = await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8`);
+    const body = await res.text();
+    return (body.match(/#EXTINF/g) ?? []).length >= 2 ? true : undefined;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  publisher?.child.kill('SIGKILL');
+  for (const p of bad) p.child.kill('SIGKILL');
+  await stack?.close();
+  await new Promise((r) => health?.close(r));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('nothing unauthenticated costs more than a cached answer', () => {
+  it('500 cache-busting playlist requests cost no more StreamDO calls than the plain URL would', async () => {
+    const before = await doCalls();
+    const started = Date.now();
+    const statuses = await inBatches(500, 50, async (i) => (await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8?x=${i}&cb=${Math.random()}`)).status);
+    const seconds = (Date.now() - started) / 1000;
+    const calls = (await doCalls()) - before;
+    console.log(`abuse: 500 cache-busting requests in ${seconds.toFixed(1)} s cost ${calls} StreamDO calls`);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // One render per playlist cache lifetime (1 s), whatever the query string.
+    expect(calls).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+
+  it('500 random well-formed ids: all 404, no Durable Object storage created', async () => {
+    const persist = join(dataDir, 'wrangler');
+    const before = filesUnder(persist);
+    const statuses = await inBatches(500, 50, async (i) => {
+      const fake = `${i.toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 14)}`.slice(0, 16).padEnd(16, 'a');
+      return (await fetch(`${stack.edgeUrl}/live/${fake}/master.m3u8`)).status;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const after = filesUnder(persist);
+    console.log(`abuse: 500 random ids → statuses ${[...new Set(statuses)].join(',')}, state files ${before} → ${after}`);
+    expect(statuses.every((s) => s === 404)).toBe(true);
+    expect(after).toBe(before);
+  });
+
+  it('1,000 polls with forged session ids leave the viewer count unchanged', async () => {
+    const viewers = async () => ((await (await adminFetch(stack, `/v1/streams/${id}`)).json()) as { viewers: { current: number; total: number } }).viewers;
+    const before = await viewers();
+    await inBatches(1000, 50, async (i) => (await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8?sid=${`forged${i}`.padEnd(44, 'x')}`)).status);
+    await new Promise((r) => setTimeout(r, 1500));
+    await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8?sid=${'late'.padEnd(44, 'y')}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await viewers();
+    console.log(`abuse: 1000 forged sids → viewers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    expect(after.total).toBe(before.total);
+    expect(after.current).toBe(before.current);
+  });
+
+  it('a CDN-error flood, forged and from many minted sessions, leaves the healthy CDN in steering', async () => {
+    const forged = await inBatches(200, 50, async () => (await fetch(`${stack.edgeUrl}/live/${id}/cdn-errors`, { method: 'POST', body: JSON.stringify({ cdn: 'cdn-a', sid: 'attacker-session-01', kind: 'http' }) })).status);
+    // One client can mint sessions by loading the master; the passing probe still decides.
+    const minted = await inBatches(30, 10, async () => /steering\.json\?sid=([A-Za-z0-9_-]{44})/.exec(await (await fetch(`${stack.edgeUrl}/live/${id}/master.m3u8`)).text())![1]!);
+    const fromMinted = await inBatches(150, 30, async (i) => (await fetch(`${stack.edgeUrl}/live/${id}/cdn-errors`, { method: 'POST', body: JSON.stringify({ cdn: 'cdn-a', sid: minted[i % 30], kind: 'network' }) })).status);
+    await new Promise((r) => setTimeout(r, 3000));
+    const steering = (await (await fetch(`${stack.edgeUrl}/live/${id}/steering.json?sid=${minted[0]}`)).json()) as { 'PATHWAY-PRIORITY': string[] };
+    console.log(`abuse: CDN-error flood → forged ${[...new Set(forged)].join(',')}, minted ${[...new Set(fromMinted)].join(',')}; priority ${steering['PATHWAY-PRIORITY'].join(',')}`);
+    expect(forged.every((s) => s === 403)).toBe(true);
+    expect(steering['PATHWAY-PRIORITY']).toContain('cdn-a');
+  });
+
+  it('bad-key publishes: the live stream plays on and its log holds at most a few aggregated refusals', async () => {
+    const wrongKey = `${id}_${'W'.repeat(32)}`;
+    const ATTEMPTS = 24;
+    for (let i = 0; i < ATTEMPTS; i += 8) {
+      const batch = Array.from({ length: 8 }, () => publishTestPattern(`${stack.rtmpUrl}/${wrongKey}`, { width: 160, height: 90, fps: 10, seconds: 3, videoKbps: 100 }));
+      bad.push(...batch);
+      await Promise.all(batch.map((p) => p.exited));
+    }
+    const events = ((await (await adminFetch(stack, `/v1/streams/${id}/events?limit=1000`)).json()) as { events: { type: string; data: { count?: number } }[] }).events;
+    const refusals = events.filter((e) => e.type === 'publish_refused');
+    const view = (await (await adminFetch(stack, `/v1/streams/${id}`)).json()) as { status: string; epoch: number };
+    console.log(`abuse: ${ATTEMPTS} bad-key publishes → ${refusals.length} publish_refused events (counts ${refusals.map((e) => e.data.count).join(',')}), stream ${view.status} epoch ${view.epoch}`);
+    expect(view.status).toBe('live');
+    expect(view.epoch).toBe(1);
+    expect(refusals.length).toBeLessThanOrEqual(2);
+  });
+
+  it("a deleted stream's segment is 404 within 2 s", async () => {
+    const playlist = await (await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8`)).text();
+    const seg = playlist.split('\n').find((l) => l.includes('.m4s'))!;
+    const url = seg.startsWith('http') ? seg : `${stack.edgeUrl}/live/${id}/360p/${seg}`;
+    expect((await fetch(url)).status).toBe(200);
+    expect((await fetch(url)).status).toBe(200); // cached now
+    expect((await adminFetch(stack, `/v1/streams/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const deletedAt = Date.now();
+    const gone = await waitFor('the segment to stop', 5000, async () => ([404, 410].includes((await fetch(url)).status) ? Date.now() - deletedAt : undefined));
+    console.log(`abuse: deleted stream's segment stopped after ${gone} ms`);
+    expect(gone).toBeLessThanOrEqual(2000);
+  });
+});
