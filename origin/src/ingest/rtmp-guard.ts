@@ -195,3 +195,16 @@ export class RtmpGuard {
     }
   }
 }
+
+/** A free TCP port on loopback for the server behind the guard. */
+export async function loopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('could not find a free loopback port');
+  return address.port;
+}
