@@ -128,6 +128,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const baseEnv: Record<string, string> = {
       ORIGIN_SECRET: originSecret,
+      EDGELIVE_ENV: 'development',
       EDGE_URL: edge.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,

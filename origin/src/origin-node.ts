@@ -150,6 +150,7 @@ export class OriginNode {
       requestTimeoutMs: this.#config.httpRequestTimeoutMs,
       relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
       secret: this.#config.originSecret,
+      metricsToken: this.#config.metricsToken,
     });
     await this.#http.start();
     try {
@@ -176,7 +177,7 @@ export class OriginNode {
       },
     });
     await this.#ingest.start();
-    this.#guard = new RtmpGuard({ host: this.#config.bindHost, port: this.#config.rtmpPort, upstreamHost: '127.0.0.1', upstreamPort: nmsPort, logger: this.#log });
+    this.#guard = new RtmpGuard({ host: this.#config.bindHost, port: this.#config.rtmpPort, upstreamHost: '127.0.0.1', upstreamPort: nmsPort, settings: this.#config.rtmpGuard, logger: this.#log });
     await this.#guard.start();
     this.#state = 'running';
     await this.#register();

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +129,47 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     console.log(`abuse: CDN-error flood → forged ${[...new Set(forged)].join(',')}, minted ${[...new Set(fromMinted)].join(',')}; priority ${steering['PATHWAY-PRIORITY'].join(',')}`);
     expect(forged.every((s) => s === 403)).toBe(true);
     expect(steering['PATHWAY-PRIORITY']).toContain('cdn-a');
+  });
+
+  it('RTMP garbage and oversized chunk headers: origin memory stays bounded, the live stream goes on', async () => {
+    const msnNow = async () => Math.max(...[...(await (await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8`)).text()).matchAll(/seg-(\d+)-e/g)].map((m) => Number(m[1])));
+    const before = await msnNow();
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const port = Number(new URL(stack.rtmpUrl).port);
+    const sockets: Socket[] = [];
+    const open = () => {
+      const s = createConnection({ host: '127.0.0.1', port });
+      s.on('error', () => {});
+      sockets.push(s);
+      return s;
+    };
+    const started = Date.now();
+    // 10 clients that finish the handshake and declare 16 MiB messages on many chunk streams, then 60 connections of garbage.
+    for (let i = 0; i < 10; i++) {
+      const s = open();
+      s.write(Buffer.alloc(1537 + 1536, 3));
+      for (let csid = 3; csid < 40; csid++) s.write(Buffer.from([csid, 0, 0, 0, 0xff, 0xff, 0xfe, 9, 1, 0, 0, 0]));
+    }
+    for (let i = 0; i < 60; i++) {
+      open().write(randomBytes(4096));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Past the publish deadline (10 s): nothing that never published may still hold a connection.
+    await new Promise((r) => setTimeout(r, 11_000));
+    clearInterval(sample);
+    const open_ = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    for (const s of sockets) s.destroy();
+    const after = await waitFor('a new segment after the attack', 20_000, async () => {
+      const m = await msnNow();
+      return m > before ? m : undefined;
+    });
+    const grewMb = (peak - rssBefore) / 1024 / 1024;
+    console.log(`abuse: 70 hostile RTMP connections for ${((Date.now() - started) / 1000).toFixed(1)} s → rss ${(rssBefore / 1048576).toFixed(0)} MB, peak +${grewMb.toFixed(0)} MB, ${open_} still open at the end; live msn ${before} → ${after}`);
+    expect(grewMb).toBeLessThan(150);
+    expect(open_).toBe(0);
   });
 
   it('bad-key publishes: the live stream plays on and its log holds at most a few aggregated refusals', async () => {

@@ -5,6 +5,7 @@ import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
+import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
 
 /** What the HTTP server asks of the node it serves. */
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
    * answer only requests signed with it, like the internal API, so nobody else reads or deletes media.
    */
   secret?: string;
+  /** Bearer token for `/metrics` and the detailed `/healthz` from off the host; unset: loopback peers only. */
+  metricsToken?: string | undefined;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
 }
@@ -105,6 +108,14 @@ export class OriginHttpServer {
     res.once('close', () => clearTimeout(timer));
   }
 
+  /** A request from this host, or carrying the metrics token. */
+  #operator(req: IncomingMessage): boolean {
+    const peer = req.socket.remoteAddress ?? '';
+    if (peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1') return true;
+    const token = this.#opts.metricsToken;
+    return token !== undefined && timingSafeEqualHex(req.headers.authorization ?? '', `Bearer ${token}`);
+  }
+
   /** True when no secret is configured, or the request carries a fresh signature of its method and path by it. */
   async #signed(req: IncomingMessage, url: URL): Promise<boolean> {
     const secret = this.#opts.secret;
@@ -133,12 +144,14 @@ export class OriginHttpServer {
       return json(res, 200, { deleted });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() });
+    // Live stream ids and process details are for operators: loopback or the metrics token. Anyone may learn the node is up.
+    if (url.pathname === '/healthz') return json(res, 200, this.#operator(req) ? { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() } : { status: 'ok' });
     if (url.pathname === '/readyz') {
       const ready = status.ready();
       return json(res, ready ? 200 : 503, { ready });
     }
     if (url.pathname === '/metrics') {
+      if (!this.#operator(req)) return json(res, 401, { error: { code: 'unauthorized', message: 'metrics are served to loopback or with the metrics token' } });
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return;

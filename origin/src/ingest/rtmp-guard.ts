@@ -29,7 +29,7 @@ export interface RtmpGuardSettings {
 
 /** Defaults: a broadcaster needs one connection; a studio a few. */
 export const DEFAULT_RTMP_GUARD: RtmpGuardSettings = {
-  maxPerAddress: 4,
+  maxPerAddress: 8,
   maxTotal: 64,
   handshakeTimeoutMs: 5_000,
   publishTimeoutMs: 10_000,
