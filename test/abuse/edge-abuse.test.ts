@@ -24,11 +24,12 @@ let id: string;
 let streamKey: string;
 const bad: FfmpegProcess[] = [];
 
-function filesUnder(dir: string): number {
+/** Durable Object databases under `dir` (one `.sqlite` file per object that ever stored anything). */
+function objectDatabases(dir: string): number {
   let n = 0;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    n += statSync(p).isDirectory() ? filesUnder(p) : 1;
+    n += statSync(p).isDirectory() ? objectDatabases(p) : name.endsWith('.sqlite') ? 1 : 0;
   }
   return n;
 }
@@ -94,14 +95,14 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
 
   it('500 random well-formed ids: all 404, no Durable Object storage created', async () => {
     const persist = join(dataDir, 'wrangler');
-    const before = filesUnder(persist);
+    const before = objectDatabases(persist);
     const statuses = await inBatches(500, 50, async (i) => {
       const fake = `${i.toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 14)}`.slice(0, 16).padEnd(16, 'a');
       return (await fetch(`${stack.edgeUrl}/live/${fake}/master.m3u8`)).status;
     });
     await new Promise((r) => setTimeout(r, 500));
-    const after = filesUnder(persist);
-    console.log(`abuse: 500 random ids → statuses ${[...new Set(statuses)].join(',')}, state files ${before} → ${after}`);
+    const after = objectDatabases(persist);
+    console.log(`abuse: 500 random ids → statuses ${[...new Set(statuses)].join(',')}, Durable Object databases ${before} → ${after}`);
     expect(statuses.every((s) => s === 404)).toBe(true);
     expect(after).toBe(before);
   });
