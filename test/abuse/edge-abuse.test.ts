@@ -124,7 +124,8 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     const after = await viewers();
     console.log(`abuse: 1000 forged sids → viewers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     expect(after.total).toBe(before.total);
-    expect(after.current).toBe(before.current);
+    // The real viewer stopped polling during the flood, so `current` may only fall.
+    expect(after.current).toBeLessThanOrEqual(before.current);
   });
 
   it('a CDN-error flood, forged and from many minted sessions, leaves the healthy CDN in steering', async () => {
