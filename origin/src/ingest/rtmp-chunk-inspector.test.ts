@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
 import { amf0CommandName, DEFAULT_RTMP_LIMITS, RtmpChunkInspector } from './rtmp-chunk-inspector.ts';
 
 const HANDSHAKE = new Uint8Array(1537 + 1536);
@@ -25,12 +26,7 @@ function setChunkSize(size: number): Uint8Array {
 describe('RtmpChunkInspector', () => {
   it('passes a handshake, a chunk size change, connect and publish, split at any byte', () => {
     const stream = [HANDSHAKE, setChunkSize(4096), message(3, 20, new Uint8Array([...amfString('connect'), 0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0])), message(8, 20, new Uint8Array([...amfString('publish'), ...new Array(300).fill(5)]), 4096), message(4, 9, new Uint8Array(10_000), 4096)];
-    const all = new Uint8Array(stream.reduce((n, s) => n + s.length, 0));
-    let off = 0;
-    for (const s of stream) {
-      all.set(s, off);
-      off += s.length;
-    }
+    const all = concatBytes(stream);
     for (const step of [1, 7, 1000, all.length]) {
       const inspector = new RtmpChunkInspector();
       for (let i = 0; i < all.length; i += step) expect(inspector.push(all.subarray(i, i + step))).toBeNull();

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
 import { parseFragment } from './fmp4-fragment-info.ts';
 import { parseInitSegment, type InitInfo } from './fmp4-init-info.ts';
 import { childBoxes, readBoxAt } from './mp4-box.ts';
@@ -25,16 +26,7 @@ const boxArb = fc
     out.set(body, 8);
     return out;
   });
-const boxesArb = fc.array(boxArb, { maxLength: 12 }).map((boxes) => {
-  const total = boxes.reduce((n, b) => n + b.length, 0);
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const b of boxes) {
-    out.set(b, off);
-    off += b.length;
-  }
-  return out;
-});
+const boxesArb = fc.array(boxArb, { maxLength: 12 }).map((boxes) => concatBytes(boxes));
 const bytesArb = fc.oneof(boxesArb, fc.uint8Array({ maxLength: 512 }));
 
 describe('fMP4 box parsers under untrusted bytes (fast-check)', () => {

@@ -74,8 +74,8 @@ export interface PublishRunDeps {
 type Stop = { stop: PublishOutcome };
 
 /**
- * One broadcaster's publish on this node, from RTMP publish to its end: probe the codecs, take the
- * lease, ask the edge for a grant, run ONE ffmpeg whose media flows down into the stream's outbox
+ * One broadcaster's publish on this node, from RTMP publish to its end: check the key with the edge
+ * (before any lease or capacity slot), probe the codecs, take the lease, ask the edge for a grant, run ONE ffmpeg whose media flows down into the stream's outbox
  * (store → announce), heartbeat, restart a failing ffmpeg under a new epoch. Every path returns a
  * PublishOutcome from `#runInner`; `#finish` alone announces the end, releases the lease and
  * disconnects, as `finishPlan` says.
