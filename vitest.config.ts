@@ -31,6 +31,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // The abuse suite (issue 10): attacks on the real stack, serial like e2e.
+        test: {
+          name: 'abuse',
+          environment: 'node',
+          include: ['test/abuse/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 150_000,
+        },
+      },
     ],
   },
 });

@@ -118,7 +118,7 @@ async function edgeLatency(cdns: string): Promise<{ p50: number; p95: number; sa
     inspectorPort: await freePort(),
     persistTo: dir,
     // A probe interval of an hour: the CDN hosts do not exist and must stay "up" for the run.
-    vars: { ADMIN_TOKEN: 'bench-admin', ORIGIN_SECRET: secret, CDNS: cdns, CDN_PROBE_INTERVAL_SECONDS: '3600', LIVENESS_TIMEOUT_SECONDS: '3600' },
+    vars: { ADMIN_TOKEN: 'bench-admin', ORIGIN_SECRET: secret, EDGELIVE_ENV: 'development', CDNS: cdns, CDN_PROBE_INTERVAL_SECONDS: '3600', LIVENESS_TIMEOUT_SECONDS: '3600' },
   });
   try {
     const signed = async (path: string, body: unknown) => {

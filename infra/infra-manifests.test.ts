@@ -18,7 +18,7 @@ const KNOWN_KEYS = new Set(Object.keys(configSchema.shape));
 const RUNTIME_KEYS = new Set(['NODE_ENV']);
 const SECRET_KEYS = ['ORIGIN_SECRET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
 /** Stand-ins for values deployment files leave to secrets, the platform or the operator. */
-const SECRET_STANDINS = { ORIGIN_SECRET: 'test-secret-0123456789', S3_ACCESS_KEY_ID: 'key-id', S3_SECRET_ACCESS_KEY: 'secret' };
+const SECRET_STANDINS = { ORIGIN_SECRET: 'test-secret-0123456789-abcdefghijk', S3_ACCESS_KEY_ID: 'key-id', S3_SECRET_ACCESS_KEY: 'secret' };
 /** bench:origin, full ladder encoded: CPU seconds per second of media, per stream. */
 const CPU_SECONDS_PER_MEDIA_SECOND = 0.5;
 

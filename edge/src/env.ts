@@ -36,6 +36,10 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */
   ORIGIN_SECRET?: string;
+  /** Secret (optional): key of the tag in stream ids; defaults to ORIGIN_SECRET. */
+  STREAM_ID_SECRET?: string;
+  /** `development` accepts secrets shorter than 32 characters (local stack, tests). */
+  EDGELIVE_ENV?: string;
 }
 
 type EdgeEnv = Env;

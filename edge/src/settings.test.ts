@@ -39,6 +39,8 @@ describe('parseSettings', () => {
       eventRetentionSeconds: 604_800,
       adminToken: null,
       originSecret: null,
+      streamIdSecret: null,
+      environment: 'production',
     });
     expect(Object.isFrozen(settings)).toBe(true);
   });
@@ -57,6 +59,7 @@ describe('parseSettings', () => {
       EVENT_RETENTION_SECONDS: '3600',
       ADMIN_TOKEN: 'a',
       ORIGIN_SECRET: '',
+      EDGELIVE_ENV: 'development',
     });
     expect(settings).toMatchObject({
       ingestUrl: 'rtmps://ingest.example.com:443/live',
@@ -70,7 +73,18 @@ describe('parseSettings', () => {
       eventRetentionSeconds: 3600,
       adminToken: 'a',
       originSecret: null,
+      environment: 'development',
     });
+  });
+
+  it('refuses secrets shorter than 32 characters outside local development, naming the secret', () => {
+    const long = 'k'.repeat(32);
+    expect(() => parseSettings({ ...bindings, ADMIN_TOKEN: long, ORIGIN_SECRET: 'short-secret' })).toThrow(
+      'invalid setting ORIGIN_SECRET: must be at least 32 characters outside local development (EDGELIVE_ENV=development), got 12',
+    );
+    expect(() => parseSettings({ ...bindings, ADMIN_TOKEN: 'x'.repeat(31), ORIGIN_SECRET: long })).toThrow('invalid setting ADMIN_TOKEN: must be at least 32 characters');
+    expect(parseSettings({ ...bindings, ADMIN_TOKEN: long, ORIGIN_SECRET: long })).toMatchObject({ adminToken: long, originSecret: long, streamIdSecret: long, environment: 'production' });
+    expect(parseSettings({ ...bindings, ADMIN_TOKEN: 'a', ORIGIN_SECRET: 'b', EDGELIVE_ENV: 'development' })).toMatchObject({ adminToken: 'a', originSecret: 'b' });
   });
 
   it.each<[Partial<Env>, string]>([

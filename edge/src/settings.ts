@@ -28,7 +28,12 @@ const settingsSchema = z.object({
   EVENT_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
+  STREAM_ID_SECRET: z.string().min(1).optional(),
+  EDGELIVE_ENV: z.enum(['development', 'production']).default('production'),
 });
+
+/** Shortest secret accepted outside local development (about 190 bits of base62). */
+export const MIN_SECRET_LENGTH = 32;
 
 /** The edge's configuration, validated and frozen. */
 export interface Settings {
@@ -68,6 +73,13 @@ export interface Settings {
   readonly adminToken: string | null;
   /** Null when the secret is not set: the internal API then refuses every call. */
   readonly originSecret: string | null;
+  /**
+   * Key of the tag in stream ids (`STREAM_ID_SECRET`, else `ORIGIN_SECRET`); null: ids are not
+   * signed and every well-formed id reaches its object. Changing it orphans every existing stream id.
+   */
+  readonly streamIdSecret: string | null;
+  /** `development` (the local stack, tests) accepts short secrets; anything else refuses them. */
+  readonly environment: 'development' | 'production';
 }
 
 /** Validates the Worker's vars and secrets; the error names the offending key. */
@@ -93,6 +105,8 @@ export function parseSettings(env: Env): Settings {
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
+    STREAM_ID_SECRET: env.STREAM_ID_SECRET || undefined,
+    EDGELIVE_ENV: env.EDGELIVE_ENV || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -100,6 +114,14 @@ export function parseSettings(env: Env): Settings {
     throw new EdgeliveError('internal', `invalid setting ${key}: ${issue?.message ?? 'invalid'}`);
   }
   const s = parsed.data;
+  if (s.EDGELIVE_ENV !== 'development') {
+    for (const name of ['ADMIN_TOKEN', 'ORIGIN_SECRET', 'STREAM_ID_SECRET'] as const) {
+      const value = s[name];
+      if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+        throw new EdgeliveError('internal', `invalid setting ${name}: must be at least ${MIN_SECRET_LENGTH} characters outside local development (EDGELIVE_ENV=development), got ${value.length}`);
+      }
+    }
+  }
   return Object.freeze({
     ingestUrl: s.INGEST_URL,
     publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ''),
@@ -121,5 +143,7 @@ export function parseSettings(env: Env): Settings {
     eventRetentionSeconds: s.EVENT_RETENTION_SECONDS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
+    streamIdSecret: s.STREAM_ID_SECRET ?? s.ORIGIN_SECRET ?? null,
+    environment: s.EDGELIVE_ENV,
   });
 }

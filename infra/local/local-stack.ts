@@ -86,7 +86,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     s3: await pick(opts.ports?.s3, DEFAULT_PORTS.s3),
     inspector: await pick(opts.ports?.inspector, DEFAULT_PORTS.inspector),
   };
-  const adminToken = opts.adminToken ?? randomBytes(18).toString('base64url');
+  const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const originSecret = opts.originSecret ?? randomBytes(24).toString('base64url');
   const logger = opts.logger ?? pino({ level: 'info' });
   const dataDir = opts.dataDir;
@@ -117,6 +117,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         ORIGIN_SECRET: originSecret,
         INGEST_URL: `rtmp://${host}:${ports.rtmp}/live`,
         ORIGIN_PULL_URL: `http://${host}:${ports.originHttp}/media`,
+        // Local development: test secrets may be short (production refuses under 32 characters).
+        EDGELIVE_ENV: 'development',
         ...opts.edgeVars,
       },
       onLog: (line) => logger.debug({ component: 'wrangler' }, line),
@@ -126,6 +128,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const baseEnv: Record<string, string> = {
       ORIGIN_SECRET: originSecret,
+      EDGELIVE_ENV: 'development',
       EDGE_URL: edge.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,

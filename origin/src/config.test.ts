@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
 /** The keys that have no default. */
-const REQUIRED = { ORIGIN_SECRET: 'sixteen-chars-ok', S3_ACCESS_KEY_ID: 'AKIDEXAMPLE', S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI' };
+const REQUIRED = { ORIGIN_SECRET: 'sixteen-chars-ok', S3_ACCESS_KEY_ID: 'AKIDEXAMPLE', S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI', EDGELIVE_ENV: 'development' };
 
 function configError(env: Record<string, string | undefined>): ConfigError {
   try {
@@ -55,6 +55,8 @@ describe('loadConfig', () => {
       uploadQueueMaxBytes: 64 * 1024 * 1024,
       grantPatienceMs: 15_000,
       logLevel: 'info',
+      rtmpGuard: { maxPerAddress: 8, maxTotal: 64, handshakeTimeoutMs: 5000, publishTimeoutMs: 10_000, maxRefusalsPerMinute: 5, banMs: 60_000, limits: { maxChunkSize: 65_536, maxMessageBytes: 4 * 1024 * 1024, maxPendingBytes: 8 * 1024 * 1024, maxChunkStreams: 16 } },
+      metricsToken: undefined,
     });
   });
 
@@ -134,6 +136,8 @@ describe('loadConfig', () => {
       uploadQueueMaxBytes: 8_388_608,
       grantPatienceMs: 2000,
       logLevel: 'debug',
+      rtmpGuard: { maxPerAddress: 8, maxTotal: 64, handshakeTimeoutMs: 5000, publishTimeoutMs: 10_000, maxRefusalsPerMinute: 5, banMs: 60_000, limits: { maxChunkSize: 65_536, maxMessageBytes: 4 * 1024 * 1024, maxPendingBytes: 8 * 1024 * 1024, maxChunkStreams: 16 } },
+      metricsToken: undefined,
     });
   });
 
@@ -166,6 +170,13 @@ describe('loadConfig', () => {
     expect(configError({ S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' }).message).toBe(
       'invalid origin configuration:\n  ORIGIN_SECRET: Invalid input: expected string, received undefined',
     );
+  });
+
+  it('refuses an ORIGIN_SECRET under 32 characters outside local development', () => {
+    expect(configError({ ...REQUIRED, EDGELIVE_ENV: 'production' }).message).toBe(
+      'invalid origin configuration:\n  ORIGIN_SECRET: ORIGIN_SECRET must be at least 32 characters outside local development (EDGELIVE_ENV=development), got 16',
+    );
+    expect(loadConfig({ ...REQUIRED, EDGELIVE_ENV: undefined, ORIGIN_SECRET: 'x'.repeat(32) }).originSecret).toBe('x'.repeat(32));
   });
 
   it('names ORIGIN_SECRET when it is shorter than 16 characters', () => {

@@ -1,5 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import * as z from 'zod';
+import { DEFAULT_RTMP_GUARD, type RtmpGuardSettings } from './ingest/rtmp-guard.ts';
+import { DEFAULT_RTMP_LIMITS } from './ingest/rtmp-chunk-inspector.ts';
 
 /**
  * The origin's configuration: defaults, then environment, validated once at start-up and frozen.
@@ -54,6 +56,19 @@ export const configSchema = z.object({
   UPLOAD_QUEUE_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 ** 3).default(64 * 1024 * 1024),
   GRANT_PATIENCE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** `development` (the local stack, tests) accepts an ORIGIN_SECRET shorter than 32 characters. */
+  EDGELIVE_ENV: z.enum(['development', 'production']).default('production'),
+  RTMP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000).default(8),
+  RTMP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(64),
+  RTMP_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
+  RTMP_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  RTMP_MAX_MESSAGE_BYTES: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Bearer token for `/metrics` and the detailed `/healthz` from other than loopback; unset: loopback only. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+}).superRefine((e, ctx) => {
+  if (e.EDGELIVE_ENV !== 'development' && e.ORIGIN_SECRET.length < 32) {
+    ctx.addIssue({ code: 'custom', path: ['ORIGIN_SECRET'], message: `ORIGIN_SECRET must be at least 32 characters outside local development (EDGELIVE_ENV=development), got ${e.ORIGIN_SECRET.length}` });
+  }
 });
 
 /** Validated, frozen origin configuration. */
@@ -101,6 +116,10 @@ export type OriginConfig = Readonly<{
   /** How long a new publish is held while the edge cannot be asked to admit it. */
   grantPatienceMs: number;
   logLevel: string;
+  /** The RTMP guard's caps, deadlines and message limits. */
+  rtmpGuard: RtmpGuardSettings;
+  /** Bearer token for `/metrics` and the detailed `/healthz` from off the host; unset: loopback only. */
+  metricsToken: string | undefined;
 }>;
 
 /** Thrown when the environment is wrong; its message names every bad key. */
@@ -154,5 +173,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadQueueMaxBytes: e.UPLOAD_QUEUE_MAX_BYTES,
     grantPatienceMs: e.GRANT_PATIENCE_MS,
     logLevel: e.LOG_LEVEL,
+    rtmpGuard: Object.freeze({
+      maxPerAddress: e.RTMP_MAX_CONNECTIONS_PER_ADDRESS,
+      maxTotal: e.RTMP_MAX_CONNECTIONS,
+      handshakeTimeoutMs: e.RTMP_HANDSHAKE_TIMEOUT_MS,
+      publishTimeoutMs: e.RTMP_PUBLISH_TIMEOUT_MS,
+      maxRefusalsPerMinute: DEFAULT_RTMP_GUARD.maxRefusalsPerMinute,
+      banMs: DEFAULT_RTMP_GUARD.banMs,
+      limits: Object.freeze({ ...DEFAULT_RTMP_LIMITS, maxMessageBytes: e.RTMP_MAX_MESSAGE_BYTES, maxPendingBytes: 2 * e.RTMP_MAX_MESSAGE_BYTES }),
+    }),
+    metricsToken: e.METRICS_TOKEN,
   });
 }

@@ -15,6 +15,7 @@ import type { OriginConfig } from './config.ts';
 import { OriginHttpServer } from './http/origin-http-server.ts';
 import { OriginMetrics } from './http/origin-metrics.ts';
 import { RtmpIngestServer, type IngestPublish } from './ingest/rtmp-ingest-server.ts';
+import { loopbackPort, RtmpGuard } from './ingest/rtmp-guard.ts';
 import { StreamOutbox } from './announce/stream-outbox.ts';
 import type { StreamOwnership } from './cluster/lease-keeper.ts';
 import type { PublishOutcome } from './publish/publish-lifecycle.ts';
@@ -70,6 +71,7 @@ export class OriginNode {
   readonly #ownsWorkDir: boolean;
   #ffmpeg: FfmpegBinary | undefined;
   #ingest: RtmpIngestServer | undefined;
+  #guard: RtmpGuard | undefined;
   #http: OriginHttpServer | undefined;
 
   constructor(config: OriginConfig, deps: OriginNodeDeps = {}) {
@@ -149,6 +151,8 @@ export class OriginNode {
       logger: this.#log,
       requestTimeoutMs: this.#config.httpRequestTimeoutMs,
       relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
+      secret: this.#config.originSecret,
+      metricsToken: this.#config.metricsToken,
     });
     await this.#http.start();
     try {
@@ -158,11 +162,14 @@ export class OriginNode {
       this.#metrics.coordinatorError();
       this.#log.error({ err }, 'coordinator unreachable at start; retrying in the background');
     }
+    // node-media-server listens on loopback only; the public RTMP port is the guard in front of it.
+    const nmsPort = await loopbackPort();
     this.#ingest = new RtmpIngestServer({
-      host: this.#config.bindHost,
-      port: this.#config.rtmpPort,
+      host: '127.0.0.1',
+      port: nmsPort,
       workDir: this.#workDir,
       logger: this.#log,
+      resolveAddress: (peerPort) => this.#guard?.clientAddress(peerPort),
       events: {
         onPublish: (p) => this.#onPublish(p),
         onUnpublish: (id) => {
@@ -172,6 +179,8 @@ export class OriginNode {
       },
     });
     await this.#ingest.start();
+    this.#guard = new RtmpGuard({ host: this.#config.bindHost, port: this.#config.rtmpPort, upstreamHost: '127.0.0.1', upstreamPort: nmsPort, settings: this.#config.rtmpGuard, logger: this.#log });
+    await this.#guard.start();
     this.#state = 'running';
     await this.#register();
     this.#registration = setInterval(() => void this.#register(), Math.max(200, Math.floor(this.#config.nodeTtlMs / 3)));
@@ -211,6 +220,7 @@ export class OriginNode {
     await Promise.race([Promise.all([...this.#outboxes.values()].map((o) => o.whenIdle())), new Promise((r) => setTimeout(r, HANDOVER_SETTLE_MS))]);
     await this.#coordinator.leave(this.#config.nodeId).catch(() => {});
     await this.#coordinator.close(reason);
+    await this.#guard?.close(reason);
     await this.#ingest?.close(reason);
     await this.#http?.close(reason);
     await this.#store.close(reason);
@@ -266,11 +276,12 @@ export class OriginNode {
       res.end(JSON.stringify({ error: { code, message } }));
       req.resume();
     };
-    if (!(await relaySigned(this.#config.originSecret, target, req.headers, Date.now()))) return refuse(401, 'unauthorized', 'relay signature refused');
+    const streamKey = await relaySigned(this.#config.originSecret, target, req.headers, Date.now());
+    if (streamKey === null) return refuse(401, 'unauthorized', 'relay signature refused');
     if (this.#state !== 'running') return refuse(503, 'over_capacity', `node ${this.#config.nodeId} is shutting down`);
     if (this.streamIds().length >= this.#config.nodeCapacity) return refuse(503, 'over_capacity', `node ${this.#config.nodeId} is at its capacity of ${this.#config.nodeCapacity} streams`);
     const q = new URL(target, 'http://relay').searchParams;
-    const publish = relayPublish(req, res, q.get('key') ?? '', (how, sessionId) => {
+    const publish = relayPublish(req, res, streamKey, (how, sessionId) => {
       const run = this.#runs.get(sessionId)?.run;
       if (how === 'end') run?.unpublish();
       else run?.close('the ingest node relaying this stream is gone', 'handover');
@@ -370,6 +381,8 @@ export class OriginNode {
         this.#retireOutbox(streamId);
       }
       if (outcome.kind === 'refused') this.#metrics.publishRefusals.inc({ code: outcome.code });
+      // Wrong keys again and again from one address: the guard turns it away for a while.
+      if (outcome.kind === 'refused' && outcome.code === 'stream_key_invalid') this.#guard?.noteRefusal(publish.remoteAddress);
       this.#metrics.activeStreams.set(this.streamIds().length);
       return outcome;
     });

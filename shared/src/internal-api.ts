@@ -1,6 +1,8 @@
 /** Paths of the origin → edge internal API (every call signed, see signing/). */
 export const INTERNAL_API = {
   publish: '/internal/v1/publish',
+  /** Does this key open its stream? Asked before the origin takes any lease or capacity slot. */
+  keyCheck: '/internal/v1/key-check',
   renditions: (streamId: string) => `/internal/v1/streams/${streamId}/renditions`,
   segments: (streamId: string) => `/internal/v1/streams/${streamId}/segments`,
   heartbeat: (streamId: string) => `/internal/v1/streams/${streamId}/heartbeat`,

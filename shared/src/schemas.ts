@@ -81,6 +81,16 @@ export const publishRequestSchema = z.object({
 });
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
+/** Body of `POST /internal/v1/key-check`: the key a broadcaster presented and the node asking. */
+export const keyCheckRequestSchema = z.strictObject({
+  streamKey: z.string().min(1).max(200),
+  nodeId: z.string().min(1).max(100),
+});
+export type KeyCheckRequest = z.infer<typeof keyCheckRequestSchema>;
+
+/** Answer of the key check: the stream the key opens. */
+export const keyCheckAnswerSchema = z.object({ streamId: z.string() });
+
 /** Edge → origin: the publish is accepted; transcode with these settings under this epoch. */
 export const publishGrantSchema = z.object({
   streamId: z.string(),

@@ -72,7 +72,7 @@ describe('analytics feed during a live publish', () => {
       const res = await fetch(`${stack.edgeUrl}/live/${id}/master.m3u8`);
       return res.status === 200 ? res.text() : undefined;
     });
-    expect(master).toMatch(/240p\/index\.m3u8\?sid=[A-Za-z0-9_-]{22}\n/);
+    expect(master).toMatch(/240p\/index\.m3u8\?sid=[A-Za-z0-9_-]{44}\n/);
     // Three viewers, each with its own minted session, polling like a player (every target duration).
     for (let i = 0; i < 3; i++) {
       const m = await (await fetch(`${stack.edgeUrl}/live/${id}/master.m3u8`)).text();

@@ -34,7 +34,11 @@ interface HealthRow extends Record<string, SqlStorageValue> {
   last_error: string | null;
   errors_window_start: number;
   errors_in_window: number;
+  probe_ok: number;
 }
+
+/** Session ids one report may add per CDN (an isolate sends at most 64). */
+const MAX_REPORTED_SESSIONS = 64;
 
 /**
  * The authority for CDN health: probes every configured CDN's health URL each probe interval
@@ -62,8 +66,17 @@ export class CdnHealth extends DurableObject<Env> {
           errors_window_start INTEGER NOT NULL DEFAULT 0,
           errors_in_window INTEGER NOT NULL DEFAULT 0
         );
+        CREATE TABLE IF NOT EXISTS cdn_error_sessions (
+          cdn TEXT NOT NULL,
+          sid TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (cdn, sid)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
       `);
+      // Added after the first schema: whether the latest probe passed.
+      const columns = ctx.storage.sql.exec<{ name: string }>('PRAGMA table_info(cdn_health)').toArray();
+      if (!columns.some((c) => c.name === 'probe_ok')) ctx.storage.sql.exec('ALTER TABLE cdn_health ADD COLUMN probe_ok INTEGER NOT NULL DEFAULT 0');
     });
   }
 
@@ -96,28 +109,37 @@ export class CdnHealth extends DurableObject<Env> {
     return this.#round;
   }
 
-  /** Player error beacons, already aggregated per isolate: `{cdnId: count}`. */
-  async reportErrors(counts: Record<string, number>): Promise<void> {
+  /**
+   * Player error beacons, aggregated per isolate: `{cdnId: [session ids]}` (sessions the edge
+   * signed). Distinct sessions are counted over the window across isolates; reaching
+   * `CDN_ERROR_THRESHOLD` of them counts as one failed probe, but only while the CDN's latest probe
+   * did not pass (or is overdue): a probe that passes outranks any number of player reports, so no
+   * client can take a healthy CDN out.
+   */
+  async reportErrors(reports: Record<string, readonly string[]>): Promise<void> {
     const now = Date.now();
     const windowMs = this.#settings.cdnErrorWindowSeconds * 1000;
+    const probeFreshMs = 2 * this.#settings.cdnProbeIntervalSeconds * 1000;
+    const sql = this.ctx.storage.sql;
     const changes: CdnHealthEvent[] = [];
     this.ctx.storage.transactionSync(() => {
+      sql.exec('DELETE FROM cdn_error_sessions WHERE at < ?', now - windowMs);
       for (const cdn of this.#settings.cdns) {
-        const count = counts[cdn.id];
-        if (!count || count <= 0) continue;
-        const row = this.#row(cdn.id);
-        const fresh = row !== null && now - row.errors_window_start < windowMs;
-        let inWindow = (fresh ? row.errors_in_window : 0) + count;
-        let windowStart = fresh ? row.errors_window_start : now;
-        if (inWindow >= this.#settings.cdnErrorThreshold) {
-          // A burst of player errors counts as one failed probe; the next burst starts a new window.
-          const change = this.#apply(cdn.id, { ok: false, error: `${inWindow} player errors` }, now, 'player_errors', false);
+        const sids = reports[cdn.id];
+        if (!Array.isArray(sids) || sids.length === 0) continue;
+        for (const sid of sids.slice(0, MAX_REPORTED_SESSIONS)) sql.exec('INSERT OR IGNORE INTO cdn_error_sessions (cdn, sid, at) VALUES (?, ?, ?)', cdn.id, String(sid).slice(0, 64), now);
+        const distinct = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM cdn_error_sessions WHERE cdn = ?', cdn.id).one().n;
+        if (distinct < this.#settings.cdnErrorThreshold) continue;
+        const row = this.#ensureRow(cdn.id);
+        const probePasses = row.probe_ok === 1 && row.last_probe_at !== null && now - row.last_probe_at < probeFreshMs;
+        if (probePasses) {
+          console.log(`cdn ${cdn.id}: ${distinct} sessions reported errors, but its latest probe passed; probes decide`);
+        } else {
+          const change = this.#apply(cdn.id, { ok: false, error: `player errors from ${distinct} sessions` }, now, 'player_errors', false);
           if (change) changes.push(change);
-          inWindow = 0;
-          windowStart = now;
         }
-        this.#ensureRow(cdn.id);
-        this.ctx.storage.sql.exec('UPDATE cdn_health SET errors_window_start = ?, errors_in_window = ? WHERE id = ?', windowStart, inWindow, cdn.id);
+        // One burst counts once; the next burst starts a new window.
+        sql.exec('DELETE FROM cdn_error_sessions WHERE cdn = ?', cdn.id);
       }
     });
     await this.#announce(changes);
@@ -168,6 +190,7 @@ export class CdnHealth extends DurableObject<Env> {
       result.error ?? (probed ? null : row.last_error),
       id,
     );
+    if (probed) this.ctx.storage.sql.exec('UPDATE cdn_health SET probe_ok = ? WHERE id = ?', result.ok ? 1 : 0, id);
     if (changed) console.log(`cdn ${id} is ${state.up ? 'up' : 'down'} (${reason}${result.error ? `: ${result.error}` : ''})`);
     return changed ? { cdn: id, state: state.up ? 'up' : 'down', reason, error: state.up ? null : result.error } : null;
   }

@@ -10,6 +10,7 @@ import { zodErrorMessage } from '../http/zod-error-message.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { errorBeacons } from './error-beacons.ts';
 import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
+import { isSignedSession } from '../viewers/signed-session.ts';
 
 /** A beacon is a few dozen bytes; anything near this is not one. */
 export const MAX_BEACON_BYTES = 1024;
@@ -31,10 +32,12 @@ export async function acceptErrorBeacon(c: Context<AppEnv>): Promise<Response> {
   if (!parsed.success) throw new EdgeliveError('bad_request', zodErrorMessage(parsed.error));
   const beacon = parsed.data;
   if (!settings.cdns.some((cdn) => cdn.id === beacon.cdn)) throw new EdgeliveError('bad_request', `cdn: unknown CDN "${beacon.cdn}"`);
+  // Only sessions the edge signed vote on a CDN's health, and each counts once (error-beacons.ts).
+  if (!(await isSignedSession(settings.originSecret, beacon.sid))) throw new EdgeliveError('forbidden', 'sid: session id was not issued by this edge');
   const now = Date.now();
   if (!errorBeacons.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sent too many beacons; retry later`);
   isolateMetrics.cdnErrorBeacon(beacon.cdn, beacon.kind);
-  const flush = errorBeacons.add(c.env, beacon.cdn, now);
+  const flush = errorBeacons.add(c.env, beacon.cdn, beacon.sid, now);
   if (flush) waitUntil(c, flush, 'cdn error beacon flush');
   return new Response(null, { status: 204 });
 }

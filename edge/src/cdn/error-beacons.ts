@@ -9,11 +9,13 @@ export const BEACON_WINDOW_MS = 10_000;
 /** At most one CdnHealth call per isolate per this many ms, carrying every beacon since the last. */
 export const FLUSH_INTERVAL_MS = 1000;
 const MAX_TRACKED_SESSIONS = 10_000;
+/** Distinct sessions a flush carries per CDN: past the threshold more add nothing. */
+export const MAX_SESSIONS_PER_FLUSH = 64;
 
-/** Counts beacons per CDN and forwards them in batches; keeps per-session rate limits. */
+/** Collects the distinct (signed) sessions reporting each CDN and forwards them in batches; keeps per-session rate limits. */
 export class ErrorBeacons {
   readonly #sessions = new Map<string, { windowStart: number; count: number }>();
-  #pending: Record<string, number> = {};
+  #pending = new Map<string, Set<string>>();
   #flushScheduled = false;
   #lastFlush = Number.NEGATIVE_INFINITY;
 
@@ -29,9 +31,11 @@ export class ErrorBeacons {
     return entry.count <= BEACONS_PER_SESSION;
   }
 
-  /** Counts one beacon; returns the flush to run past the response, or null if one is already scheduled. */
-  add(env: Env, cdn: string, now: number): Promise<void> | null {
-    this.#pending[cdn] = (this.#pending[cdn] ?? 0) + 1;
+  /** Counts one session's report on `cdn`; returns the flush to run past the response, or null if one is already scheduled. */
+  add(env: Env, cdn: string, sid: string, now: number): Promise<void> | null {
+    let sessions = this.#pending.get(cdn);
+    if (!sessions) this.#pending.set(cdn, (sessions = new Set()));
+    if (sessions.size < MAX_SESSIONS_PER_FLUSH) sessions.add(sid);
     if (this.#flushScheduled) return null;
     this.#flushScheduled = true;
     const delay = Math.max(0, this.#lastFlush + FLUSH_INTERVAL_MS - now);
@@ -39,11 +43,11 @@ export class ErrorBeacons {
   }
 
   async #flush(env: Env): Promise<void> {
-    const counts = this.#pending;
-    this.#pending = {};
+    const reports = Object.fromEntries([...this.#pending].map(([cdn, sids]) => [cdn, [...sids]]));
+    this.#pending = new Map();
     this.#flushScheduled = false;
     this.#lastFlush = Date.now();
-    await cdnHealthStub(env).reportErrors(counts);
+    await cdnHealthStub(env).reportErrors(reports);
   }
 }
 

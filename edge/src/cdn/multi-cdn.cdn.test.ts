@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
-import { admin, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, json, liveStream, rendition, segments, session, signed, viewer } from '../test-support/edge-client.ts';
 import worker from '../worker.ts';
 import { CdnHealth, cdnHealthStub } from './cdn-health.ts';
 import { healthView } from './health-view.ts';
@@ -71,10 +71,10 @@ https://a.cdn.test/live/${id}/720p/index.m3u8?sid=session-0002
     const res = await viewer(`/live/${id}/master.m3u8`);
     expect(res.headers.get('cache-control')).toBe('private, max-age=2');
     const body = await text(res);
-    const sid = /steering\.json\?sid=([A-Za-z0-9_-]{22})"/.exec(body)?.[1];
+    const sid = /steering\.json\?sid=([A-Za-z0-9_-]{44})"/.exec(body)?.[1];
     expect(sid).toBeDefined();
     expect(body.match(new RegExp(`index\\.m3u8\\?sid=${sid}\\n`, 'g'))).toHaveLength(3);
-    expect(/steering\.json\?sid=([A-Za-z0-9_-]{22})"/.exec(await text(await viewer(`/live/${id}/master.m3u8`)))?.[1]).not.toBe(sid);
+    expect(/steering\.json\?sid=([A-Za-z0-9_-]{44})"/.exec(await text(await viewer(`/live/${id}/master.m3u8`)))?.[1]).not.toBe(sid);
   });
 
   it('rewrites media playlists onto the session’s first CDN, sharing one StreamDO render', async () => {
@@ -178,35 +178,56 @@ describe('CDN health probing', () => {
     expect(await runInDurableObject(cdnHealthStub(env), (_o: CdnHealth, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now() + 50_000);
   });
 
-  it('counts a burst of player errors above the threshold as one failed probe', async () => {
+  it('counts player errors from enough distinct sessions as one failed probe, never against a passing probe', async () => {
     const stub = cdnHealthStub(env);
-    await stub.reportErrors({ 'cdn-a': 2 });
-    expect((await stub.states()).find((s) => s.id === 'cdn-a')).toMatchObject({ up: true, consecutiveFailures: 0 });
-    await stub.reportErrors({ 'cdn-a': 1, unknown: 50 });
-    expect((await stub.states()).find((s) => s.id === 'cdn-a')).toMatchObject({ up: true, consecutiveFailures: 1, lastError: '3 player errors' });
-    await stub.reportErrors({ 'cdn-a': 3 });
-    expect((await stub.states()).find((s) => s.id === 'cdn-a')).toMatchObject({ up: false, consecutiveFailures: 2 });
+    const cdnA = async () => (await stub.states()).find((s) => s.id === 'cdn-a');
+    await stub.probe(); // every CDN passes its probe
+    // However many sessions report it, a CDN whose latest probe passed stays up: probes decide.
+    await stub.reportErrors({ 'cdn-a': ['s1', 's2', 's3', 's4', 's5', 's6'] });
+    expect(await cdnA()).toMatchObject({ up: true, consecutiveFailures: 0 });
+    expect((await stub.snapshot()).down).toEqual([]);
+    // Its probe fails once: now player reports count, once per distinct session.
+    failing = new Set(['a.cdn.test']);
+    await stub.probe();
+    expect(await cdnA()).toMatchObject({ up: true, consecutiveFailures: 1 });
+    await stub.reportErrors({ 'cdn-a': ['s1', 's1', 's2'] }); // two distinct sessions: under the threshold of 3
+    expect(await cdnA()).toMatchObject({ up: true, consecutiveFailures: 1 });
+    await stub.reportErrors({ 'cdn-a': ['s2', 's3'], unknown: ['x', 'y', 'z'] }); // the third distinct session
+    expect(await cdnA()).toMatchObject({ up: false, consecutiveFailures: 2, lastError: 'player errors from 3 sessions' });
     expect((await stub.snapshot()).down).toEqual(['cdn-a']);
+    failing = new Set();
     await probeTwice();
     expect((await stub.snapshot()).down).toEqual([]);
   });
 });
 
 describe('POST /live/:id/cdn-errors', () => {
-  const beacon = (body: unknown, sid = 'beacon-session-1') =>
-    SELF_POST(`/live/abcdefghijklmnop/cdn-errors`, JSON.stringify(typeof body === 'object' && body !== null ? { sid, ...body } : body));
+  /** A beacon from the edge-signed session named `label` (a `sid` in `body` is sent as given). */
+  const beacon = async (body: unknown, label = 'beacon-session-1') =>
+    SELF_POST(`/live/abcdefghijklmnop/cdn-errors`, JSON.stringify(typeof body === 'object' && body !== null ? { sid: await session(label), ...body } : body));
 
   it('validates, forwards aggregated counts to CdnHealth and rate-limits each session', async () => {
     const spy = vi.spyOn(CdnHealth.prototype, 'reportErrors');
     const first = await beacon({ cdn: 'cdn-c', kind: 'timeout' });
     expect(first.status).toBe(204);
     expect(first.headers.get('access-control-allow-origin')).toBe('*');
-    await vi.waitFor(() => expect(spy).toHaveBeenCalledWith({ 'cdn-c': 1 }));
+    const sid = await session('beacon-session-1');
+    await vi.waitFor(() => expect(spy).toHaveBeenCalledWith({ 'cdn-c': [sid] }));
     for (let i = 0; i < 4; i++) expect((await beacon({ cdn: 'cdn-c', kind: 'http' })).status).toBe(204);
     const limited = await beacon({ cdn: 'cdn-c', kind: 'http' });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('10');
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+  });
+
+  it('refuses a session id the edge did not sign: it never votes on CDN health', async () => {
+    const spy = vi.spyOn(CdnHealth.prototype, 'reportErrors');
+    const res = await beacon({ cdn: 'cdn-a', kind: 'http', sid: 'made-up-session-0001' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('sid: session id was not issued by this edge');
+    await new Promise((r) => setTimeout(r, 1100));
+    // (An earlier test's batch may still be flushing; none carries the made-up session.)
+    expect(JSON.stringify(spy.mock.calls)).not.toContain('made-up-session-0001');
   });
 
   it.each<[unknown, number, string]>([

@@ -9,7 +9,8 @@ import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-re
 import { rankHealthyCdns } from './cdn-ranking.ts';
 import { healthView } from './health-view.ts';
 import { rewriteForViewer } from './rewrite-for-viewer.ts';
-import { addSessionId, mintSessionId, sessionIdOf } from '../viewers/session-id.ts';
+import { addSessionId, sessionIdOf } from '../viewers/session-id.ts';
+import { mintSignedSession } from '../viewers/signed-session.ts';
 import { steerMasterPlaylist } from './steer-master-playlist.ts';
 import { steeringManifest } from './steering-manifest.ts';
 
@@ -36,7 +37,8 @@ function steeringUrl(c: Context<AppEnv>, streamId: string, sid: string): string 
 export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared: RenderedPlaylist): Promise<Response> {
   const settings = c.var.settings;
   const given = sessionIdOf(new URL(c.req.url));
-  const sid = given ?? mintSessionId();
+  // Only the edge mints sessions, signed, so the polls that carry one can be counted without a lookup.
+  const sid = given ?? (await mintSignedSession(settings.originSecret));
   // A minted session belongs to this viewer alone: a shared cache must not hand it to the next one.
   const visibility = given === null ? 'private' : 'public';
   if (settings.cdns.length === 0) return playlistResponse({ body: addSessionId(shared.body, sid), maxAge: shared.maxAge }, visibility);
@@ -64,7 +66,7 @@ export async function steeringResponse(c: Context<AppEnv>, streamId: string): Pr
   const url = new URL(c.req.url);
   // _HLS_pathway (the player's current pathway) and _HLS_throughput are accepted; the priority is the
   // viewer's rendezvous ranking, so a player moves only when its CDN goes down.
-  const sid = sessionIdOf(url) ?? mintSessionId();
+  const sid = sessionIdOf(url) ?? (await mintSignedSession(settings.originSecret));
   const down = await healthView.down(c.env, settings, Date.now());
   const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
   const manifest = steeringManifest({ ttlSeconds: settings.cdnProbeIntervalSeconds, reloadUri: steeringUrl(c, streamId, sid), priority: ranked.map((cdn) => cdn.id) });

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createdStreamId } from '../test-support/edge-client.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -18,7 +19,7 @@ async function bytes(res: Response): Promise<number[]> {
 
 describe('Range requests on media files', () => {
   it('answers 206 from R2 on a miss, then from the Cache API, and 416 past the end', async () => {
-    const id = 'rangestream00001';
+    const id = await createdStreamId();
     await env.MEDIA.put(`live/${id}/720p/seg-1-e1.m4s`, BYTES);
     const first = await get(`/live/${id}/720p/seg-1-e1.m4s`, 'bytes=10-19');
     expect(first.status).toBe(206);
@@ -44,7 +45,7 @@ describe('Range requests on media files', () => {
   });
 
   it('answers 416 with Content-Range on a miss past the end, without caching a partial answer', async () => {
-    const id = 'rangestream00002';
+    const id = await createdStreamId();
     await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, BYTES.slice(0, 8));
     const res = await get(`/live/${id}/720p/init-1.mp4`, 'bytes=8-');
     expect(res.status).toBe(416);
@@ -56,7 +57,7 @@ describe('Range requests on media files', () => {
   });
 
   it('honours Range on the origin-pull path: fetches the whole file once, caches it, then slices', async () => {
-    const id = 'rangestream00003';
+    const id = await createdStreamId();
     const fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(BYTES, { headers: { etag: '"o2"' } }));
     const res = await get(`/live/${id}/360p/seg-4-e1.m4s`, 'bytes=0-1');
     expect(res.status).toBe(206);
@@ -66,7 +67,11 @@ describe('Range requests on media files', () => {
     // The origin was asked for the whole file, without the Range header.
     const [input, init] = fetchSpy.mock.calls[0]!;
     expect(String(input)).toBe(`http://origin.test/media/live/${id}/360p/seg-4-e1.m4s`);
-    expect(init).toBeUndefined();
+    const headers = new Headers(init?.headers);
+    expect(headers.has('range')).toBe(false);
+    // Signed like every edge → origin call; the origin serves media to nobody else.
+    expect(headers.get('x-edgelive-signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(init?.signal).toBeInstanceOf(AbortSignal);
     const again = await get(`/live/${id}/360p/seg-4-e1.m4s`, 'bytes=50-51');
     expect(await bytes(again)).toEqual([50, 51]);
     expect(fetchSpy).toHaveBeenCalledTimes(1);

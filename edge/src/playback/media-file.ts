@@ -4,6 +4,7 @@ import { mediaObjectKey } from '../../../shared/src/internal-api.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
+import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '../../../shared/src/signing/request-signature.ts';
 
 /** Stored media never changes under a name (a new epoch gets a new init file), so it is immutable. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -18,11 +19,22 @@ async function fromBucket(c: Context<AppEnv>, key: string): Promise<{ body: Read
   return object ? { body: object.body, etag: object.httpEtag } : null;
 }
 
+/** How long an origin pull may take before the viewer gets 502 (the origin is loopback or one hop away). */
+export const ORIGIN_PULL_TIMEOUT_MS = 5000;
+
 async function fromOrigin(c: Context<AppEnv>, key: string): Promise<{ body: ReadableStream; etag: string | null } | null> {
-  const url = `${c.var.settings.originPullUrl}/${key}`;
+  const settings = c.var.settings;
+  const url = new URL(`${settings.originPullUrl}/${key}`);
+  // The origin serves media only to the edge: each pull is signed like the internal API.
+  const headers = new Headers();
+  if (settings.originSecret !== null) {
+    const timestamp = Math.floor(Date.now() / 1000);
+    headers.set(TIMESTAMP_HEADER, String(timestamp));
+    headers.set(SIGNATURE_HEADER, await signRequest(settings.originSecret, 'GET', url.pathname, timestamp, new Uint8Array()));
+  }
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(ORIGIN_PULL_TIMEOUT_MS) });
   } catch (cause) {
     throw new EdgeliveError('upstream_failed', `origin pull of ${key} failed`, { cause });
   }

@@ -80,6 +80,21 @@ describe('analytics feed auth', () => {
     consumer.ws.close(1000, 'done');
   });
 
+  it('defaults feed tokens to an hour and caps the sockets one token may hold open', async () => {
+    const { id } = await createStream();
+    const issued = await json<{ token: string; expiresAt: number }>(await admin('POST', `/v1/streams/${id}/feed-tokens`, {}));
+    expect(issued.expiresAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    expect(issued.expiresAt).toBeGreaterThan(Date.now() + 3_590_000);
+    const consumers = [];
+    for (let i = 0; i < 4; i++) consumers.push(await connect(`/v1/streams/${id}/events?token=${issued.token}`, {}));
+    const fifth = await upgrade(`/v1/streams/${id}/events?token=${issued.token}`, {});
+    expect(fifth.status).toBe(429);
+    expect(await fifth.json()).toEqual({ error: { code: 'rate_limited', message: 'this feed token already has 4 open sockets (at most 4)' } });
+    // The admin bearer is not capped this way.
+    const adminConsumer = await connect(`/v1/streams/${id}/events`);
+    for (const c of [...consumers, adminConsumer]) c.ws.close(1000, 'done');
+  });
+
   it.each<[string, (id: string) => Promise<Record<string, string> | string>, string]>([
     ['no credentials', async () => ({}), 'missing bearer token or feed token'],
     ['a wrong bearer token', async () => ({ authorization: 'Bearer nope' }), 'invalid bearer token'],

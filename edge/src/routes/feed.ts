@@ -42,6 +42,9 @@ feedRoutes.use('/:id/events', async (c, next) => {
   const auth = await feedAuth(c.var.settings, id, c.req.header('authorization'), query.token);
   const headers = new Headers(c.req.raw.headers);
   headers.set('x-edgelive-feed-auth', auth);
+  // Sockets are capped per token (a leaked token must not open thousands): the StreamDO counts them by this id.
+  if (auth === 'token' && query.token !== undefined) headers.set('x-edgelive-feed-token-id', query.token.slice(-16));
+  else headers.delete('x-edgelive-feed-token-id');
   const url = new URL(c.req.url);
   url.search = query.since === undefined ? '' : `?since=${query.since}`;
   return stub.fetch(new Request(url, { headers }));

@@ -225,3 +225,23 @@ describe('announces', () => {
     expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live', 'error', 'publish_accepted', 'reconnected', 'live']);
   });
 });
+
+describe('POST /internal/v1/key-check', () => {
+  it('answers the stream for the right key and refuses wrong ones, logging them once a minute with a count', async () => {
+    const { id, streamKey } = await liveStream();
+    expect(await json(await signed(INTERNAL_API.keyCheck, { streamKey, nodeId: 'node-a' }))).toEqual({ streamId: id });
+    const wrong = formatStreamKey(id, 'W'.repeat(32));
+    for (let i = 0; i < 20; i++) {
+      const res = await signed(INTERNAL_API.keyCheck, { streamKey: wrong, nodeId: 'node-b' });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('stream_key_invalid');
+    }
+    const refusals = (await json<{ events: { type: string; data: unknown }[] }>(await admin('GET', `/v1/streams/${id}/events?limit=1000`))).events.filter((e) => e.type === 'publish_refused');
+    expect(refusals.map((e) => e.data)).toEqual([{ reason: 'key_mismatch', code: 'stream_key_invalid', nodeId: 'node-b', count: 1 }]);
+    // The live publish is untouched: same status and epoch.
+    expect(await status(id)).toMatchObject({ status: 'live', epoch: 1 });
+    // Unsigned, the endpoint answers nothing.
+    const { SELF } = await import('cloudflare:test');
+    expect((await SELF.fetch(`https://edge.test${INTERNAL_API.keyCheck}`, { method: 'POST', body: JSON.stringify({ streamKey: wrong, nodeId: 'x' }) })).status).toBe(401);
+  });
+});

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { hashKeySecret, parseStreamKey } from '../../../shared/src/keys/stream-key.ts';
-import { endAnnounceSchema, heartbeatSchema, publishRequestSchema, renditionAnnounceSchema, segmentAnnounceSchema } from '../../../shared/src/schemas.ts';
+import { endAnnounceSchema, heartbeatSchema, keyCheckRequestSchema, publishRequestSchema, renditionAnnounceSchema, segmentAnnounceSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { originSignature } from '../middleware/origin-signature.ts';
@@ -27,6 +27,13 @@ internalRoutes.post('/publish', async (c) => {
     }),
   );
   return c.json(grant);
+});
+
+internalRoutes.post('/key-check', async (c) => {
+  const req = keyCheckRequestSchema.parse(parseJsonBody(c.var.rawBody));
+  const key = parseStreamKey(req.streamKey);
+  if (!key) throw new EdgeliveError('stream_key_invalid', 'stream key is not valid');
+  return c.json(unwrap(await streamStub(c.env, key.streamId).checkKey(await hashKeySecret(key.secret), req.nodeId)));
 });
 
 internalRoutes.post('/streams/:id/renditions', async (c) => {

@@ -196,7 +196,7 @@ describe('GET /v1/streams/:id/events', () => {
     expect(all.events.map((e) => [e.seq, e.type, e.data])).toEqual([
       [1, 'created', { name: 'ev', reconnectWindowSeconds: 60 }],
       [2, 'key_rotated', {}],
-      [3, 'publish_refused', { reason: 'key_mismatch', nodeId: 'node-a', source: expect.any(Object), code: 'stream_key_invalid' }],
+      [3, 'publish_refused', { reason: 'key_mismatch', nodeId: 'node-a', source: expect.any(Object), code: 'stream_key_invalid', count: 1 }],
     ]);
     expect(all.nextSince).toBe(3);
     expect(await json(await admin('GET', `/v1/streams/${id}/events?since=1&limit=1`))).toEqual({

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import * as z from 'zod';
+import { forgetServingVerdict } from '../playback/stream-serving.ts';
+import { newSignedStreamId } from '../../../shared/src/keys/signed-stream-id.ts';
 import { formatStreamKey, hashKeySecret, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { DEFAULT_LADDER, DEFAULT_SEGMENT_SECONDS } from '../../../shared/src/ladder/default-ladder.ts';
 import { createStreamSchema, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
@@ -45,7 +47,9 @@ managementRoutes.use('*', adminAuth);
 
 managementRoutes.post('/', async (c) => {
   const input = createStreamSchema.parse(await readJsonBody(c.req.raw));
-  const id = newStreamId();
+  // Signed ids let playback refuse made-up ids before any Durable Object is addressed.
+  const idSecret = c.var.settings.streamIdSecret;
+  const id = idSecret === null ? newStreamId() : await newSignedStreamId(idSecret);
   const secret = newKeySecret();
   const streamKey = formatStreamKey(id, secret);
   const view = unwrap(
@@ -105,7 +109,10 @@ managementRoutes.post('/:id/end', async (c) => {
 });
 
 managementRoutes.delete('/:id', async (c) => {
-  unwrap(await streamStub(c.env, c.req.param('id')).markDeleted());
+  const id = c.req.param('id');
+  unwrap(await streamStub(c.env, id).markDeleted());
+  // This data center stops serving its media at once; others within a second (stream-serving.ts).
+  await forgetServingVerdict(id);
   return c.body(null, 204);
 });
 

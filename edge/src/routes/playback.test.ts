@@ -3,7 +3,7 @@ import { runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, liveStream, publish, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, createdStreamId, liveStream, publish, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 
 const PLAYLIST = 'application/vnd.apple.mpegurl';
 
@@ -87,7 +87,7 @@ describe('GET /live/:id/master.m3u8', () => {
     const burst = await Promise.all(Array.from({ length: 10 }, () => viewer(`/live/${id}/master.m3u8`)));
     const texts = await Promise.all(burst.map((r) => text(r)));
     // Each viewer got its own minted session id on the one shared variant list.
-    const sids = texts.map((t) => /\?sid=([A-Za-z0-9_-]{22})\n/.exec(t)?.[1]);
+    const sids = texts.map((t) => /\?sid=([A-Za-z0-9_-]{44})\n/.exec(t)?.[1]);
     expect(new Set(sids).size).toBe(10);
     expect(new Set(texts.map((t, i) => t.replaceAll(sids[i]!, 'SID'))).size).toBe(1);
     expect(burst.map((r) => r.headers.get('cache-control'))).toEqual(Array<string>(10).fill('private, max-age=2'));
@@ -158,7 +158,10 @@ seg-0-e1.m4s
     await signed(INTERNAL_API.renditions(id), rendition(2, '720p'));
     // A longer segment raises the target duration for good.
     await signed(INTERNAL_API.segments(id), { epoch: 2, segments: [{ rendition: '720p', msn: 2, duration: 3.6, programDateTime: Date.UTC(2025, 0, 1, 0, 1), epoch: 2, file: 'seg-2-e2.m4s', bytes: 900_000 }] });
-    const res = await viewer(`/live/${id}/720p/index.m3u8?resumed=1`);
+    // Query parameters are not part of the playlist cache key; wait out the cached (1 s) copy.
+    expect((await viewer(`/live/${id}/720p/index.m3u8?resumed=1`)).headers.get('cache-control')).toBe('public, max-age=1');
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await viewer(`/live/${id}/720p/index.m3u8`);
     expect(res.headers.get('cache-control')).toBe('public, max-age=1');
     expect(await text(res)).toBe(`#EXTM3U
 #EXT-X-VERSION:7
@@ -188,7 +191,7 @@ seg-2-e2.m4s
 
 describe('GET /live/:id/:rendition/:file', () => {
   it('serves init and media segments from R2 with immutable caching', async () => {
-    const id = 'r2stream00000001';
+    const id = await createdStreamId();
     await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, new Uint8Array([1, 2, 3]));
     await env.MEDIA.put(`live/${id}/720p/seg-7-e1.m4s`, new Uint8Array([4, 5]));
     const init = await viewer(`/live/${id}/720p/init-1.mp4`);
@@ -207,7 +210,7 @@ describe('GET /live/:id/:rendition/:file', () => {
   });
 
   it('falls back to the origin when R2 misses, and 404s when nobody has it', async () => {
-    const id = 'pullstream000001';
+    const id = await createdStreamId();
     const fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
       const url = input instanceof Request ? input.url : String(input);
       if (url === `http://origin.test/media/live/${id}/720p/seg-3-e1.m4s`) return new Response(new Uint8Array([9, 9, 9]), { headers: { etag: '"o1"' } });
@@ -246,5 +249,35 @@ describe('GET /live/:id/:rendition/:file', () => {
       headers: { origin: 'https://player.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
     expect(beacon.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+  });
+});
+
+describe('playback for ids and parameters nobody issued', () => {
+  it('ignores unknown query parameters: 100 cache-busting requests cost no StreamDO call past the first', async () => {
+    const { id } = await streamWithSegments(1);
+    expect((await viewer(`/live/${id}/720p/index.m3u8`)).status).toBe(200);
+    const renders = vi.spyOn(StreamDO.prototype, 'mediaPlaylist');
+    for (let i = 0; i < 100; i++) expect((await viewer(`/live/${id}/720p/index.m3u8?x=${i}`)).status).toBe(200);
+    expect(renders).toHaveBeenCalledTimes(0);
+  });
+
+  it('answers well-formed ids the edge did not issue with 404 before any Durable Object', async () => {
+    const spy = vi.spyOn(env.STREAM_DO, 'idFromName');
+    for (const id of ['aaaaaaaaaaaaaaaa', 'abcdefghij123456', 'zzzzzzzzzzzzzzzz']) {
+      await expectError(await viewer(`/live/${id}/master.m3u8`), 404, 'stream_not_found');
+      await expectError(await viewer(`/live/${id}/720p/index.m3u8`), 404, 'stream_not_found');
+      await expectError(await viewer(`/live/${id}/720p/seg-1-e1.m4s`), 404, 'stream_not_found');
+    }
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('stops serving a deleted stream media at once, cached copies included', async () => {
+    const { id } = await streamWithSegments(1);
+    await env.MEDIA.put(`live/${id}/720p/seg-0-e1.m4s`, new Uint8Array([1, 2]));
+    expect((await viewer(`/live/${id}/720p/seg-0-e1.m4s`)).status).toBe(200);
+    expect((await viewer(`/live/${id}/720p/seg-0-e1.m4s`)).status).toBe(200); // now from the Cache API
+    expect((await admin('DELETE', `/v1/streams/${id}`)).status).toBe(204);
+    await expectError(await viewer(`/live/${id}/720p/seg-0-e1.m4s`), 404, 'stream_not_found');
+    await expectError(await viewer(`/live/${id}/master.m3u8`), 404, 'stream_not_found');
   });
 });

@@ -9,6 +9,7 @@ import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { flushViewers, isolateBeaconLimiter, isolateViewers } from '../viewers/isolate-viewers.ts';
 import { sessionIdOf } from '../viewers/session-id.ts';
+import { isSignedSession } from '../viewers/signed-session.ts';
 import type { AppEnv } from '../app-env.ts';
 import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
@@ -16,6 +17,8 @@ import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
+import { requireIssuedStreamId } from '../playback/stream-id-gate.ts';
+import { requireServedStream } from '../playback/stream-serving.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -30,6 +33,7 @@ playbackRoutes.use('*', playbackCors);
 
 playbackRoutes.get('/:id/master.m3u8', async (c) => {
   const id = c.req.param('id');
+  await requireIssuedStreamId(c, id);
   const stub = streamStub(c.env, id);
   edgeStats.playlistRequests++;
   // The variant list is shared (cached without `sid`); each viewer's session id is added per request.
@@ -54,6 +58,7 @@ playbackRoutes.post('/:id/cdn-errors', async (c) => {
 playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   const id = c.req.param('id');
   const rendition = c.req.param('rendition');
+  await requireIssuedStreamId(c, id);
   const stub = streamStub(c.env, id);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
@@ -68,17 +73,18 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   );
   const sid = sessionIdOf(new URL(c.req.url));
   const response = await viewerMedia(c, id, rendition, shared, sid);
-  // Every poll with a session id is that viewer's heartbeat.
-  if (sid) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
+  // Every poll with a session id the edge signed is that viewer's heartbeat; made-up ones are served, not counted.
+  if (sid && (await isSignedSession(settings.originSecret, sid))) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
   return response;
 });
 
 playbackRoutes.post('/:id/beacon', async (c) => {
   const id = c.req.param('id');
-  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  await requireIssuedStreamId(c, id);
   const bytes = await readBodyAtMost(c.req.raw, MAX_BEACON_BYTES);
   if (bytes === null) throw new EdgeliveError('payload_too_large', `beacon over ${MAX_BEACON_BYTES} bytes`);
   const beacon = beaconSchema.parse(parseJsonBody(bytes));
+  if (!(await isSignedSession(c.var.settings.originSecret, beacon.sid))) throw new EdgeliveError('forbidden', 'sid: session id was not issued by this edge (load the master playlist first)');
   const now = Date.now();
   if (!isolateBeaconLimiter.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sends beacons too often`);
   edgeStats.beacons++;
@@ -91,6 +97,9 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   if (!isStreamId(id) || !renditionName.safeParse(rendition).success || !MEDIA_FILE_PATTERN.test(file)) {
     throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
   }
+  await requireIssuedStreamId(c, id);
+  // A deleted or long-ended stream's media stops within about two seconds, cached copies included.
+  await requireServedStream(c, id);
   isolateMetrics.mediaRequests++;
   return serveMediaFile(c, id, rendition, file);
 });

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS startup_samples (ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS startup_samples_by_ms ON startup_samples (ms);
 `;
 
+/** Most startup times a stream stores (a uniform sample of all reported). */
+export const MAX_STARTUP_SAMPLES = 1000;
+
 interface AudienceRow extends Record<string, SqlStorageValue> {
   peak: number;
   pruned_sessions: number;
@@ -47,6 +50,9 @@ export class AudienceStore {
   /** Creates the tables if they are missing. */
   migrate(): void {
     this.#sql.exec(AUDIENCE_SCHEMA);
+    // Added after the first schema: startup times reported so far (the reservoir keeps a sample of them).
+    const columns = this.#sql.exec<{ name: string }>('PRAGMA table_info(audience)').toArray();
+    if (!columns.some((c) => c.name === 'startup_seen')) this.#sql.exec('ALTER TABLE audience ADD COLUMN startup_seen INTEGER NOT NULL DEFAULT 0');
   }
 
   #row(): AudienceRow {
@@ -114,7 +120,22 @@ export class AudienceStore {
       d.rebufferMs,
       switches,
     );
-    for (const ms of d.startupMs) this.#sql.exec('INSERT INTO startup_samples (ms) VALUES (?)', ms);
+    for (const ms of d.startupMs) this.#addStartupSample(ms);
+  }
+
+  /**
+   * Reservoir sampling (Vitter's algorithm R): the table never holds more than
+   * `MAX_STARTUP_SAMPLES` rows, each reported time kept with equal probability, so the median stays
+   * exact up to that many samples and unbiased past it, whatever players send.
+   */
+  #addStartupSample(ms: number): void {
+    const seen = this.#sql.exec<{ startup_seen: number }>('UPDATE audience SET startup_seen = startup_seen + 1 WHERE singleton = 1 RETURNING startup_seen').one().startup_seen;
+    if (seen <= MAX_STARTUP_SAMPLES) {
+      this.#sql.exec('INSERT INTO startup_samples (ms) VALUES (?)', ms);
+      return;
+    }
+    const slot = Math.floor(Math.random() * seen);
+    if (slot < MAX_STARTUP_SAMPLES) this.#sql.exec('UPDATE startup_samples SET ms = ? WHERE rowid = (SELECT rowid FROM startup_samples LIMIT 1 OFFSET ?)', ms, slot);
   }
 
   /** QoE over every beacon so far. */

@@ -33,8 +33,10 @@ export class FeedBridge {
   readonly #feed: StreamFeed;
   readonly #storage: Pick<DurableObjectStorage, 'getAlarm' | 'setAlarm'>;
   readonly #sources: FeedSources;
+  readonly #ctx: DurableObjectState;
 
   constructor(ctx: DurableObjectState, sources: FeedSources, nextSeq: () => number) {
+    this.#ctx = ctx;
     this.#feed = new StreamFeed(ctx, nextSeq);
     this.#storage = ctx.storage;
     this.#sources = sources;
@@ -48,7 +50,12 @@ export class FeedBridge {
     const since = new URL(request.url).searchParams.get('since');
     const missed = since === null ? [] : this.#sources.store.events(Number(since), MAX_REPLAYED_EVENTS).map(eventView);
     const now = Date.now();
-    const attachment: ConsumerAttachment = { streamId: row.value.id, connectedAt: now, auth: request.headers.get('x-edgelive-feed-auth') ?? 'unknown' };
+    const tokenId = request.headers.get('x-edgelive-feed-token-id');
+    if (tokenId !== null) {
+      const open = this.#ctx.getWebSockets().filter((ws: WebSocket) => (ws.deserializeAttachment() as ConsumerAttachment | null)?.tokenId === tokenId).length;
+      if (open >= MAX_SOCKETS_PER_FEED_TOKEN) return errorResponse('rate_limited', `this feed token already has ${open} open sockets (at most ${MAX_SOCKETS_PER_FEED_TOKEN})`, 429);
+    }
+    const attachment: ConsumerAttachment = { streamId: row.value.id, connectedAt: now, auth: request.headers.get('x-edgelive-feed-auth') ?? 'unknown', ...(tokenId !== null ? { tokenId } : {}) };
     const response = this.#feed.accept(attachment, this.snapshot(row.value, now), missed, now);
     if (this.#wanted(row.value, now)) await this.scheduleSnapshot();
     return response;
@@ -95,6 +102,9 @@ export class FeedBridge {
     return wantsSnapshot(row, body, this.#feed.changed(body));
   }
 }
+
+/** Sockets one feed token may hold open at once (a dashboard needs one; a few tabs a few). */
+export const MAX_SOCKETS_PER_FEED_TOKEN = 4;
 
 function errorResponse(code: ErrorBody['error']['code'], message: string, status: number): Response {
   return Response.json({ error: { code, message } } satisfies ErrorBody, { status, headers: { 'Cache-Control': 'no-store' } });

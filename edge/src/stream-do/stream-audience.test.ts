@@ -48,8 +48,9 @@ describe('StreamAudience.record', () => {
     const { t, calls } = tables(12, 3);
     const audience = new StreamAudience(t);
     const { writer, log } = fakeWriter();
-    const row = streamRow({ target_duration: 2 });
-    expect(writer.write((tx) => audience.record(tx, row, NOW, batch({ '360p>720p': 2, '720p>360p': 1 })))).toEqual({ ok: true, value: { current: 12 } });
+    const row = streamRow({ target_duration: 2, ladder: '{"rungs":[{"name":"720p","height":720,"videoKbps":2800},{"name":"360p","height":360,"videoKbps":800}],"audioKbps":128}' });
+    // A switch naming a rendition the stream does not have is a client's invention: dropped.
+    expect(writer.write((tx) => audience.record(tx, row, NOW, batch({ '360p>720p': 2, '720p>360p': 1, '720p>8k': 5, 'x>y': 1 })))).toEqual({ ok: true, value: { current: 12 } });
     expect(calls).toEqual(['sessions', 'qoe', 'counts 6000', 'peak', `prune ${NOW - 600_000}`]);
     expect(log.map((e) => [e.type, e.data])).toEqual([
       ['viewer_milestone', { viewers: 10, peak: 12 }],

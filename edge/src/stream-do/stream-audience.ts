@@ -14,6 +14,15 @@ const VIEWER_WINDOW_TARGETS = 3;
 /** Forgetting sessions is a table scan; once a minute is plenty. */
 const SESSION_PRUNE_INTERVAL_MS = 60_000;
 
+/** Startup times one isolate batch may add (the store keeps a bounded sample anyway). */
+const MAX_STARTUP_PER_BATCH = 1000;
+
+/** The rendition names of the stream's ladder. Pure. */
+export function ladderRenditions(row: StreamRow): Set<string> {
+  const ladder = JSON.parse(row.ladder) as { rungs?: { name?: unknown }[] };
+  return new Set((ladder.rungs ?? []).map((r) => r.name).filter((n): n is string => typeof n === 'string'));
+}
+
 /** Viewer counts and QoE, as the management API and the feed snapshot show them. */
 export interface AudienceSummary {
   viewers: ViewerCounts;
@@ -57,7 +66,16 @@ export class StreamAudience {
    * quality switches. Runs inside a write; returns the current viewers.
    */
   record(tx: WriteContext, row: StreamRow, now: number, batch: ViewerBatch): { current: number } {
+    // Sessions come from polls the StreamDO rendered, so their renditions exist; switches come from
+    // beacons, and one naming a rendition the stream does not have is a client's invention.
+    const renditions = ladderRenditions(row);
     this.#store.recordSessions(batch.sessions);
+    const known: Record<string, number> = {};
+    for (const [key, n] of Object.entries(batch.qoe.switches)) {
+      const [from, to] = key.split('>');
+      if (from !== undefined && to !== undefined && renditions.has(from) && renditions.has(to)) known[key] = n;
+    }
+    batch = { ...batch, qoe: { ...batch.qoe, switches: known, startupMs: batch.qoe.startupMs.slice(0, MAX_STARTUP_PER_BATCH) } };
     this.#store.addQoe(batch.qoe);
     const { current } = this.#store.counts(now, viewerWindowMs(row.target_duration));
     const before = this.#store.raisePeak(current);

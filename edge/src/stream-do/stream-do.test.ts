@@ -85,10 +85,12 @@ describe('StreamDO delete', () => {
     await runDurableObjectAlarm(stub(id));
     expect((await env.MEDIA.list({ prefix: `live/${id}/` })).objects).toEqual([]);
     expect(await env.MEDIA.head('live/otherstream00000/720p/seg-0.m4s')).not.toBeNull();
-    const row = await runInDurableObject(stub(id), (_do: StreamDO, state) =>
-      state.storage.sql.exec('SELECT purge_pending, deleted_at IS NOT NULL AS deleted FROM stream').one(),
+    // Once the registry holds the tombstone, the object deletes its whole storage.
+    const tables = await runInDurableObject(stub(id), (_do: StreamDO, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'").toArray(),
     );
-    expect(row).toEqual({ purge_pending: 0, deleted: 1 });
+    expect(tables).toEqual([]);
+    expect((await admin('GET', `/v1/streams/${id}`)).status).toBe(404);
     // Announces for a deleted stream find nothing.
     const res = await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 0, fps: 0, speed: 0, droppedFrames: 0 } });
     expect(res.status).toBe(404);

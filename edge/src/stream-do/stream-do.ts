@@ -21,6 +21,8 @@ import { StreamStore, type NewStream } from './stream-store.ts';
 import { StreamUpkeep, streamTimeouts, type StreamTimeouts } from './stream-upkeep.ts';
 import { eventPage, streamView, type EventPage, type StreamView } from './stream-view.ts';
 import { StreamWriter, type WriteContext } from './stream-writer.ts';
+import { RefusalLog } from './refusal-log.ts';
+import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -51,17 +53,27 @@ export class StreamDO extends DurableObject<Env> {
     this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
     const sources = { store: this.#store, audience: this.#audience };
-    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now) });
+    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { originPullUrl: this.#settings.originPullUrl, originSecret: this.#settings.originSecret } });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    this.#migrateAudience = () => audienceStore.migrate();
     void ctx.blockConcurrencyWhile(async () => {
-      this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
-      audienceStore.migrate();
+      // Only an object that holds a stream gets its schema: one addressed by an id nobody created
+      // (or whose stream was deleted and purged) answers `stream_not_found` and writes nothing.
+      if (this.#store.hasSchema()) this.#migrate();
     });
+  }
+
+  readonly #migrateAudience: () => void;
+
+  #migrate(): void {
+    this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
+    this.#migrateAudience();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
   async create(input: Omit<NewStream, 'createdAt'>): Promise<DoResult<StreamView>> {
+    this.#migrate();
     const result = this.#writer.write((tx) => createStream(this.#store, tx, input, Date.now()));
     if (!result.ok) return result;
     await this.#upkeep.afterChange();
@@ -144,12 +156,34 @@ export class StreamDO extends DurableObject<Env> {
     const current = row;
     const refusal = publishRefusal(publishState(current, req.keyHash, now, this.#timeouts.livenessMs), req.source, req.takeover);
     if (refusal) {
-      this.#writer.write((tx) => logPublishRefusal(tx, now, refusal, req));
+      this.#logRefusal(now, (tx, count) => logPublishRefusal(tx, now, refusal, req, count));
       return fail(refusal.code, refusal.message);
     }
     const result = this.#writer.write((tx) => acceptPublish(this.#store, tx, current, now, req));
     if (result.ok) await this.#upkeep.afterChange();
     return result;
+  }
+
+  /**
+   * The cheap check an origin makes before it takes a lease or a capacity slot: does this key open
+   * this stream? A wrong key is logged (aggregated, at most one event a minute) and refused.
+   */
+  checkKey(keyHash: string, nodeId: string): DoResult<{ streamId: string }> {
+    const row = this.#store.stream();
+    if (!row || row.deleted_at !== null) return fail('stream_key_invalid', KEY_INVALID_MESSAGE);
+    if (!timingSafeEqualHex(row.key_hash, keyHash)) {
+      const now = Date.now();
+      this.#logRefusal(now, (tx, count) => tx.event(now, 'publish_refused', { reason: 'key_mismatch', code: 'stream_key_invalid', nodeId, count }));
+      return fail('stream_key_invalid', KEY_INVALID_MESSAGE);
+    }
+    return ok({ streamId: row.id });
+  }
+
+  readonly #refusals = new RefusalLog();
+
+  #logRefusal(now: number, write: (tx: WriteContext, count: number) => void): void {
+    const count = this.#refusals.admit(now);
+    if (count !== null) this.#writer.write((tx) => write(tx, count));
   }
 
   /** A rendition's init segment for the current epoch is stored. */

@@ -9,6 +9,8 @@ export interface ConsumerAttachment {
   connectedAt: number;
   /** `admin` or `token` (a feed token), for logs and stats. */
   auth: string;
+  /** For a feed token: the tail of its MAC, so sockets per token can be capped. */
+  tokenId?: string;
 }
 
 /**

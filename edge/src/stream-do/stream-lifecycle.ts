@@ -68,9 +68,12 @@ export function createStream(store: LifecycleStore, tx: WriteContext, input: Omi
   store.bumpRegistryVersion();
 }
 
-/** Logs a refused publish (the refusal itself is decided by `publishRefusal`). Runs inside a write. */
-export function logPublishRefusal(tx: WriteContext, now: number, refusal: PublishRefusal, req: PublishRequest): void {
-  tx.event(now, 'publish_refused', { reason: refusal.reason, code: refusal.code, nodeId: req.nodeId, source: req.source });
+/**
+ * Logs a refused publish (the refusal itself is decided by `publishRefusal`); `count` is how many
+ * refusals this event stands for (they are aggregated to one event a minute). Runs inside a write.
+ */
+export function logPublishRefusal(tx: WriteContext, now: number, refusal: PublishRefusal, req: PublishRequest, count = 1): void {
+  tx.event(now, 'publish_refused', { reason: refusal.reason, code: refusal.code, nodeId: req.nodeId, source: req.source, count });
 }
 
 /**

@@ -33,13 +33,25 @@ export interface NewSegment {
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
 export class StreamStore {
   readonly #sql: SqlStorage;
+  #ready = false;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
   }
 
   /** Creates the tables if they are missing and adds columns older objects lack. */
+  /** Whether this object's storage holds a stream schema (an object created for a made-up id holds none). */
+  hasSchema(): boolean {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'stream'").one().n > 0;
+  }
+
+  /** After `deleteAll`: the object is empty again and reads find no stream. */
+  forget(): void {
+    this.#ready = false;
+  }
+
   migrate(defaults: { reconnectWindowSeconds: number }): void {
+    this.#ready = true;
     this.#sql.exec(STREAM_SCHEMA);
     for (const { table, column, definition } of ADDED_COLUMNS) {
       const columns = this.#sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
@@ -51,6 +63,8 @@ export class StreamStore {
 
   /** The stream row, or null before `create`. */
   stream(): StreamRow | null {
+    // An object without a schema never held a stream (or was purged): nothing to read, nothing written.
+    if (!this.#ready) return null;
     return this.#sql.exec<StreamRow>('SELECT * FROM stream WHERE singleton = 1').toArray()[0] ?? null;
   }
 

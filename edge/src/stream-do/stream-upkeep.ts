@@ -8,9 +8,8 @@ import { expireWindow, failSilentOrigin, isPublisherFresh, isWindowExpired, wind
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import type { StreamWriter } from './stream-writer.ts';
+import { purgeBucket, purgeOriginStore } from './stream-purge.ts';
 
-/** R2 deletes at most 1000 keys a call; a few calls per alarm keeps each alarm short. */
-const PURGE_BATCHES_PER_ALARM = 5;
 /** Delay before retrying a registry report that failed. */
 const REGISTRY_RETRY_MS = 1000;
 
@@ -96,16 +95,18 @@ export async function reportToRegistry(env: Env, store: StreamStore, metrics?: S
   }
 }
 
-/** Deletes a batch of the stream's objects under `live/<id>/`; clears the flag once none are left. */
-export async function purgeMedia(bucket: R2Bucket, streamId: string, store: StreamStore): Promise<void> {
-  for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
-    const listed = await bucket.list({ prefix: `live/${streamId}/`, limit: 1000 });
-    if (listed.objects.length > 0) await bucket.delete(listed.objects.map((o) => o.key));
-    if (!listed.truncated) {
-      store.updateStream({ purge_pending: 0 });
-      return;
-    }
-  }
+/**
+ * A deleted stream's purge, one alarm's worth: R2 first (in batches), then the origin's store, then
+ * the object's whole storage once the registry holds the tombstone. True when storage is gone.
+ */
+export async function purgeMedia(env: Env, settings: { originPullUrl: string; originSecret: string | null }, row: StreamRow, store: Pick<StreamStore, 'forget'>, storage: Pick<DurableObjectStorage, 'deleteAll'>): Promise<boolean> {
+  if (!(await purgeBucket(env.MEDIA, row.id))) return false;
+  // The registry keeps the tombstone (so a late report cannot revive the id); wait until it has it.
+  if (row.registry_synced_version !== row.registry_version) return false;
+  await purgeOriginStore(settings.originPullUrl, settings.originSecret, row.id);
+  await storage.deleteAll();
+  store.forget();
+  return true;
 }
 
 /** The analytics feed as the alarm sees it (FeedBridge). */
@@ -119,7 +120,9 @@ export interface SnapshotSource {
 /** What StreamUpkeep works with; all owned by the StreamDO. */
 export interface UpkeepDeps {
   env: Env;
-  storage: Pick<DurableObjectStorage, 'setAlarm' | 'deleteAlarm'>;
+  storage: Pick<DurableObjectStorage, 'setAlarm' | 'deleteAlarm' | 'deleteAll'>;
+  /** Where the origin's store is purged after a delete. */
+  purge: { originPullUrl: string; originSecret: string | null };
   store: StreamStore;
   writer: StreamWriter;
   feed: SnapshotSource;
@@ -151,7 +154,7 @@ export class StreamUpkeep {
     if (due === 'silence') writer.write((tx) => failSilentOrigin(store, tx, row, now, timeouts.livenessMs));
     else if (due === 'window') writer.write((tx) => expireWindow(store, tx, row, now));
     store.pruneEvents(now - timeouts.retentionMs);
-    if (row.purge_pending === 1) await purgeMedia(this.#d.env.MEDIA, row.id, store);
+    if (row.purge_pending === 1 && (await purgeMedia(this.#d.env, this.#d.purge, row, store, this.#d.storage))) return;
     this.#d.feed.publishSnapshot(now);
     await this.afterChange();
   }

@@ -2,6 +2,7 @@
 import { SELF } from 'cloudflare:test';
 import { INTERNAL_API, segmentFileName } from '../../../shared/src/internal-api.ts';
 import type { SourceInfo } from '../../../shared/src/types.ts';
+import { signSession } from '../viewers/signed-session.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../../../shared/src/signing/request-signature.ts';
 
 /** Host the tests talk to; PUBLIC_BASE_URL is https://edge.test in edge/vitest.config.ts. */
@@ -31,6 +32,17 @@ export async function signed(
     headers[SIGNATURE_HEADER] = signature;
   }
   return SELF.fetch(`${BASE}${path}`, { method: 'POST', headers, body: bytes });
+}
+
+/** A session id the test edge signed, named after `label` (padded to the 22-character random part). */
+export function session(label: string): Promise<string> {
+  return signSession(ORIGIN_SECRET, label.padEnd(22, '0').slice(0, 22));
+}
+
+/** A new (idle) stream's id, created through the management API: playback only knows ids the edge issued. */
+export async function createdStreamId(): Promise<string> {
+  const res = await admin('POST', '/v1/streams', {});
+  return ((await res.json()) as { id: string }).id;
 }
 
 /** A playback request (no auth). */

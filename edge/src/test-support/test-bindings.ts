@@ -2,6 +2,8 @@
 export const EDGE_TEST_BINDINGS = {
   ADMIN_TOKEN: 'test-admin',
   ORIGIN_SECRET: 'test-origin-secret',
+  // Short test secrets are accepted only in development.
+  EDGELIVE_ENV: 'development',
   PUBLIC_BASE_URL: 'https://edge.test',
   ORIGIN_PULL_URL: 'http://origin.test/media',
   // Long enough that no alarm fires during a test; liveness tests backdate activity instead.

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { addSessionId, mintSessionId, sessionIdOf, withoutSessionId } from './session-id.ts';
+import { addSessionId, sessionIdOf, withoutSessionId } from './session-id.ts';
+import { isSignedSession, mintSignedSession } from './signed-session.ts';
 
 describe('session ids', () => {
-  it('mints 22-character URL-safe ids that differ', () => {
-    const a = mintSessionId();
-    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(mintSessionId()).not.toBe(a);
+  it('mints 44-character URL-safe signed ids that differ, verified only with the same secret', async () => {
+    const a = await mintSignedSession('secret-one');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{44}$/);
+    expect(await mintSignedSession('secret-one')).not.toBe(a);
+    expect(await isSignedSession('secret-one', a)).toBe(true);
+    expect(await isSignedSession('secret-two', a)).toBe(false);
+    expect(await isSignedSession(null, a)).toBe(false);
+    // Without a secret the edge mints unsigned ids, which are never counted.
+    expect(await mintSignedSession(null)).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
   it('reads a valid sid and ignores malformed ones', () => {

@@ -4,12 +4,6 @@ import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
 /** The query parameter carrying the session id. */
 export const SESSION_PARAM = 'sid';
 
-/** A fresh random session id: 16 random bytes, base64url (22 characters). */
-export function mintSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /** The request's valid session id, or null (missing or malformed ids are not trusted). */
 export function sessionIdOf(url: URL): string | null {
   const sid = url.searchParams.get(SESSION_PARAM);

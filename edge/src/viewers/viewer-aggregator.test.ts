@@ -36,4 +36,15 @@ describe('ViewerAggregator', () => {
     });
     expect(agg.size).toBe(0);
   });
+
+  it('takes one startup time per session: repeating it cannot move the median', () => {
+    const agg = new ViewerAggregator(1000);
+    const base = { playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: [] };
+    const batches = [];
+    for (let i = 0; i < 50; i++) batches.push(agg.recordBeacon('s1', { ...base, sid: 'sid-loud', startupMs: 60_000 }, T + i));
+    batches.push(agg.recordBeacon('s1', { ...base, sid: 'sid-quiet', startupMs: 700 }, T + 60), agg.drain().get('s1') ?? null);
+    const sent = batches.filter((b) => b !== null);
+    expect(sent.reduce((n, b) => n + b.qoe.beacons, 0)).toBe(51);
+    expect(sent.flatMap((b) => b.qoe.startupMs)).toEqual([60_000, 700]);
+  });
 });

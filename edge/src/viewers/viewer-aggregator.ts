@@ -4,6 +4,11 @@ import { emptyQoe, type QoeDelta, type SessionSeen, type ViewerBatch } from './v
 /** An isolate flushes each stream's batch to its StreamDO at most this often. */
 export const VIEWER_FLUSH_INTERVAL_MS = 1000;
 
+/** Startup times one batch carries at most. */
+const MAX_STARTUPS_PER_BATCH = 1000;
+/** Sessions remembered as having reported their startup. */
+const MAX_STARTUP_SESSIONS = 50_000;
+
 interface Pending {
   sessions: Map<string, SessionSeen>;
   qoe: QoeDelta;
@@ -18,6 +23,8 @@ interface Pending {
  */
 export class ViewerAggregator {
   readonly #streams = new Map<string, Pending>();
+  /** Sessions whose startup time this isolate already took (bounded; forgetting only lets one more through). */
+  readonly #startupSeen = new Set<string>();
   readonly #intervalMs: number;
 
   constructor(intervalMs = VIEWER_FLUSH_INTERVAL_MS) {
@@ -36,7 +43,12 @@ export class ViewerAggregator {
     const p = this.#pending(streamId);
     const q = p.qoe;
     q.beacons++;
-    if (beacon.startupMs !== undefined) q.startupMs.push(beacon.startupMs);
+    // A session starts once: a repeated startup time from it would let one client move the median.
+    if (beacon.startupMs !== undefined && !this.#startupSeen.has(beacon.sid) && q.startupMs.length < MAX_STARTUPS_PER_BATCH) {
+      if (this.#startupSeen.size >= MAX_STARTUP_SESSIONS) this.#startupSeen.clear();
+      this.#startupSeen.add(beacon.sid);
+      q.startupMs.push(beacon.startupMs);
+    }
     q.playedMs += beacon.playedMs;
     q.rebufferCount += beacon.rebufferCount;
     q.rebufferMs += beacon.rebufferMs;

@@ -3,7 +3,7 @@ import { runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, BASE, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, BASE, json, liveStream, rendition, segments, session, signed, viewer } from '../test-support/edge-client.ts';
 import { edgeStats } from './edge-stats.ts';
 
 afterEach(() => {
@@ -24,8 +24,9 @@ async function playableStream(): Promise<string> {
   return id;
 }
 
-async function poll(id: string, rendition: string, sid: string): Promise<void> {
-  const res = await viewer(`/live/${id}/${rendition}/index.m3u8?sid=${sid}`);
+/** A media poll by the edge-signed session named `label`. */
+async function poll(id: string, rendition: string, label: string): Promise<void> {
+  const res = await viewer(`/live/${id}/${rendition}/index.m3u8?sid=${await session(label)}`);
   expect(res.status).toBe(200);
   await res.arrayBuffer();
 }
@@ -57,8 +58,9 @@ describe('viewer sessions', () => {
     expect(view.viewers).toEqual({ current: 4, peak: 4, total: 4, renditions: { '360p': 1, '720p': 3 } });
 
     // Sessions not seen within 3 target durations (6 s) no longer count as current; the peak stays.
+    const [a, b] = [await session('viewer-a-0001'), await session('viewer-b-0001')];
     await runInDurableObject(stub(id), (_do: StreamDO, state) => {
-      state.storage.sql.exec("UPDATE sessions SET last_seen = last_seen - 6001 WHERE sid IN ('viewer-a-0001', 'viewer-b-0001')");
+      state.storage.sql.exec('UPDATE sessions SET last_seen = last_seen - 6001 WHERE sid IN (?, ?)', a, b);
     });
     expect((await json<Viewers>(await admin('GET', `/v1/streams/${id}`))).viewers).toEqual({ current: 2, peak: 4, total: 4, renditions: { '720p': 2 } });
   });
@@ -69,6 +71,25 @@ describe('viewer sessions', () => {
     expect((await viewer(`/live/${id}/720p/index.m3u8?sid=bad`)).status).toBe(200);
     await sleep(100);
     expect((await json<Viewers>(await admin('GET', `/v1/streams/${id}`))).viewers.total).toBe(0);
+  });
+
+  it('serves polls with forged session ids but never counts them or calls the StreamDO for them', async () => {
+    const id = await playableStream();
+    await poll(id, '720p', 'forgery-warmup'); // render and first flush
+    await viewUntil<Viewers>(id, (v) => v.viewers.total === 1);
+    const flushes = vi.spyOn(StreamDO.prototype, 'recordViewers');
+    const real = await session('forged-0000');
+    // Well-formed, right length, wrong tag; and a made-up id of the old 22-character shape.
+    const forged = [`${real.slice(0, 43)}${real.endsWith('A') ? 'B' : 'A'}`, 'abcdefghijklmnopqrstuv', `${'z'.repeat(22)}${real.slice(22)}`];
+    for (const sid of forged) expect((await viewer(`/live/${id}/720p/index.m3u8?sid=${sid}`)).status).toBe(200);
+    await sleep(1050);
+    for (const sid of forged) expect((await viewer(`/live/${id}/720p/index.m3u8?sid=${sid}`)).status).toBe(200);
+    await sleep(100);
+    expect(flushes).toHaveBeenCalledTimes(0);
+    expect((await json<Viewers>(await admin('GET', `/v1/streams/${id}`))).viewers.total).toBe(1);
+    const res = await SELF.fetch(`${BASE}/live/${id}/beacon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sid: forged[0], startupMs: 1 }) });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('sid: session id was not issued by this edge (load the master playlist first)');
   });
 
   it('logs viewer milestones once the peak reaches 1 and 10', async () => {
@@ -93,7 +114,8 @@ describe('viewer sessions', () => {
     const renders = vi.spyOn(StreamDO.prototype, 'mediaPlaylist');
     const flushes = vi.spyOn(StreamDO.prototype, 'recordViewers');
     const before = edgeStats.doCalls;
-    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => viewer(`/live/${id}/720p/index.m3u8?sid=burst-${String(i).padStart(5, '0')}`)));
+    const sids = await Promise.all(Array.from({ length: 200 }, (_, i) => session(`burst-${String(i).padStart(5, '0')}`)));
+    const responses = await Promise.all(sids.map((sid) => viewer(`/live/${id}/720p/index.m3u8?sid=${sid}`)));
     const bodies = await Promise.all(responses.map((r) => r.text()));
     expect(new Set(bodies).size).toBe(1);
     expect(responses.every((r) => r.headers.get('cache-control') === 'public, max-age=1')).toBe(true);
@@ -110,7 +132,7 @@ describe('viewer sessions', () => {
   it('gives each master request a session id unless it brings one', async () => {
     const id = await playableStream();
     const minted = await (await viewer(`/live/${id}/master.m3u8`)).text();
-    const sid = /720p\/index\.m3u8\?sid=([A-Za-z0-9_-]{22})\n/.exec(minted)?.[1];
+    const sid = /720p\/index\.m3u8\?sid=([A-Za-z0-9_-]{44})\n/.exec(minted)?.[1];
     expect(sid).toBeDefined();
     expect(minted).toContain(`360p/index.m3u8?sid=${sid}\n`);
     const kept = await viewer(`/live/${id}/master.m3u8?sid=my-session-01`);
@@ -120,7 +142,9 @@ describe('viewer sessions', () => {
 });
 
 describe('POST /live/:id/beacon', () => {
-  function beacon(id: string, body: unknown): Promise<Response> {
+  /** A beacon; a well-formed `sid` label is replaced by the edge-signed session of that name. */
+  async function beacon(id: string, body: unknown): Promise<Response> {
+    if (typeof body === 'object' && body !== null && 'sid' in body && typeof body.sid === 'string' && body.sid.length >= 8) body = { ...body, sid: await session(body.sid) };
     return SELF.fetch(`${BASE}/live/${id}/beacon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
 
@@ -165,7 +189,7 @@ describe('POST /live/:id/beacon', () => {
     expect((await beacon(id, { sid: 'rate-limited-1' })).status).toBe(204);
     const second = await beacon(id, { sid: 'rate-limited-1' });
     expect(second.status).toBe(429);
-    expect(await second.json()).toEqual({ error: { code: 'rate_limited', message: 'session rate-limited-1 sends beacons too often' } });
+    expect(await second.json()).toEqual({ error: { code: 'rate_limited', message: `session ${await session('rate-limited-1')} sends beacons too often` } });
     expect((await beacon(id, { sid: 'rate-limited-2' })).status).toBe(204);
   });
 });

@@ -1,7 +1,9 @@
 import { EdgeliveError, isErrorBody, type ErrorCode } from '../../../shared/src/errors.ts';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import {
+  keyCheckAnswerSchema,
   publishGrantSchema,
+  type KeyCheckRequest,
   type EndAnnounce,
   type HeartbeatAnnounce,
   type PublishGrant,
@@ -13,6 +15,8 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../../../shared
 
 /** The edge as the origin needs it: every call signed, every announce carrying the epoch. */
 export interface EdgeClient {
+  /** Does this key open its stream? Asked before any lease or capacity slot is taken; a refusal throws. */
+  checkKey(req: KeyCheckRequest): Promise<{ streamId: string }>;
   publish(req: PublishRequest): Promise<PublishGrant>;
   announceRendition(streamId: string, body: RenditionAnnounce): Promise<void>;
   announceSegments(streamId: string, body: SegmentAnnounce): Promise<void>;
@@ -42,6 +46,10 @@ export class HttpEdgeClient implements EdgeClient {
     this.#fetch = opts.fetch ?? fetch;
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? sleep;
+  }
+
+  async checkKey(req: KeyCheckRequest): Promise<{ streamId: string }> {
+    return keyCheckAnswerSchema.parse(await this.#call(INTERNAL_API.keyCheck, req));
   }
 
   async publish(req: PublishRequest): Promise<PublishGrant> {

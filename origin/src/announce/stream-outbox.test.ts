@@ -28,6 +28,7 @@ function recordingEdge() {
     if (state.down) throw new EdgeliveError('upstream_failed', 'edge unreachable');
   };
   const edge: EdgeClient = {
+    checkKey: async () => ({ streamId: 's' }),
     publish: async () => grant(1, 0),
     announceRendition: async (id, b) => {
       check();

@@ -42,8 +42,8 @@ export class FlvRelay {
   /** Opens the POST and starts streaming. */
   async start(): Promise<void> {
     const { publish, targetUrl, secret, takeoverFrom, logger } = this.#opts;
-    const target = relayTarget(publish.streamKey, takeoverFrom);
-    const headers = await relayHeaders(secret, target, Date.now());
+    const target = relayTarget(takeoverFrom);
+    const headers = await relayHeaders(secret, target, publish.streamKey, Date.now());
     const req = request(`${targetUrl}${target}`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'video/x-flv', 'x-edgelive-remote': publish.remoteAddress },

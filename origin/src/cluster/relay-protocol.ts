@@ -15,28 +15,36 @@ export interface RelayClosed {
   reason: string;
 }
 
-/** Path and query of a relay request. */
-export function relayTarget(streamKey: string, takeoverFrom: string | undefined): string {
-  const q = new URLSearchParams({ key: streamKey, ...(takeoverFrom ? { takeoverFrom } : {}) });
-  return `${RELAY_PATH}?${q.toString()}`;
+/** The header carrying the broadcaster's stream key: never in a URL, where proxies and logs keep it. */
+export const RELAY_KEY_HEADER = 'x-edgelive-stream-key';
+
+/** Path and query of a relay request (the key travels in `RELAY_KEY_HEADER`). */
+export function relayTarget(takeoverFrom: string | undefined): string {
+  return takeoverFrom ? `${RELAY_PATH}?${new URLSearchParams({ takeoverFrom }).toString()}` : RELAY_PATH;
 }
 
-/** Headers that sign a relay request. */
-export async function relayHeaders(secret: string, target: string, nowMs: number): Promise<Record<string, string>> {
+// The signature covers the key too: path and query, then the key on its own line.
+function signedPath(target: string, streamKey: string): string {
+  return `${target}\nkey:${streamKey}`;
+}
+
+/** Headers that sign a relay request and carry its key. */
+export async function relayHeaders(secret: string, target: string, streamKey: string, nowMs: number): Promise<Record<string, string>> {
   const ts = Math.floor(nowMs / 1000);
-  return { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(secret, 'POST', target, ts, new Uint8Array()) };
+  return { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(secret, 'POST', signedPath(target, streamKey), ts, new Uint8Array()), [RELAY_KEY_HEADER]: streamKey };
 }
 
-/** True when a relay request's signature is valid and fresh. */
-export async function relaySigned(secret: string, target: string, headers: Record<string, string | string[] | undefined>, nowMs: number): Promise<boolean> {
+/** The relayed stream key when the request's signature (over path, query and key) is valid and fresh, else null. */
+export async function relaySigned(secret: string, target: string, headers: Record<string, string | string[] | undefined>, nowMs: number): Promise<string | null> {
   const h = (name: string) => {
     const v = headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
+  const key = h(RELAY_KEY_HEADER) ?? '';
   const verdict = await verifyRequest(
     secret,
-    { method: 'POST', path: target, timestamp: h(TIMESTAMP_HEADER) ?? null, signature: h(SIGNATURE_HEADER) ?? null, body: new Uint8Array() },
+    { method: 'POST', path: signedPath(target, key), timestamp: h(TIMESTAMP_HEADER) ?? null, signature: h(SIGNATURE_HEADER) ?? null, body: new Uint8Array() },
     Math.floor(nowMs / 1000),
   );
-  return verdict === 'ok';
+  return verdict === 'ok' ? key : null;
 }

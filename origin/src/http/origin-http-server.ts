@@ -3,7 +3,9 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
+import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
 
 /** What the HTTP server asks of the node it serves. */
@@ -28,6 +30,13 @@ export interface HttpServerOptions {
   requestTimeoutMs: number;
   /** A relay that sends no bytes for this long is dropped (its ingest node is presumed gone). */
   relayIdleTimeoutMs: number;
+  /**
+   * ORIGIN_SECRET: when set, `/media` (the edge's origin pull) and `POST /internal/v1/purge/<id>`
+   * answer only requests signed with it, like the internal API, so nobody else reads or deletes media.
+   */
+  secret?: string;
+  /** Bearer token for `/metrics` and the detailed `/healthz` from off the host; unset: loopback peers only. */
+  metricsToken?: string | undefined;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
 }
@@ -109,22 +118,56 @@ export class OriginHttpServer {
     req.resume(); // no ordinary route reads a body: drain it, so a finished answer frees the socket
   }
 
+  /** A request from this host, or carrying the metrics token. */
+  #operator(req: IncomingMessage): boolean {
+    const peer = req.socket.remoteAddress ?? '';
+    if (peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1') return true;
+    const token = this.#opts.metricsToken;
+    return token !== undefined && timingSafeEqualHex(req.headers.authorization ?? '', `Bearer ${token}`);
+  }
+
+  /** True when no secret is configured, or the request carries a fresh signature of its method and path by it. */
+  async #signed(req: IncomingMessage, url: URL): Promise<boolean> {
+    const secret = this.#opts.secret;
+    if (secret === undefined) return true;
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return typeof v === 'string' ? v : null;
+    };
+    const verdict = await verifyRequest(
+      secret,
+      { method: req.method ?? 'GET', path: url.pathname, timestamp: header(TIMESTAMP_HEADER), signature: header(SIGNATURE_HEADER), body: new Uint8Array() },
+      Math.floor(Date.now() / 1000),
+    );
+    return verdict === 'ok';
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://origin');
     const { status, metrics, store } = this.#opts;
     if (req.method === 'POST' && url.pathname === RELAY_PATH && this.#opts.onRelay) return this.#opts.onRelay(req, res, `${url.pathname}${url.search}`);
+    const purge = req.method === 'POST' ? PURGE_RE.exec(url.pathname) : null;
+    if (purge) {
+      if (!(await this.#signed(req, url))) return json(res, 401, { error: { code: 'unauthorized', message: 'signature missing or wrong' } });
+      const deleted = await store.deletePrefix(`live/${purge[1]}/`);
+      this.#opts.logger.info({ streamId: purge[1], deleted }, 'purged a deleted stream from the store');
+      return json(res, 200, { deleted });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() });
+    // Live stream ids and process details are for operators: loopback or the metrics token. Anyone may learn the node is up.
+    if (url.pathname === '/healthz') return json(res, 200, this.#operator(req) ? { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() } : { status: 'ok' });
     if (url.pathname === '/readyz') {
       const ready = status.ready();
       return json(res, ready ? 200 : 503, { ready });
     }
     if (url.pathname === '/metrics') {
+      if (!this.#operator(req)) return json(res, 401, { error: { code: 'unauthorized', message: 'metrics are served to loopback or with the metrics token' } });
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return;
     }
     if (url.pathname.startsWith('/media/')) {
+      if (!(await this.#signed(req, url))) return json(res, 401, { error: { code: 'unauthorized', message: 'signature missing or wrong' } });
       const key = safeDecode(url.pathname.slice('/media/'.length));
       const file = key === undefined ? undefined : MEDIA_DIR_RE.exec(key)?.[1];
       if (key === undefined || file === undefined || !MEDIA_FILE_PATTERN.test(file)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
@@ -140,6 +183,9 @@ export class OriginHttpServer {
     json(res, 404, { error: { code: 'not_found', message: `no route for ${url.pathname}` } });
   }
 }
+
+/** `POST /internal/v1/purge/<stream id>`: the edge deleted the stream; its objects go too. */
+const PURGE_RE = /^\/internal\/v1\/purge\/([a-z0-9]{16})$/;
 
 /** decodeURIComponent, or undefined for a malformed escape (a 404, not a 500). */
 function safeDecode(value: string): string | undefined {

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 
+import { redactStreamKeys } from '../../../shared/src/keys/stream-key.ts';
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -70,13 +72,24 @@ export interface IngestEvents {
 /** Lifecycle of the RTMP listener. */
 export type IngestServerState = 'idle' | 'listening' | 'closed';
 
+/** Where node-media-server listens and whom it tells. */
+export interface IngestServerOptions {
+  host: string;
+  port: number;
+  workDir: string;
+  logger: Logger;
+  events: IngestEvents;
+  /** The broadcaster's address for a session whose peer port is this (behind the RTMP guard NMS sees only loopback). */
+  resolveAddress?: (peerPort: number) => string | undefined;
+}
+
 /** node-media-server on the RTMP port, reduced to publish/unpublish events. */
 export class RtmpIngestServer {
   #state: IngestServerState = 'idle';
   #nms: NmsInstance | undefined;
-  readonly #opts: { host: string; port: number; workDir: string; logger: Logger; events: IngestEvents };
+  readonly #opts: IngestServerOptions;
 
-  constructor(opts: { host: string; port: number; workDir: string; logger: Logger; events: IngestEvents }) {
+  constructor(opts: IngestServerOptions) {
     this.#opts = opts;
   }
 
@@ -101,11 +114,12 @@ export class RtmpIngestServer {
         // The same full key publishes again while its old connection still looks open (a network
         // cut leaves it half-open for minutes): the key is the credential, so the new connection
         // wins. NMS would refuse it ("already has a publisher") right after this event.
-        logger.info({ streamPath: session.streamPath, old: old.id, new: session.id }, 'same key published again; replacing the old connection');
+        // The path holds the stream key: log the stream id only.
+        logger.info({ streamId: session.streamName.split('_')[0], old: old.id, new: session.id }, 'same key published again; replacing the old connection');
         broadcast._finishPublish();
         old.close();
       }
-      events.onPublish(toPublish(session));
+      events.onPublish(toPublish(session, this.#opts.resolveAddress));
     });
     nms.on('donePublish', (session) => events.onUnpublish(session.id));
     await nms.run();
@@ -123,12 +137,14 @@ export class RtmpIngestServer {
   }
 }
 
-function toPublish(session: NmsSession): IngestPublish {
+function toPublish(session: NmsSession, resolveAddress?: (peerPort: number) => string | undefined): IngestPublish {
+  // NMS's `ip` is `<address>:<port>`; behind the guard the address is loopback and the port names the client.
+  const peerPort = Number(/:(\d+)$/.exec(session.ip)?.[1]);
   return {
     sessionId: session.id,
     app: session.streamApp,
     streamKey: session.streamName,
-    remoteAddress: session.ip,
+    remoteAddress: (Number.isInteger(peerPort) ? resolveAddress?.(peerPort) : undefined) ?? session.ip,
     tap(onTag) {
       const subscriber: FlvSubscriber = {
         id: `tap-${session.id}`,
@@ -143,6 +159,8 @@ function toPublish(session: NmsSession): IngestPublish {
     },
     reject() {
       session.close();
+      // NMS only ends its side (half-close): a refused client must not keep the socket.
+      (session as unknown as { socket?: { destroy(): void } }).socket?.destroy();
     },
   };
 }
@@ -151,7 +169,9 @@ function toPublish(session: NmsSession): IngestPublish {
 function routeNmsLogs(logger: Logger): void {
   const nmsLogger = require('node-media-server/src/core/logger.js') as { log: (msg: string, level?: string) => void };
   const child = logger.child({ component: 'node-media-server' });
-  nmsLogger.log = (message: string, level = 'info') => {
+  nmsLogger.log = (raw: string, level = 'info') => {
+    // NMS writes stream paths (`/live/<key>`) into its lines; a stream key is never logged.
+    const message = redactStreamKeys(String(raw));
     // NMS logs every session at info; keep those at debug so the origin's own events stand out.
     if (level === 'error') child.warn(message);
     else if (level === 'warn') child.info(message);

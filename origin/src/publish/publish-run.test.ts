@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { formatStreamKey, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
 import type { PublishGrant, PublishRequest } from '../../../shared/src/schemas.ts';
@@ -32,6 +32,12 @@ function fakeEdge() {
     if (state.down) throw new EdgeliveError('upstream_failed', 'edge unreachable: ECONNREFUSED');
   };
   const edge: EdgeClient = {
+    // Refused like the publish itself (a wrong key); not recorded in `calls`, which follow the grant.
+    checkKey: async (req) => {
+      if (state.publishRefusal?.code === 'stream_key_invalid') throw state.publishRefusal;
+      check();
+      return { streamId: req.streamKey.split('_')[0]! };
+    },
     publish: async (req: PublishRequest): Promise<PublishGrant> => {
       if (state.slowPublishMs) await tick(state.slowPublishMs);
       if (state.publishRefusal) throw state.publishRefusal;
@@ -188,7 +194,7 @@ function setup() {
     expect(r.run.state).toBe('live');
     expect(started()).toBe(true);
   };
-  return { streamId, edge, store, coordinator, start, live, outbox: () => outbox! };
+  return { streamId, edge, store, coordinator, leases, start, live, outbox: () => outbox! };
 }
 
 describe('PublishRun', () => {
@@ -239,6 +245,21 @@ describe('PublishRun', () => {
     expect(a.rejected).toEqual(['stream_key_invalid']);
     expect(a.ffmpeg.log).toEqual([]);
     expect(s.edge.calls).toEqual([]);
+  });
+
+  it('checks the key before it takes the lease: a wrong key never holds a lease or a capacity slot, and the live publish goes on', async () => {
+    const s = setup();
+    const a = s.start();
+    await s.live(a);
+    const acquire = vi.spyOn(s.leases, 'acquire');
+    s.edge.state.publishRefusal = new EdgeliveError('stream_key_invalid', 'stream key is not valid');
+    const results = await Promise.all(Array.from({ length: 20 }, () => s.start().done));
+    expect(results.every((r) => r.kind === 'refused' && r.code === 'stream_key_invalid')).toBe(true);
+    expect(acquire).not.toHaveBeenCalled();
+    expect(a.run.state).toBe('live');
+    expect(a.run.epoch).toBe(1);
+    a.run.unpublish();
+    await a.done;
   });
 
   it('fenced (key rotated, stream ended or taken over): kills ffmpeg, drops the queue, keeps the lease, announces nothing', async () => {

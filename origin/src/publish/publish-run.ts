@@ -74,8 +74,8 @@ export interface PublishRunDeps {
 type Stop = { stop: PublishOutcome };
 
 /**
- * One broadcaster's publish on this node, from RTMP publish to its end: probe the codecs, take the
- * lease, ask the edge for a grant, run ONE ffmpeg whose media flows down into the stream's outbox
+ * One broadcaster's publish on this node, from RTMP publish to its end: check the key with the edge
+ * (before any lease or capacity slot), probe the codecs, take the lease, ask the edge for a grant, run ONE ffmpeg whose media flows down into the stream's outbox
  * (store → announce), heartbeat, restart a failing ffmpeg under a new epoch. Every path returns a
  * PublishOutcome from `#runInner`; `#finish` alone announces the end, releases the lease and
  * disconnects, as `finishPlan` says.
@@ -207,6 +207,11 @@ export class PublishRun {
       }
     });
 
+    // The key first: a wrong key must not take a lease or a capacity slot, nor disturb the stream's
+    // current publisher; the edge logs refusals to the stream aggregated, once a minute at most.
+    const keyChecked = await this.#checkKey();
+    if (keyChecked !== null) return keyChecked;
+
     const probed = await this.#until(this.#admission.probed(settings.probeTimeoutMs));
     if (isStop(probed)) return probed.stop;
     this.#source = this.#admission.source();
@@ -278,6 +283,21 @@ export class PublishRun {
       if (isEdgeRefusal(err)) return { kind: 'refused', code: err.code, message: err.message };
       if (Date.now() >= deadline) return { kind: 'refused', code: 'upstream_failed', message: `the edge could not be asked to admit the publish: ${(err as Error).message}` };
       this.#log.warn({ attempt, err: (err as Error).message }, 'edge unreachable while admitting the publish; holding the publisher and retrying');
+      if (await sleepUnlessAborted(Math.min(2000, 250 * attempt), this.#stopped.signal)) return this.#outcome!;
+    }
+  }
+
+  /** Asks the edge whether the key opens its stream (retried like a grant while the edge is unreachable); null when it does. */
+  async #checkKey(): Promise<PublishOutcome | null> {
+    const { edge, settings, publish } = this.#d;
+    const deadline = Date.now() + settings.grantPatienceMs;
+    for (let attempt = 1; ; attempt++) {
+      const asked = await this.#until(edge.checkKey({ streamKey: publish.streamKey, nodeId: settings.nodeId }).then(() => ({ ok: true as const }), (error: unknown) => ({ error })));
+      if (isStop(asked)) return asked.stop;
+      if ('ok' in asked) return null;
+      const err = asked.error;
+      if (isEdgeRefusal(err)) return { kind: 'refused', code: err.code, message: err.message };
+      if (Date.now() >= deadline) return { kind: 'refused', code: 'upstream_failed', message: `the edge could not be asked to check the key: ${(err as Error).message}` };
       if (await sleepUnlessAborted(Math.min(2000, 250 * attempt), this.#stopped.signal)) return this.#outcome!;
     }
   }

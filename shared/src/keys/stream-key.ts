@@ -64,3 +64,8 @@ export function timingSafeEqualHex(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
+
+/** `text` with the secret part of every stream key in it replaced (logs never carry a key). Pure. */
+export function redactStreamKeys(text: string): string {
+  return text.replace(/([a-z0-9]{16})_[A-Za-z0-9]{32}/g, '$1_<redacted>');
+}

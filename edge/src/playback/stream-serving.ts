@@ -1,0 +1,65 @@
+/**
+ * Whether a stream's media may still be served: exists, not deleted, not ended past its retention.
+ * Media files never carried a StreamDO call, and the Cache API keeps them for a year, so without
+ * this a deleted stream's segments would stay playable. The answer is cached for one second per
+ * data center under an internal key and coalesced per isolate: a stream costs at most one
+ * StreamDO call per second per isolate, whatever its viewers, and a deletion stops media within
+ * about two seconds (one cache second plus the request in flight).
+ */
+import type { Context } from 'hono';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import type { AppEnv } from '../app-env.ts';
+import { waitUntil } from '../http/wait-until.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+import { Coalescer } from './coalescer.ts';
+import { renderMaster } from './render-playlists.ts';
+
+/** Seconds a serving verdict is reused. */
+export const SERVING_CACHE_SECONDS = 1;
+
+type Verdict = 200 | 404 | 410;
+const verdicts = new Coalescer<Verdict>();
+
+/** The Cache API key of a stream's verdict (not a routable URL: only this module reads it). */
+export function servingCacheKey(streamId: string): Request {
+  return new Request(`https://edgelive.internal/serving/${streamId}`, { method: 'GET' });
+}
+
+async function askStream(c: Context<AppEnv>, streamId: string): Promise<Verdict> {
+  edgeStats.doCalls++;
+  const data = await streamStub(c.env, streamId).masterPlaylist();
+  if (!data.ok) return data.code === 'stream_not_found' ? 404 : 200;
+  try {
+    renderMaster(data.value, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId });
+    return 200;
+  } catch (err) {
+    if (err instanceof EdgeliveError && err.code === 'stream_gone') return 410;
+    // Not ready yet (no segment) still means the stream exists; its files are whatever the origin stored.
+    return 200;
+  }
+}
+
+/** Throws `stream_not_found` / `stream_gone` unless the stream's media may be served now. */
+export async function requireServedStream(c: Context<AppEnv>, streamId: string): Promise<void> {
+  const cache = caches.default;
+  const key = servingCacheKey(streamId);
+  const hit = await cache.match(key);
+  let verdict: Verdict;
+  if (hit) {
+    verdict = hit.status as Verdict;
+  } else {
+    const { promise, started } = verdicts.run(streamId, () => askStream(c, streamId));
+    verdict = await promise;
+    if (started) {
+      waitUntil(c, cache.put(key, new Response(null, { status: verdict === 200 ? 200 : verdict, headers: { 'Cache-Control': `max-age=${SERVING_CACHE_SECONDS}` } })), 'serving verdict cache put');
+    }
+  }
+  if (verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
+  if (verdict === 410) throw new EdgeliveError('stream_gone', `stream ${streamId} ended and is no longer served`);
+}
+
+/** Forgets this data center's cached verdict (after a delete), so the next request asks again. */
+export async function forgetServingVerdict(streamId: string): Promise<void> {
+  await caches.default.delete(servingCacheKey(streamId));
+}
