@@ -19,6 +19,8 @@ import { serveMediaFile } from '../playback/media-file.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import { dashManifest } from './dash.ts';
+import { publicStatus } from './public-status.ts';
 
 /**
  * Playback under `/live` (no auth): playlists via cache + coalescing, then per viewer CDN
@@ -38,6 +40,9 @@ playbackRoutes.get('/:id/master.m3u8', async (c) => {
   );
   return viewerMaster(c, id, shared);
 });
+
+playbackRoutes.get('/:id/manifest.mpd', dashManifest);
+playbackRoutes.get('/:id/status.json', publicStatus);
 
 playbackRoutes.get('/:id/steering.json', async (c) => {
   const id = c.req.param('id');

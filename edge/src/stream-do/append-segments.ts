@@ -117,6 +117,7 @@ export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, seg
       // encoder run: a new timeline and init (RFC 8216bis §4.4.4.3).
       discontinuity: last !== null && s.epoch !== last.epoch,
       gap: s.gap,
+      timelineOrigin: s.timelineOrigin,
     });
     if (s.gap) noteGap(result.gaps, { rendition: s.rendition, fromMsn: s.msn, toMsn: s.msn, reason: 'not_stored' });
     result.stored++;

@@ -28,6 +28,8 @@ export interface NewSegment {
   discontinuity: boolean;
   /** Listed as EXT-X-GAP: no media behind it. */
   gap: boolean;
+  /** Wall clock of decode time 0 of its encoder run (DASH timelines); absent from gap rows and older origins. */
+  timelineOrigin?: number | undefined;
 }
 
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
@@ -143,8 +145,8 @@ export class StreamStore {
   /** Stores a segment row; a stored (non-gap) segment also adds to its rendition's totals. */
   insertSegment(s: NewSegment): void {
     this.#sql.exec(
-      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap, timeline_origin)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.rendition,
       s.msn,
       s.epoch,
@@ -155,6 +157,7 @@ export class StreamStore {
       s.bytes,
       s.discontinuity ? 1 : 0,
       s.gap ? 1 : 0,
+      s.timelineOrigin ?? null,
     );
     if (s.gap) return;
     this.#sql.exec(
@@ -196,6 +199,17 @@ export class StreamStore {
       .exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? ORDER BY msn DESC LIMIT ?', rendition, limit)
       .toArray()
       .reverse();
+  }
+
+  /**
+   * The segment after the last gap row before `msn`, with that gap: where the DASH Period holding
+   * `msn` began when a gap cut it (null when no gap precedes `msn` among the rows kept).
+   */
+  runStartAfterGap(rendition: string, msn: number): { gap: SegmentRow; first: SegmentRow } | null {
+    const gap = this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND gap = 1 AND msn < ? ORDER BY msn DESC LIMIT 1', rendition, msn).toArray()[0];
+    if (!gap) return null;
+    const first = this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND msn = ?', rendition, gap.msn + 1).toArray()[0];
+    return first ? { gap, first } : null;
   }
 
   /**
