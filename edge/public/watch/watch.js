@@ -192,7 +192,12 @@ async function startDash() {
   const dashjs = window.dashjs;
   const player = dashjs.MediaPlayer().create();
   state.player = 'dash.js';
-  player.updateSettings({ debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING } });
+  player.updateSettings({
+    debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING },
+    // Renditions are muxed (video + audio in one Representation): Chromium's MediaCapabilities
+    // refuses the two-codec content type dash.js builds for it, MediaSource.isTypeSupported accepts it.
+    streaming: { capabilities: { useMediaCapabilitiesApi: false } },
+  });
   player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
     state.errors.push({ fatal: true, details: String(e.error?.message ?? e.error?.code ?? 'dash.js error') });
   });

@@ -33,17 +33,17 @@ describe('GET /live/:id/manifest.mpd', () => {
     expect(Math.abs(Date.parse(publishTime) - Date.now())).toBeLessThan(60_000);
     expect(body).toBe(`<?xml version="1.0" encoding="UTF-8"?>
 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="${new Date(ast).toISOString()}" publishTime="${publishTime}" minimumUpdatePeriod="PT1S" timeShiftBufferDepth="PT6S" suggestedPresentationDelay="PT4S" maxSegmentDuration="PT2S" minBufferTime="PT2S">
-  <Period id="e${epoch}-o${origin}" start="PT10S">
+  <Period id="e${epoch}-${origin + 40}" start="PT10.04S">
     <AdaptationSet id="0" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">
       <Representation id="720p" bandwidth="2928000" width="1280" height="720" codecs="avc1.64001f,mp4a.40.2" frameRate="30">
-        <SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="0" initialization="720p/init-${epoch}.mp4" media="720p/seg-$Number$-e${epoch}.m4s">
+        <SegmentTemplate timescale="1000" presentationTimeOffset="40" startNumber="0" initialization="720p/init-${epoch}.mp4" media="720p/seg-$Number$-e${epoch}.m4s">
           <SegmentTimeline>
             <S t="40" d="2000" r="2"/>
           </SegmentTimeline>
         </SegmentTemplate>
       </Representation>
       <Representation id="360p" bandwidth="1600000" width="640" height="360" codecs="avc1.64001e,mp4a.40.2" frameRate="30">
-        <SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="0" initialization="360p/init-${epoch}.mp4" media="360p/seg-$Number$-e${epoch}.m4s">
+        <SegmentTemplate timescale="1000" presentationTimeOffset="40" startNumber="0" initialization="360p/init-${epoch}.mp4" media="360p/seg-$Number$-e${epoch}.m4s">
           <SegmentTimeline>
             <S t="40" d="2000" r="1"/>
           </SegmentTimeline>
@@ -66,11 +66,24 @@ describe('GET /live/:id/manifest.mpd', () => {
     const body = await (await viewer(`/live/${id}/manifest.mpd`)).text();
     expect(body).not.toContain('seg-2-');
     expect([...body.matchAll(/<Period id="([^"]+)" start="([^"]+)">/g)].map((m) => [m[1], m[2]])).toEqual([
-      [`e${epoch}-o${origin}`, 'PT5S'],
-      [`e${epoch}-o${origin}-m3`, 'PT11.04S'],
+      [`e${epoch}-${origin + 40}`, 'PT5.04S'],
+      [`e${epoch}-${origin + 6040}`, 'PT11.04S'],
     ]);
     expect(body).toContain(`<SegmentTemplate timescale="1000" presentationTimeOffset="6040" startNumber="3" initialization="720p/init-${epoch}.mp4" media="720p/seg-$Number$-e${epoch}.m4s">`);
     expect(body).toContain('<S t="6040" d="2000" r="1"/>');
+  });
+
+  it('keeps the id and start of a Period that began after a gap once the gap has left the window', async () => {
+    const { id, epoch } = await liveStream();
+    const origin = Math.floor((await createdAt(id)) / 1000) * 1000 + 5000;
+    await signed(INTERNAL_API.renditions(id), rendition(epoch, '720p'));
+    await signed(INTERNAL_API.segments(id), timedSegments(epoch, '720p', [0, 1], origin));
+    await signed(INTERNAL_API.segments(id), timedSegments(epoch, '720p', [3, 4, 5, 6, 7, 8, 9, 10, 11, 12], origin));
+    const body = await (await viewer(`/live/${id}/manifest.mpd`)).text();
+    // The window is the last 8 rows (5..12) and the gap row at 2 is pruned: the rows still name their run.
+    expect([...body.matchAll(/<Period id="([^"]+)" start="([^"]+)">/g)].map((m) => [m[1], m[2]])).toEqual([[`e${epoch}-${origin + 6040}`, 'PT11.04S']]);
+    expect(body).toContain(`<SegmentTemplate timescale="1000" presentationTimeOffset="6040" startNumber="5" initialization="720p/init-${epoch}.mp4" media="720p/seg-$Number$-e${epoch}.m4s">`);
+    expect(body).toContain('<S t="10040" d="2000" r="7"/>');
   });
 
   it('answers 503 before the first segment and 404 for an unknown stream', async () => {

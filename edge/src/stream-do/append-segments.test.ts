@@ -14,7 +14,7 @@ function memoryIndex(renditionEpoch: number, rows: SegmentRow[] = []) {
     insertSegment: (s) => {
       rows.push({
         rendition: s.rendition, msn: s.msn, epoch: s.epoch, duration: s.duration, program_date_time: s.programDateTime, file: s.file,
-        init_file: s.initFile, bytes: s.bytes, discontinuity: s.discontinuity ? 1 : 0, gap: s.gap ? 1 : 0, timeline_origin: s.timelineOrigin ?? null,
+        init_file: s.initFile, bytes: s.bytes, discontinuity: s.discontinuity ? 1 : 0, gap: s.gap ? 1 : 0, timeline_origin: s.timelineOrigin ?? null, run_start: s.runStart ?? null,
       });
     },
     pruneSegmentsBefore: (rendition, msn) => {
@@ -44,7 +44,7 @@ describe('segmentRowsKept (pure)', () => {
 
 describe('gapRows (pure)', () => {
   it('fills the numbers between with the previous epoch, init and a carried-on clock', () => {
-    const previous: SegmentRow = { rendition: '720p', msn: 4, epoch: 1, duration: 1.5, program_date_time: T0, file: 'seg-4-e1.m4s', init_file: 'init-1.mp4', bytes: 9, discontinuity: 0, gap: 0, timeline_origin: null };
+    const previous: SegmentRow = { rendition: '720p', msn: 4, epoch: 1, duration: 1.5, program_date_time: T0, file: 'seg-4-e1.m4s', init_file: 'init-1.mp4', bytes: 9, discontinuity: 0, gap: 0, timeline_origin: null, run_start: null };
     expect(gapRows(previous, 7, 2)).toEqual([
       { rendition: '720p', msn: 5, epoch: 1, duration: 2, programDateTime: T0 + 1500, file: 'seg-5-e1.m4s', initFile: 'init-1.mp4', bytes: 0, discontinuity: false, gap: true },
       { rendition: '720p', msn: 6, epoch: 1, duration: 2, programDateTime: T0 + 3500, file: 'seg-6-e1.m4s', initFile: 'init-1.mp4', bytes: 0, discontinuity: false, gap: true },

@@ -1,4 +1,4 @@
-/** What the DASH route reads from a StreamDO: every rendition's segment window, with the rows that say where its Periods began. */
+/** What the DASH route reads from a StreamDO: every rendition's segment window. */
 import type { DashRenditionRows, DashSegmentRow } from '../../../shared/src/manifest/dash-periods.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { SegmentRow, StreamRow } from './stream-schema.ts';
@@ -6,7 +6,7 @@ import type { StreamStore } from './stream-store.ts';
 import { renditionView } from './stream-view.ts';
 
 /** The reads behind the MPD: a StreamStore, or an object literal in unit tests. */
-export type DashStore = Pick<StreamStore, 'renditions' | 'segmentWindow' | 'runStartAfterGap'>;
+export type DashStore = Pick<StreamStore, 'renditions' | 'segmentWindow'>;
 
 /** What the MPD route needs from the StreamDO. */
 export interface DashManifestData {
@@ -19,21 +19,21 @@ export interface DashManifestData {
 }
 
 function dashRow(row: SegmentRow): DashSegmentRow {
-  return { msn: row.msn, epoch: row.epoch, timelineOrigin: row.timeline_origin, programDateTime: row.program_date_time, duration: row.duration, gap: row.gap === 1 };
+  return {
+    msn: row.msn,
+    epoch: row.epoch,
+    timelineOrigin: row.timeline_origin,
+    runStart: row.run_start,
+    programDateTime: row.program_date_time,
+    duration: row.duration,
+    gap: row.gap === 1,
+  };
 }
 
-/**
- * The last `windowSegments` rows of every rendition, listed from their first msn; before them, the
- * last gap and the segment after it, so a Period that began after a gap keeps its id and start
- * after that gap has left the window.
- */
+/** The last `windowSegments` rows of every rendition, with the status and timing the MPD needs. */
 export function dashManifestData(row: StreamRow, store: DashStore, windowSegments: number): DashManifestData {
   const renditions = store.renditions().map((r): DashRenditionRows => {
     const view = renditionView(r);
-    const window = store.segmentWindow(r.name, windowSegments);
-    const listFrom = window[0]?.msn ?? 0;
-    const context = window.length > 0 ? store.runStartAfterGap(r.name, listFrom) : null;
-    const before = context && context.first.msn < listFrom ? [context.gap, context.first] : [];
     return {
       name: view.name,
       width: view.width,
@@ -41,8 +41,7 @@ export function dashManifestData(row: StreamRow, store: DashStore, windowSegment
       codecs: view.codecs,
       frameRate: view.frameRate,
       bandwidth: view.bandwidth,
-      listFrom,
-      rows: [...before, ...window].map(dashRow),
+      rows: store.segmentWindow(r.name, windowSegments).map(dashRow),
     };
   });
   return {

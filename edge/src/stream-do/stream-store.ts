@@ -30,6 +30,8 @@ export interface NewSegment {
   gap: boolean;
   /** Wall clock of decode time 0 of its encoder run (DASH timelines); absent from gap rows and older origins. */
   timelineOrigin?: number | undefined;
+  /** Wall clock where its run of consecutive stored segments of one encoder run began (DASH Periods); absent from gap rows. */
+  runStart?: number | undefined;
 }
 
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
@@ -145,8 +147,8 @@ export class StreamStore {
   /** Stores a segment row; a stored (non-gap) segment also adds to its rendition's totals. */
   insertSegment(s: NewSegment): void {
     this.#sql.exec(
-      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap, timeline_origin)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap, timeline_origin, run_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.rendition,
       s.msn,
       s.epoch,
@@ -158,6 +160,7 @@ export class StreamStore {
       s.discontinuity ? 1 : 0,
       s.gap ? 1 : 0,
       s.timelineOrigin ?? null,
+      s.runStart ?? null,
     );
     if (s.gap) return;
     this.#sql.exec(
@@ -199,17 +202,6 @@ export class StreamStore {
       .exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? ORDER BY msn DESC LIMIT ?', rendition, limit)
       .toArray()
       .reverse();
-  }
-
-  /**
-   * The segment after the last gap row before `msn`, with that gap: where the DASH Period holding
-   * `msn` began when a gap cut it (null when no gap precedes `msn` among the rows kept).
-   */
-  runStartAfterGap(rendition: string, msn: number): { gap: SegmentRow; first: SegmentRow } | null {
-    const gap = this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND gap = 1 AND msn < ? ORDER BY msn DESC LIMIT 1', rendition, msn).toArray()[0];
-    if (!gap) return null;
-    const first = this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND msn = ?', rendition, gap.msn + 1).toArray()[0];
-    return first ? { gap, first } : null;
   }
 
   /**

@@ -5,12 +5,13 @@ import { dashPeriods, type DashRenditionRows, type DashSegmentRow } from './dash
 const AST = Date.UTC(2026, 10, 29, 21, 0, 0);
 const ORIGIN = AST + 5_000;
 
-function row(msn: number, epoch: number, origin: number, pdt: number, extra: Partial<DashSegmentRow> = {}): DashSegmentRow {
-  return { msn, epoch, timelineOrigin: origin, programDateTime: pdt, duration: 2, gap: false, ...extra };
+/** A stored row of the run that began at `runStart` (gap rows carry none). */
+function row(msn: number, epoch: number, origin: number, pdt: number, runStart: number | null): DashSegmentRow {
+  return { msn, epoch, timelineOrigin: origin, runStart, programDateTime: pdt, duration: 2, gap: runStart === null };
 }
 
-function rendition(name: string, rows: DashSegmentRow[], listFrom = 0): DashRenditionRows {
-  return { name, width: name === '720p' ? 1280 : 640, height: name === '720p' ? 720 : 360, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, bandwidth: name === '720p' ? 3_000_000 : 900_000, listFrom, rows };
+function rendition(name: string, rows: DashSegmentRow[]): DashRenditionRows {
+  return { name, width: name === '720p' ? 1280 : 640, height: name === '720p' ? 720 : 360, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, bandwidth: name === '720p' ? 3_000_000 : 900_000, rows };
 }
 
 describe('xsDuration', () => {
@@ -32,8 +33,9 @@ describe('timelineElements', () => {
 describe('renderDashMpd over dashPeriods', () => {
   it('one Period per encoder run: a reconnect (new epoch, new origin) starts a Period with its own init', () => {
     const origin2 = ORIGIN + 20_000;
-    const rows = [row(10, 1, ORIGIN, ORIGIN + 0), row(11, 1, ORIGIN, ORIGIN + 2000), row(12, 1, ORIGIN, ORIGIN + 4000), row(13, 2, origin2, origin2 + 33), row(14, 2, origin2, origin2 + 2033)];
-    const periods = dashPeriods([rendition('720p', rows), rendition('360p', rows.slice(1), 11)], AST);
+    const rows = [row(10, 1, ORIGIN, ORIGIN, ORIGIN), row(11, 1, ORIGIN, ORIGIN + 2000, ORIGIN), row(12, 1, ORIGIN, ORIGIN + 4000, ORIGIN), row(13, 2, origin2, origin2 + 33, origin2 + 33), row(14, 2, origin2, origin2 + 2033, origin2 + 33)];
+    // 360p's window starts a segment later: its rows still name the run they belong to.
+    const periods = dashPeriods([rendition('720p', rows), rendition('360p', rows.slice(1))], AST);
     const mpd = renderDashMpd({
       availabilityStartTime: AST,
       publishTime: AST + 30_000,
@@ -48,7 +50,7 @@ describe('renderDashMpd over dashPeriods', () => {
     });
     expect(mpd).toBe(`<?xml version="1.0" encoding="UTF-8"?>
 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="2026-11-29T21:00:00.000Z" publishTime="2026-11-29T21:00:30.000Z" minimumUpdatePeriod="PT2S" timeShiftBufferDepth="PT10S" suggestedPresentationDelay="PT4S" maxSegmentDuration="PT2S" minBufferTime="PT2S">
-  <Period id="e1-o${ORIGIN}" start="PT5S">
+  <Period id="e1-${ORIGIN}" start="PT5S">
     <AdaptationSet id="0" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">
       <Representation id="720p" bandwidth="3000000" width="1280" height="720" codecs="avc1.64001f,mp4a.40.2" frameRate="30">
         <SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="10" initialization="720p/init-1.mp4" media="720p/seg-$Number$-e1.m4s">
@@ -66,17 +68,17 @@ describe('renderDashMpd over dashPeriods', () => {
       </Representation>
     </AdaptationSet>
   </Period>
-  <Period id="e2-o${origin2}" start="PT25S">
+  <Period id="e2-${origin2 + 33}" start="PT25.033S">
     <AdaptationSet id="0" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">
       <Representation id="720p" bandwidth="3000000" width="1280" height="720" codecs="avc1.64001f,mp4a.40.2" frameRate="30">
-        <SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="13" initialization="720p/init-2.mp4" media="720p/seg-$Number$-e2.m4s">
+        <SegmentTemplate timescale="1000" presentationTimeOffset="33" startNumber="13" initialization="720p/init-2.mp4" media="720p/seg-$Number$-e2.m4s">
           <SegmentTimeline>
             <S t="33" d="2000" r="1"/>
           </SegmentTimeline>
         </SegmentTemplate>
       </Representation>
       <Representation id="360p" bandwidth="900000" width="640" height="360" codecs="avc1.64001f,mp4a.40.2" frameRate="30">
-        <SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="13" initialization="360p/init-2.mp4" media="360p/seg-$Number$-e2.m4s">
+        <SegmentTemplate timescale="1000" presentationTimeOffset="33" startNumber="13" initialization="360p/init-2.mp4" media="360p/seg-$Number$-e2.m4s">
           <SegmentTimeline>
             <S t="33" d="2000" r="1"/>
           </SegmentTimeline>
@@ -90,13 +92,15 @@ describe('renderDashMpd over dashPeriods', () => {
   });
 
   it('a gap in any rendition ends the Period: the next one starts at the following segment, and the gap is never listed', () => {
-    const a = [row(20, 3, ORIGIN, ORIGIN + 40_000), row(21, 3, ORIGIN, ORIGIN + 42_000, { gap: true }), row(22, 3, ORIGIN, ORIGIN + 44_000), row(23, 3, ORIGIN, ORIGIN + 46_000)];
-    const b = [row(20, 3, ORIGIN, ORIGIN + 40_000), row(21, 3, ORIGIN, ORIGIN + 42_000), row(22, 3, ORIGIN, ORIGIN + 44_000), row(23, 3, ORIGIN, ORIGIN + 46_000)];
+    const run1 = ORIGIN + 40_000;
+    const run2 = ORIGIN + 44_000;
+    const a = [row(20, 3, ORIGIN, run1, run1), row(21, 3, ORIGIN, ORIGIN + 42_000, null), row(22, 3, ORIGIN, run2, run2), row(23, 3, ORIGIN, ORIGIN + 46_000, run2)];
+    const b = [row(20, 3, ORIGIN, run1, run1), row(21, 3, ORIGIN, ORIGIN + 42_000, run1), row(22, 3, ORIGIN, run2, run1), row(23, 3, ORIGIN, ORIGIN + 46_000, run1)];
     const periods = dashPeriods([rendition('720p', a), rendition('360p', b)], AST);
     expect(periods.map((p) => ({ id: p.id, start: p.start, pto: p.presentationTimeOffset, reps: p.representations.map((r) => [r.id, r.startNumber, r.segments]) }))).toEqual([
-      { id: `e3-o${ORIGIN}`, start: 5000, pto: 0, reps: [['720p', 20, [{ t: 40_000, d: 2000 }]], ['360p', 20, [{ t: 40_000, d: 2000 }]]] },
+      { id: `e3-${run1}`, start: 45_000, pto: 40_000, reps: [['720p', 20, [{ t: 40_000, d: 2000 }]], ['360p', 20, [{ t: 40_000, d: 2000 }]]] },
       {
-        id: `e3-o${ORIGIN}-m22`,
+        id: `e3-${run2}`,
         start: 49_000,
         pto: 44_000,
         reps: [
@@ -107,12 +111,12 @@ describe('renderDashMpd over dashPeriods', () => {
     ]);
   });
 
-  it('keeps a Period after a gap named and placed as before once the gap is only context (listFrom past it)', () => {
-    const rows = [row(21, 3, ORIGIN, ORIGIN + 42_000, { gap: true }), row(22, 3, ORIGIN, ORIGIN + 44_000), row(23, 3, ORIGIN, ORIGIN + 46_000), row(24, 3, ORIGIN, ORIGIN + 48_000)];
-    const [period, ...rest] = dashPeriods([rendition('720p', rows, 23)], AST);
+  it('keeps a Period that began after a gap named and placed as before once the gap has left the window', () => {
+    const run2 = ORIGIN + 44_000;
+    const [period, ...rest] = dashPeriods([rendition('720p', [row(23, 3, ORIGIN, ORIGIN + 46_000, run2), row(24, 3, ORIGIN, ORIGIN + 48_000, run2)])], AST);
     expect(rest).toEqual([]);
     expect({ id: period!.id, start: period!.start, pto: period!.presentationTimeOffset, first: period!.representations[0]!.startNumber }).toEqual({
-      id: `e3-o${ORIGIN}-m22`,
+      id: `e3-${run2}`,
       start: 49_000,
       pto: 44_000,
       first: 23,

@@ -2,14 +2,13 @@
  * Cuts a stream's segment index into DASH Periods (ISO/IEC 23009-1 §5.3.2; DASH-IF IOP: one Period
  * per timeline break). Pure: rows in, Periods out.
  *
- * A Period is a run of consecutive segment numbers from one encoder run (same epoch and same
- * timeline origin) with no gap. So a reconnect or takeover (new epoch, new init, new media
- * timeline) starts a Period, and a gap (a segment made but never stored) ends one: $Number$
- * addressing cannot skip a number, and a player must never request a gap's file.
+ * A Period is a run of consecutive segment numbers from one encoder run (same epoch, same timeline
+ * origin) with no gap. So a reconnect or takeover (new epoch: new init, new media timeline) starts
+ * a Period, and a gap (a segment made but never stored) ends one: $Number$ addressing cannot skip a
+ * number, and a player must never request a gap's file.
  *
- * Period ids and starts stay the same across updates while the Period is listed: an encoder run's
- * first Period starts at its timeline origin (media time 0, presentationTimeOffset 0); a Period
- * after a gap starts at its first segment, named by that segment's number.
+ * Every row carries where its run began (`runStart`, set when it was indexed), so a Period's id
+ * and start stay the same across updates however much of it has slid out of the window.
  */
 import type { DashPeriod, DashRepresentation, DashTimelineSegment } from './dash-mpd.ts';
 
@@ -19,9 +18,11 @@ export interface DashSegmentRow {
   epoch: number;
   /**
    * Wall clock (ms since epoch) of media time 0 of the encoder run that made the segment; null for
-   * rows indexed before origins announced it (the earliest such row of the epoch stands in).
+   * rows indexed before origins announced it.
    */
   timelineOrigin: number | null;
+  /** Wall clock where the row's run of consecutive stored segments began; null for gaps and older rows. */
+  runStart: number | null;
   /** Wall clock of the segment's first frame, ms since epoch. */
   programDateTime: number;
   /** Seconds. */
@@ -29,7 +30,7 @@ export interface DashSegmentRow {
   gap: boolean;
 }
 
-/** A rendition with its rows: those from `listFrom` on are listed, earlier ones only say where runs began. */
+/** A rendition with the rows of its window. */
 export interface DashRenditionRows {
   name: string;
   width: number;
@@ -37,79 +38,59 @@ export interface DashRenditionRows {
   codecs: string;
   frameRate: number;
   bandwidth: number;
-  listFrom: number;
   rows: readonly DashSegmentRow[];
 }
 
-interface MsnInfo {
+interface Run {
   epoch: number;
   origin: number;
-  programDateTime: number;
-  gap: boolean;
-}
-
-/** Origin of a row, or for a legacy row the PDT of the earliest row of its epoch. */
-function originsOf(renditions: readonly DashRenditionRows[]): Map<number, MsnInfo> {
-  const legacyOrigin = new Map<number, number>();
-  for (const r of renditions) {
-    for (const row of r.rows) {
-      if (row.timelineOrigin !== null || row.gap) continue;
-      legacyOrigin.set(row.epoch, Math.min(legacyOrigin.get(row.epoch) ?? Infinity, row.programDateTime));
-    }
-  }
-  const byMsn = new Map<number, MsnInfo>();
-  for (const r of renditions) {
-    for (const row of r.rows) {
-      const origin = row.timelineOrigin ?? legacyOrigin.get(row.epoch) ?? row.programDateTime;
-      const known = byMsn.get(row.msn);
-      // A number missing in any rendition is a gap for all: Periods are common to every Representation.
-      if (known) known.gap ||= row.gap;
-      else byMsn.set(row.msn, { epoch: row.epoch, origin, programDateTime: row.programDateTime, gap: row.gap });
-    }
-  }
-  return byMsn;
-}
-
-interface Run {
-  id: string;
+  /** Wall clock of the run's first segment: Period@start. */
+  start: number;
   first: number;
   last: number;
-  origin: number;
-  /** Media time (ms) at Period@start. */
-  pto: number;
-  /** Period@start as wall clock, ms since epoch. */
-  startWall: number;
-  epoch: number;
 }
 
-/** Maximal runs of consecutive, non-gap numbers from one encoder run. */
-function runsOf(byMsn: Map<number, MsnInfo>): Run[] {
-  const msns = [...byMsn.keys()].sort((a, b) => a - b);
+/** Timeline origin of a row: its own, or for an older row the earliest PDT of its epoch in the window (approximate). */
+function originOf(renditions: readonly DashRenditionRows[]): (row: DashSegmentRow) => number {
+  const legacy = new Map<number, number>();
+  for (const r of renditions) {
+    for (const row of r.rows) {
+      if (row.timelineOrigin === null && !row.gap) legacy.set(row.epoch, Math.min(legacy.get(row.epoch) ?? Infinity, row.programDateTime));
+    }
+  }
+  return (row) => row.timelineOrigin ?? legacy.get(row.epoch) ?? row.programDateTime;
+}
+
+/**
+ * Runs over all renditions. A number that is a gap in any rendition belongs to no run (Periods
+ * are common to every Representation); a run's start is the latest `runStart` any rendition
+ * gives its rows, so a gap in one rendition splits the others' Periods at the same place.
+ */
+function runsOf(renditions: readonly DashRenditionRows[]): Run[] {
+  const origin = originOf(renditions);
+  const byMsn = new Map<number, { epoch: number; origin: number; start: number; gap: boolean }>();
+  for (const r of renditions) {
+    for (const row of r.rows) {
+      const start = row.runStart ?? origin(row);
+      const known = byMsn.get(row.msn);
+      if (known) {
+        known.gap ||= row.gap;
+        known.start = Math.max(known.start, start);
+      } else {
+        byMsn.set(row.msn, { epoch: row.epoch, origin: origin(row), start, gap: row.gap });
+      }
+    }
+  }
   const runs: Run[] = [];
   let open: Run | undefined;
-  for (const msn of msns) {
+  for (const msn of [...byMsn.keys()].sort((a, b) => a - b)) {
     const info = byMsn.get(msn)!;
-    if (info.gap) {
-      open = undefined;
-      continue;
-    }
-    if (open && open.last === msn - 1 && open.epoch === info.epoch && open.origin === info.origin) {
+    if (info.gap) continue;
+    if (open && open.epoch === info.epoch && open.origin === info.origin && open.start === info.start) {
       open.last = msn;
       continue;
     }
-    const before = byMsn.get(msn - 1);
-    // Gap rows the edge filled in carry no origin of their own: the epoch says they belong to this run.
-    const afterGap = before !== undefined && before.gap && before.epoch === info.epoch;
-    const pto = afterGap ? info.programDateTime - info.origin : 0;
-    open = {
-      id: afterGap ? `e${info.epoch}-o${info.origin}-m${msn}` : `e${info.epoch}-o${info.origin}`,
-      first: msn,
-      last: msn,
-      origin: info.origin,
-      pto,
-      startWall: info.origin + pto,
-      epoch: info.epoch,
-    };
+    open = { epoch: info.epoch, origin: info.origin, start: info.start, first: msn, last: msn };
     runs.push(open);
   }
   return runs;
@@ -117,22 +98,22 @@ function runsOf(byMsn: Map<number, MsnInfo>): Run[] {
 
 /**
  * The Periods over `renditions`, oldest first, each listing every rendition's stored segments of
- * its run from the rendition's `listFrom` on; Periods with nothing listed are left out. Segment
- * media times are `programDateTime - timelineOrigin`, which is the fragments' decode time.
+ * its run; Periods with nothing listed are left out. Segment media times are
+ * `programDateTime - timelineOrigin`, the fragments' decode times; Period@start is the run's first
+ * segment, whose media time is the presentationTimeOffset.
  */
 export function dashPeriods(renditions: readonly DashRenditionRows[], availabilityStartTime: number): DashPeriod[] {
-  const runs = runsOf(originsOf(renditions));
   const periods: DashPeriod[] = [];
-  for (const run of runs) {
+  for (const run of runsOf(renditions)) {
     const representations: DashRepresentation[] = [];
     for (const r of renditions) {
-      const rows = r.rows.filter((row) => row.msn >= Math.max(run.first, r.listFrom) && row.msn <= run.last && !row.gap);
+      const rows = r.rows.filter((row) => row.msn >= run.first && row.msn <= run.last && !row.gap);
       const first = rows[0];
       if (!first) continue;
       const segments: DashTimelineSegment[] = rows.map((row, i) => {
         const t = row.programDateTime - run.origin;
         const next = rows[i + 1];
-        // Durations from neighbouring start times so rounding never drifts the timeline.
+        // Durations from neighbouring start times, so rounding never drifts the timeline.
         return { t, d: next && next.msn === row.msn + 1 ? next.programDateTime - run.origin - t : Math.round(row.duration * 1000) };
       });
       representations.push({
@@ -149,7 +130,12 @@ export function dashPeriods(renditions: readonly DashRenditionRows[], availabili
       });
     }
     if (representations.length === 0) continue;
-    periods.push({ id: run.id, start: Math.max(0, run.startWall - availabilityStartTime), presentationTimeOffset: run.pto, representations });
+    periods.push({
+      id: `e${run.epoch}-${run.start}`,
+      start: Math.max(0, run.start - availabilityStartTime),
+      presentationTimeOffset: run.start - run.origin,
+      representations,
+    });
   }
   return periods;
 }
