@@ -5,7 +5,7 @@ import { freePort } from '../../infra/local/free-port.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { rankNodes } from '../../shared/src/hashing/rendezvous.ts';
 import { CachingProxy } from '../support/caching-proxy.ts';
-import { currentTime, launchChromium, pageLog, watchState } from '../support/chromium.ts';
+import { currentTime, launchChromium, openPlaying, watchState } from '../support/chromium.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 
@@ -66,10 +66,7 @@ afterAll(async () => {
 
 describe('players in Chromium', () => {
   it('the watch page plays with hls.js for 20 s with no error, and the StreamDO records its startup time', async () => {
-    const page = await browser.newPage();
-    const log = pageLog(page);
-    await page.goto(`${stack.edgeUrl}/watch/${id}`);
-    await waitFor('the watch page to play', 30_000, async () => ((await watchState(page)).playing ? true : undefined));
+    const { page, log } = await openPlaying(browser, `${stack.edgeUrl}/watch/${id}`);
     const played = await playedOver(page, 20_000);
     const state = await watchState(page);
     console.log(`hls.js: startup ${state.startupMs} ms, played ${played.toFixed(1)} s in 20 s, ${state.rebufferCount} rebuffers`);
@@ -91,10 +88,7 @@ describe('players in Chromium', () => {
     const mpd = await fetchText(`${stack.edgeUrl}/live/${id}/manifest.mpd`);
     expect(mpd.status).toBe(200);
     expect(mpd.body).toContain('type="dynamic"');
-    const page = await browser.newPage();
-    const log = pageLog(page);
-    await page.goto(`${stack.edgeUrl}/watch/${id}?player=dash`);
-    await waitFor('dash.js to play', 30_000, async () => ((await watchState(page)).playing ? true : undefined));
+    const { page, log } = await openPlaying(browser, `${stack.edgeUrl}/watch/${id}?player=dash`);
     const played = await playedOver(page, 20_000);
     const state = await watchState(page);
     console.log(`dash.js: startup ${state.startupMs} ms, played ${played.toFixed(1)} s in 20 s, ${state.rebufferCount} rebuffers`);
@@ -114,10 +108,7 @@ describe('players in Chromium', () => {
   });
 
   it('the watch page keeps playing through a content-steering failover when its CDN stops', async () => {
-    const page = await browser.newPage();
-    const log = pageLog(page);
-    await page.goto(`${stack.edgeUrl}/watch/${id}`);
-    await waitFor('the watch page to play', 30_000, async () => ((await watchState(page)).playing ? true : undefined));
+    const { page, log } = await openPlaying(browser, `${stack.edgeUrl}/watch/${id}`);
     const { sid } = await watchState(page);
     const first = rankNodes(sid, cdns)[0]!;
     const victim = proxies[cdns.findIndex((c) => c.id === first.id)]!;

@@ -1,5 +1,6 @@
 /** Headless Chromium for the player tests and the latency bench: the system's /usr/bin/chromium, never a downloaded build. */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type ViewportSize } from 'playwright-core';
+import { waitFor } from './e2e-helpers.ts';
 
 /** Where the browser is installed (Debian's `chromium` package); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -20,6 +21,7 @@ export interface WatchState {
   status: string | null;
   message: string | null;
   startupMs: number | null;
+  firstFrameMs: number | null;
   playing: boolean;
   rebufferCount: number;
   errors: { fatal: boolean; details: string; url?: string }[];
@@ -46,4 +48,13 @@ export function pageLog(page: Page): string[] {
   });
   page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
   return lines;
+}
+
+/** Opens `url` (a watch page) in a new page and waits until its player plays; `log` collects the page's console errors. */
+export async function openPlaying(browser: Browser, url: string, opts: { timeoutMs?: number; viewport?: ViewportSize } = {}): Promise<{ page: Page; log: string[] }> {
+  const page = await browser.newPage(opts.viewport ? { viewport: opts.viewport } : {});
+  const log = pageLog(page);
+  await page.goto(url);
+  await waitFor(`${url} to play`, opts.timeoutMs ?? 30_000, async () => ((await watchState(page)).playing ? true : undefined));
+  return { page, log };
 }

@@ -30,6 +30,8 @@ const state = {
   status: /** @type {string | null} */ (null),
   message: /** @type {string | null} */ (null),
   startupMs: /** @type {number | null} */ (null),
+  /** ms from navigation start to the first frame playing (status check and player load included). */
+  firstFrameMs: /** @type {number | null} */ (null),
   playing: false,
   rebufferCount: 0,
   errors: /** @type {{ fatal: boolean, details: string, url?: string }[]} */ ([]),
@@ -77,6 +79,7 @@ video.addEventListener('playing', () => {
   if (!state.playing) {
     state.playing = true;
     state.startupMs = Math.round(now - qoe.loadStartedAt);
+    state.firstFrameMs = Math.round(now);
     qoe.startupMs = state.startupMs;
     playingSince = now;
     showMessage(null);

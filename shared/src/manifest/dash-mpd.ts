@@ -3,6 +3,7 @@
  * values in, XML out. Every time is in milliseconds; the writer turns them into xs:dateTime,
  * xs:duration and SegmentTimeline units (timescale 1000).
  */
+import type { MasterVariant } from './hls-master-playlist.ts';
 
 /** One media segment of a Representation's SegmentTimeline, in ms on the Period's media timeline. */
 export interface DashTimelineSegment {
@@ -13,15 +14,8 @@ export interface DashTimelineSegment {
 }
 
 /** One rendition in one Period: a SegmentTemplate with a SegmentTimeline and $Number$ addressing. */
-export interface DashRepresentation {
+export interface DashRepresentation extends Pick<MasterVariant, 'bandwidth' | 'width' | 'height' | 'codecs' | 'frameRate'> {
   id: string;
-  bandwidth: number;
-  width: number;
-  height: number;
-  /** RFC 6381 codecs string of the muxed CMAF track(s), e.g. `avc1.64001f,mp4a.40.2`. */
-  codecs: string;
-  /** Frames per second; 0 or less leaves frameRate out. */
-  frameRate: number;
   /** Init segment URI relative to the MPD (`720p/init-3.mp4`). */
   initialization: string;
   /** Media URI template with `$Number$` (`720p/seg-$Number$-e3.m4s`). */

@@ -11,6 +11,7 @@
  * and start stay the same across updates however much of it has slid out of the window.
  */
 import type { DashPeriod, DashRepresentation, DashTimelineSegment } from './dash-mpd.ts';
+import type { MasterVariant } from './hls-master-playlist.ts';
 
 /** One index row as the Period builder needs it. */
 export interface DashSegmentRow {
@@ -30,14 +31,9 @@ export interface DashSegmentRow {
   gap: boolean;
 }
 
-/** A rendition with the rows of its window. */
-export interface DashRenditionRows {
+/** A rendition (described as the HLS master describes a variant) with the rows of its window. */
+export interface DashRenditionRows extends Pick<MasterVariant, 'bandwidth' | 'width' | 'height' | 'codecs' | 'frameRate'> {
   name: string;
-  width: number;
-  height: number;
-  codecs: string;
-  frameRate: number;
-  bandwidth: number;
   rows: readonly DashSegmentRow[];
 }
 
