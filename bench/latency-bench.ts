@@ -8,6 +8,7 @@
  * figures that count) and the bench prints time to first frame, glass-to-glass p50/p95, stalls,
  * and whether the stack actually served LL-HLS parts for the low-latency stream.
  */
+import { loadavg } from 'node:os';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
@@ -92,6 +93,8 @@ function row(cells: (string | number)[], widths: number[]): string {
 
 async function main(): Promise<void> {
   console.log(`machine: ${machineInfo(FFMPEG)}`);
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' / ');
+  console.log(`load average (1/5/15 min) at start: ${load()}`);
   console.log(`source: ${WIDTH}x${HEIGHT}@${FPS}, keyframe every ${GOP_SECONDS} s, one passthrough rung; recording ${SECONDS} s after ${WARMUP_SECONDS} s warm-up`);
   const stack = await startLocalStack({ ports: { edge: 0, rtmp: 0, originHttp: 0, s3: 0, inspector: 0 }, logger: pino({ level: 'warn' }) });
   const publishers: FfmpegProcess[] = [];
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     }
     for (const r of results) if (r.errors.length > 0) console.log(`${r.label}: player errors: ${r.errors.slice(0, 10).join(', ')}${r.errors.length > 10 ? ` (+${r.errors.length - 10})` : ''}`);
     console.log(`\nLL-HLS parts served for the lowLatency: true stream: ${servesParts ? 'yes' : 'no (the stack serves plain HLS for it; the first row measures that)'}`);
+    console.log(`load average (1/5/15 min) at the end: ${load()}`);
     console.log('goals: LL-HLS p50 <= 1500 ms, zero stalls, TTFF <= 500 ms');
   } finally {
     await browser?.close();

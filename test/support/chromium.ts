@@ -24,7 +24,7 @@ export interface WatchState {
   firstFrameMs: number | null;
   playing: boolean;
   rebufferCount: number;
-  errors: { fatal: boolean; details: string; url?: string }[];
+  errors: { fatal: boolean; details: string; reason?: string; url?: string }[];
   beaconsSent: number;
   cdnErrorsSent: number;
 }

@@ -34,7 +34,7 @@ const state = {
   firstFrameMs: /** @type {number | null} */ (null),
   playing: false,
   rebufferCount: 0,
-  errors: /** @type {{ fatal: boolean, details: string, url?: string }[]} */ ([]),
+  errors: /** @type {{ fatal: boolean, details: string, reason?: string, url?: string }[]} */ ([]),
   beaconsSent: 0,
   cdnErrorsSent: 0,
 };
@@ -170,7 +170,7 @@ async function startHlsJs() {
   });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     const url = data.frag?.url ?? data.context?.url ?? data.url;
-    state.errors.push({ fatal: !!data.fatal, details: String(data.details), url });
+    state.errors.push({ fatal: !!data.fatal, details: String(data.details), reason: data.reason ?? data.error?.message, url });
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR) reportCdnError(url, errorKind(String(data.details), data.response?.code));
     if (!data.fatal) return;
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
