@@ -56,7 +56,9 @@ export class OriginNode {
   readonly #store: SegmentStore;
   readonly #metrics = new OriginMetrics();
   /** Publishes running here, by ingest session id. */
-  readonly #runs = new Map<string, { run: PublishRun; done: Promise<PublishOutcome> }>();
+  readonly #runs = new Map<string, { run: PublishRun; done: Promise<PublishOutcome>; order: number }>();
+  /** Order in which publishes started here (a reconnect waits only for the ones before it). */
+  #runOrder = 0;
   /** The admitted publish of each stream here (the one a newer publish supersedes). */
   readonly #current = new Map<string, PublishRun>();
   readonly #outboxes = new Map<string, StreamOutbox>();
@@ -327,6 +329,7 @@ export class OriginNode {
         if (!current || current === run) await this.#leases.release(streamId);
       },
     };
+    const order = ++this.#runOrder;
     const run: PublishRun = new PublishRun({
       publish,
       settings: {
@@ -353,7 +356,7 @@ export class OriginNode {
         this.#metrics.activeStreams.set(this.streamIds().length);
       },
       earlierPublishesDone: (streamId) => {
-        const earlier = [...this.#runs.values()].filter((r) => r.run !== run && r.run.streamId === streamId).map((r) => r.done);
+        const earlier = [...this.#runs.values()].filter((r) => r.order < order && r.run.streamId === streamId).map((r) => r.done);
         if (earlier.length === 0) return Promise.resolve();
         return Promise.race([Promise.all(earlier).then(() => {}), new Promise<void>((r) => setTimeout(r, EARLIER_PUBLISH_WAIT_MS))]);
       },
@@ -370,7 +373,7 @@ export class OriginNode {
       this.#metrics.activeStreams.set(this.streamIds().length);
       return outcome;
     });
-    this.#runs.set(publish.sessionId, { run, done });
+    this.#runs.set(publish.sessionId, { run, done, order });
     return { run, done };
   }
 }

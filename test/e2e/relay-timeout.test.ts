@@ -47,7 +47,7 @@ async function streamsOn(httpUrl: string): Promise<string[]> {
 
 /**
  * Sends an ordinary request whose body never comes (a stalled upload) to the server at `httpUrl`
- * and resolves with how long the server took to close the connection, or undefined after `limitMs`.
+ * and resolves with how long the server took to close its side of the connection, or undefined after `limitMs`.
  */
 function stalledRequestCut(httpUrl: string, limitMs: number): Promise<number | undefined> {
   const { hostname, port } = new URL(httpUrl);
@@ -58,11 +58,16 @@ function stalledRequestCut(httpUrl: string, limitMs: number): Promise<number | u
       socket.destroy();
       resolve(undefined);
     }, limitMs);
-    socket.on('error', () => {});
-    socket.on('close', () => {
+    const cut = () => {
       clearTimeout(timer);
+      socket.destroy();
       resolve(Date.now() - started);
-    });
+    };
+    socket.on('error', () => {});
+    socket.resume(); // read (and drop) the answer: a paused socket never sees the server's end
+    // The server ending its side (FIN) or resetting the connection both mean it cut the request.
+    socket.once('end', cut);
+    socket.once('close', cut);
     socket.on('connect', () => socket.write(`POST /metrics HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\npartial`));
   });
 }
@@ -85,8 +90,12 @@ describe('a relay between nodes outlives the HTTP server request timeout', () =>
     const [n0, n1] = [stack.origins[0]!, stack.origins[1]!];
     const publisher = publishTestPattern(`${n0.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 180, fps: 15, gopSeconds: 1, seconds: 180, videoKbps: 200 });
     processes.push(publisher);
-    await waitFor('node 1 to transcode the relayed stream', 30_000, async () => ((await streamsOn(n1.httpUrl)).includes(stream.id) ? true : undefined));
+    const placedOn = await waitFor('a node to transcode the relayed stream', 30_000, async () => {
+      for (const n of [n1, n0]) if ((await streamsOn(n.httpUrl)).includes(stream.id)) return n.nodeId;
+      return undefined;
+    });
     const relayUpAt = Date.now();
+    expect(placedOn, `re-placed: ${describeEvents(await streamEvents(stack, stream.id), relayUpAt)}`).toBe('origin-1');
     expect(await streamsOn(n0.httpUrl)).toEqual([]);
     watcher = new PlaylistWatcher({ url: `${stack.edgeUrl}/live/${stream.id}/180p/index.m3u8`, intervalMs: 1000 });
     watcher.start();
@@ -101,11 +110,12 @@ describe('a relay between nodes outlives the HTTP server request timeout', () =>
     await watcher.close();
     console.log(`relay kept ${Date.now() - relayUpAt} ms; msns ${watcher.msns()[0]}..${watcher.msns().at(-1)}`);
 
-    expect(await streamsOn(n1.httpUrl)).toEqual([stream.id]);
+    const log = await streamEvents(stack, stream.id);
+    expect(await streamsOn(n1.httpUrl), describeEvents(log, relayUpAt)).toEqual([stream.id]);
     expect(await streamsOn(n0.httpUrl)).toEqual([]);
     const view = await streamView(stack, stream.id);
     expect([view.status, view.epoch]).toEqual(['live', epoch]);
-    const lifecycle = (await streamEvents(stack, stream.id)).filter((e) => LIFECYCLE_EVENTS.has(e.type));
+    const lifecycle = log.filter((e) => LIFECYCLE_EVENTS.has(e.type));
     expect(lifecycle.map((e) => e.type), describeEvents(lifecycle, relayUpAt)).toEqual(['publish_accepted', 'live']);
     expect(watcher.violations).toEqual([]);
     expect(watcher.missing()).toEqual([]);

@@ -26,13 +26,14 @@ const tick = (ms = 40) => new Promise((r) => setTimeout(r, ms));
 /** The edge as a recording fake: grants epochs like the StreamDO, and can be down or refuse. */
 function fakeEdge() {
   const calls: string[] = [];
-  const state = { epoch: 0, nextMsn: 0, down: false, refuse: undefined as EdgeliveError | undefined, publishRefusal: undefined as EdgeliveError | undefined };
+  const state = { slowPublishMs: 0, epoch: 0, nextMsn: 0, down: false, refuse: undefined as EdgeliveError | undefined, publishRefusal: undefined as EdgeliveError | undefined };
   const check = () => {
     if (state.refuse) throw state.refuse;
     if (state.down) throw new EdgeliveError('upstream_failed', 'edge unreachable: ECONNREFUSED');
   };
   const edge: EdgeClient = {
     publish: async (req: PublishRequest): Promise<PublishGrant> => {
+      if (state.slowPublishMs) await tick(state.slowPublishMs);
       if (state.publishRefusal) throw state.publishRefusal;
       check();
       state.epoch++;
@@ -77,11 +78,17 @@ function fakeTranscoder() {
       grant = g;
       sink = s;
       msn = g.firstMsn;
+      await tick(20); // spawning ffmpeg takes a while: tags keep arriving meanwhile
       log.push(`start epoch=${g.epoch} firstMsn=${g.firstMsn} input=${firstInput().length}`);
       s.init(g.epoch, rendition, new Uint8Array([g.epoch]), INIT_INFO);
     },
     fed: () => {},
-    write: () => 0,
+    write: (tag) => {
+      // Like the real one, writing before an ffmpeg was started is a bug.
+      if (!transcoder.started) throw new Error('write before start');
+      log.push(`write ${tag.length}`);
+      return 0;
+    },
     stalledFor: () => undefined,
     async drain() {
       log.push('drain');
@@ -101,12 +108,14 @@ function fakeTranscoder() {
 /** A broadcaster's publish as the ingest server hands it over: sends codecs at tap, records its disconnect. */
 function fakePublish(streamKey: string) {
   const rejected: string[] = [];
+  let deliver: ((tag: Buffer) => void) | undefined;
   const publish: IngestPublish = {
     sessionId: `s-${Math.random()}`,
     app: 'live',
     streamKey,
     remoteAddress: '127.0.0.1',
     tap(onTag) {
+      deliver = onTag;
       queueMicrotask(() => {
         onTag(AAC_SEQUENCE_HEADER);
         onTag(AVC_KEYFRAME);
@@ -115,7 +124,7 @@ function fakePublish(streamKey: string) {
     },
     reject: (_reason, code) => void rejected.push(code ?? ''),
   };
-  return { publish, rejected };
+  return { publish, rejected, send: (tag: Buffer) => deliver?.(tag) };
 }
 
 class FlakyStore extends MemorySegmentStore {
@@ -170,11 +179,14 @@ function setup() {
     };
     const run: PublishRun = new PublishRun(deps);
     const done = run.run();
-    return { run, done, ffmpeg, rejected: pub.rejected };
+    return { run, done, ffmpeg, rejected: pub.rejected, send: pub.send };
   };
-  const live = async (r: { run: PublishRun }) => {
-    for (let i = 0; i < 100 && r.run.state !== 'live'; i++) await tick(10);
+  /** Waits until the publish is live and its (fake) ffmpeg for the current epoch has started. */
+  const live = async (r: { run: PublishRun; ffmpeg: { log: string[] } }) => {
+    const started = () => r.run.state === 'live' && r.ffmpeg.log.some((l) => l.startsWith(`start epoch=${r.run.epoch} `));
+    for (let i = 0; i < 100 && !started(); i++) await tick(10);
     expect(r.run.state).toBe('live');
+    expect(started()).toBe(true);
   };
   return { streamId, edge, store, coordinator, start, live, outbox: () => outbox! };
 }
@@ -201,6 +213,22 @@ describe('PublishRun', () => {
     expect(b.ffmpeg.log).toEqual(['start epoch=2 firstMsn=2 input=2']);
     b.run.unpublish();
     await b.done;
+  });
+
+  it('tags arriving while the edge admits the publish and ffmpeg starts become its first input, in order', async () => {
+    const s = setup();
+    s.edge.state.slowPublishMs = 50;
+    const a = s.start();
+    await tick(20); // probed; the grant is on its way
+    a.send(flvTag(9, [0x27, 0x01, 0, 0, 0, 1]));
+    await tick(40); // granted; ffmpeg is starting
+    a.send(flvTag(9, [0x27, 0x01, 0, 0, 0, 2]));
+    await s.live(a);
+    await tick(40);
+    a.send(flvTag(9, [0x27, 0x01, 0, 0, 0, 3]));
+    expect(a.ffmpeg.log).toEqual(['start epoch=1 firstMsn=0 input=4', 'write 21']);
+    a.run.unpublish();
+    await a.done;
   });
 
   it('the edge refuses the key: refused with its code, publisher disconnected, nothing announced', async () => {

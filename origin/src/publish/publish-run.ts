@@ -103,6 +103,10 @@ export class PublishRun {
   #ingestBytes = 0;
   #timers: NodeJS.Timeout[] = [];
   #heartbeatInFlight = false;
+  /** Tags go to ffmpeg's stdin: an ffmpeg is running and has had its first input. */
+  #feeding = false;
+  /** The first ffmpeg has started; until then tags are held with the ones from before the verdict. */
+  #firstJobStarted = false;
   #edgeFailures = 0;
   #result: Promise<PublishOutcome> | undefined;
 
@@ -192,7 +196,16 @@ export class PublishRun {
     this.#log = this.#log.child({ streamId });
     this.#streamLog = this.#log;
     this.#log.info({ remoteAddress: publish.remoteAddress }, 'publish received');
-    this.#untap = publish.tap((tag) => this.#onTag(tag));
+    this.#untap = publish.tap((tag) => {
+      try {
+        this.#onTag(tag);
+      } catch (err) {
+        // Never let a bug here escape into node-media-server's socket handler: it would take the
+        // whole node (every publisher on it) down with it.
+        this.#log.error({ err }, 'could not take a tag from the publisher');
+        this.#requestStop({ kind: 'failed', failure: { code: 'ffmpeg_exited', message: `internal error taking input: ${(err as Error).message}` } });
+      }
+    });
 
     const probed = await this.#until(this.#admission.probed(settings.probeTimeoutMs));
     if (isStop(probed)) return probed.stop;
@@ -224,6 +237,7 @@ export class PublishRun {
       if (decision.action === 'give_up') return { kind: 'failed', failure: { ...failed, message: `${failed.message} (gave up after ${decision.restarts} restarts)` } };
       // Supervision: a new ffmpeg under a new epoch (a takeover of our own: new init,
       // EXT-X-DISCONTINUITY, MSNs go on), fed from the replay cache so it starts on a keyframe.
+      this.#feeding = false; // until the next ffmpeg is up, tags only go to the replay cache
       this.#step('transcoder_failed');
       this.#log.warn({ failure: failed, restart: decision.attempt, delayMs: decision.delayMs }, 'transcoder failed; restarting it');
       this.#d.metrics.ffmpegRestarted();
@@ -286,18 +300,24 @@ export class PublishRun {
       const held = this.#admission.take();
       return held.length ? held : this.#replay.replay();
     });
+    // Same microtask chain as the first input's writes: no tag can arrive in between.
+    this.#feeding = true;
+    this.#firstJobStarted = true;
   }
 
   #onTag(tag: Buffer): void {
     this.#ingestBytes += tag.length;
     this.#transcoder.fed(Date.now());
     this.#replay.push(tag);
-    if (this.#state === 'live') {
+    if (this.#feeding) {
       const queued = this.#transcoder.write(tag);
       if (queued > MAX_TRANSCODE_BACKLOG_BYTES) this.#failed({ code: 'input_backlog', message: `transcoder fell behind: ${queued} bytes of input queued`, queuedBytes: queued });
       return;
     }
-    if ((this.#state === 'probing' || this.#state === 'authorizing') && this.#admission.push(tag) === 'over_limit') {
+    // Before the first ffmpeg runs (probing, asking the edge, starting it), every tag is held and
+    // becomes its first input; while a failed ffmpeg is replaced, the replay cache covers them.
+    const holding = this.#state === 'probing' || this.#state === 'authorizing' || (this.#state === 'live' && !this.#firstJobStarted);
+    if (holding && this.#admission.push(tag) === 'over_limit') {
       this.#requestStop({ kind: 'refused', code: 'bad_request', message: 'too much data before the key was checked' });
     }
   }
@@ -350,6 +370,7 @@ export class PublishRun {
     const { publish, settings, ownership, metrics } = this.#d;
     this.#outcome ??= outcome;
     if (this.#state !== 'finishing') this.#step('outcome');
+    this.#feeding = false;
     for (const t of this.#timers) clearInterval(t);
     const plan = finishPlan(outcome, this.#grant !== undefined);
     const reason = describeOutcome(outcome);
