@@ -9,6 +9,8 @@ export default defineConfig({
       wrangler: { configPath: '../wrangler.toml' },
       miniflare: {
         bindings: EDGE_TEST_BINDINGS,
+        // The plugin drops wrangler.toml's [assets] unless a directory is given here (the watch page).
+        assets: { directory: `${import.meta.dirname}/public`, binding: 'ASSETS' },
       },
     }),
   ],

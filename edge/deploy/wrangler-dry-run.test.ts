@@ -39,6 +39,10 @@ describe('wrangler deploy --dry-run', () => {
     expect(code).toContain('CdnHealth');
     expect(statSync(bundle).size).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
     expect(listing).toContain(`env.MEDIA (${bucket})`);
+    // The watch page and its players are static assets (copied from npm by the [build] step), not script.
+    expect(listing).toMatch(/env\.ASSETS\s+Assets/);
+    expect(listing).toMatch(/Read \d+ files from the assets directory/);
+    expect(code).not.toContain('lowLatencyMode');
     // A deployed environment must not point viewers or the edge at loopback addresses.
     if (environment !== '') expect(listing).not.toContain('127.0.0.1');
   });

@@ -8,6 +8,8 @@ import { internalRoutes } from './routes/internal.ts';
 import { managementRoutes } from './routes/management.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { playbackRoutes } from './routes/playback.ts';
+import { TIME_PATH, timeResponse } from './routes/dash.ts';
+import { watchPage } from './routes/watch-page.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
 export const app = new Hono<AppEnv>();
@@ -20,5 +22,7 @@ app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/internal/v1', internalRoutes);
 app.route('/live', playbackRoutes);
+app.get(TIME_PATH, () => timeResponse());
+app.get('/watch/:id', watchPage);
 app.onError(handleError);
 app.notFound(handleNotFound);

@@ -12,6 +12,8 @@ export interface Env {
   CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
   MEDIA: R2Bucket;
+  /** Static assets (edge/public): the watch page and the players it loads. */
+  ASSETS?: Fetcher;
   // Vars arrive as strings (or are missing); settings.ts validates them once per request.
   INGEST_URL?: string;
   PUBLIC_BASE_URL?: string;

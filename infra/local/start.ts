@@ -89,7 +89,7 @@ ${
      -c:v libx264 -preset veryfast -tune zerolatency -g 60 -b:v 2500k -c:a aac -b:a 128k \\
      -f flv ${stack.rtmpUrl}/<streamKey>
 
-3. Watch (VLC, ffplay or Safari):
+3. Watch in a browser at ${e}/watch/<id> (?player=dash for DASH), or with VLC, ffplay or Safari:
    ffplay ${e}/live/<id>/master.m3u8
 
 Ctrl-C stops everything.

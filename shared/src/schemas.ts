@@ -132,6 +132,8 @@ export const announcedSegmentSchema = z
     epoch: z.number().int().positive(),
     duration: z.number().positive().max(60),
     programDateTime: z.number().int().positive(),
+    /** Wall clock of decode time 0 of the encoder run that made it (DASH timelines); older origins leave it out. */
+    timelineOrigin: z.number().int().positive().optional(),
     file: z.string().regex(/^seg-\d{1,12}-e\d{1,10}\.m4s$/),
     bytes: z.number().int().min(0),
     gap: z.boolean().default(false),

@@ -24,7 +24,7 @@ export interface RenderContext {
 }
 
 /** 410 once an ended stream is past its retention (or its DVR window, if longer). */
-function assertNotGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: RenderContext): void {
+export function assertNotGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: RenderContext): void {
   if (data.status !== 'ended' || data.endedAt === null) return;
   const keepMs = Math.max(ctx.endedRetentionSeconds, data.dvrWindowSeconds) * 1000;
   if (ctx.now - data.endedAt > keepMs) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);

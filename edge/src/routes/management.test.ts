@@ -31,7 +31,7 @@ describe('POST /v1/streams', () => {
       streamKey: body.streamKey,
       ingestUrl: 'rtmp://127.0.0.1:1935/live',
       publishUrl: `rtmp://127.0.0.1:1935/live/${body.streamKey as string}`,
-      playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: null },
+      playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: `https://edge.test/live/${id}/manifest.mpd` },
       status: 'idle',
       createdAt: expect.any(Number),
       ladder: DEFAULT_LADDER,
@@ -142,7 +142,7 @@ describe('GET /v1/streams/:id', () => {
       reconnectDeadline: null,
       storage: { segmentRows: 0, eventRows: 1 },
       ingestUrl: 'rtmp://127.0.0.1:1935/live',
-      playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: null },
+      playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: `https://edge.test/live/${id}/manifest.mpd` },
     });
   });
 

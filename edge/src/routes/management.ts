@@ -25,10 +25,9 @@ const eventsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-function playbackUrls(settings: Settings, requestUrl: string, id: string): { hls: string; dash: null } {
+function playbackUrls(settings: Settings, requestUrl: string, id: string): { hls: string; dash: string } {
   const base = settings.publicBaseUrl || new URL(requestUrl).origin;
-  // DASH (manifest.mpd) is not served yet: null until it is, so clients never get a dead link.
-  return { hls: `${base}/live/${id}/master.m3u8`, dash: null };
+  return { hls: `${base}/live/${id}/master.m3u8`, dash: `${base}/live/${id}/manifest.mpd` };
 }
 
 function ingestUrls(settings: Settings, streamKey: string): { ingestUrl: string; publishUrl: string } {

@@ -22,6 +22,8 @@ import { requireServedStream } from '../playback/stream-serving.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import { dashManifest } from './dash.ts';
+import { publicStatus } from './public-status.ts';
 
 /**
  * Playback under `/live` (no auth): playlists via cache + coalescing, then per viewer CDN
@@ -42,6 +44,9 @@ playbackRoutes.get('/:id/master.m3u8', async (c) => {
   );
   return viewerMaster(c, id, shared);
 });
+
+playbackRoutes.get('/:id/manifest.mpd', dashManifest);
+playbackRoutes.get('/:id/status.json', publicStatus);
 
 playbackRoutes.get('/:id/steering.json', async (c) => {
   const id = c.req.param('id');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnnouncedSegment } from '../../../shared/src/schemas.ts';
-import { appendSegments, gapRows, MAX_GAP_FILL, segmentRowsKept, type SegmentIndexStore } from './append-segments.ts';
+import { appendSegments, gapRows, MAX_GAP_FILL, runStart, segmentRowsKept, type SegmentIndexStore } from './append-segments.ts';
 import type { RenditionRow, SegmentRow } from './stream-schema.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -14,7 +14,7 @@ function memoryIndex(renditionEpoch: number, rows: SegmentRow[] = []) {
     insertSegment: (s) => {
       rows.push({
         rendition: s.rendition, msn: s.msn, epoch: s.epoch, duration: s.duration, program_date_time: s.programDateTime, file: s.file,
-        init_file: s.initFile, bytes: s.bytes, discontinuity: s.discontinuity ? 1 : 0, gap: s.gap ? 1 : 0,
+        init_file: s.initFile, bytes: s.bytes, discontinuity: s.discontinuity ? 1 : 0, gap: s.gap ? 1 : 0, timeline_origin: s.timelineOrigin ?? null, run_start: s.runStart ?? null,
       });
     },
     pruneSegmentsBefore: (rendition, msn) => {
@@ -44,12 +44,30 @@ describe('segmentRowsKept (pure)', () => {
 
 describe('gapRows (pure)', () => {
   it('fills the numbers between with the previous epoch, init and a carried-on clock', () => {
-    const previous: SegmentRow = { rendition: '720p', msn: 4, epoch: 1, duration: 1.5, program_date_time: T0, file: 'seg-4-e1.m4s', init_file: 'init-1.mp4', bytes: 9, discontinuity: 0, gap: 0 };
+    const previous: SegmentRow = { rendition: '720p', msn: 4, epoch: 1, duration: 1.5, program_date_time: T0, file: 'seg-4-e1.m4s', init_file: 'init-1.mp4', bytes: 9, discontinuity: 0, gap: 0, timeline_origin: null, run_start: null };
     expect(gapRows(previous, 7, 2)).toEqual([
       { rendition: '720p', msn: 5, epoch: 1, duration: 2, programDateTime: T0 + 1500, file: 'seg-5-e1.m4s', initFile: 'init-1.mp4', bytes: 0, discontinuity: false, gap: true },
       { rendition: '720p', msn: 6, epoch: 1, duration: 2, programDateTime: T0 + 3500, file: 'seg-6-e1.m4s', initFile: 'init-1.mp4', bytes: 0, discontinuity: false, gap: true },
     ]);
     expect(gapRows(previous, 5, 2)).toEqual([]);
+  });
+});
+
+describe('runStart (pure)', () => {
+  const origin = T0 - 40;
+  const previous: SegmentRow = { rendition: '720p', msn: 4, epoch: 2, duration: 2, program_date_time: T0 + 8000, file: 'seg-4-e2.m4s', init_file: 'init-2.mp4', bytes: 9, discontinuity: 0, gap: 0, timeline_origin: origin, run_start: T0 };
+
+  it('carries the run on from the stored segment right before, of the same encoder run', () => {
+    expect(runStart(previous, { msn: 5, epoch: 2, programDateTime: T0 + 10_000, timelineOrigin: origin })).toBe(T0);
+  });
+
+  it('starts a run at the segment after a gap, a new epoch, a new timeline origin, a hole, or with no row before', () => {
+    const next = { msn: 5, epoch: 2, programDateTime: T0 + 10_000, timelineOrigin: origin };
+    expect(runStart({ ...previous, gap: 1, run_start: null }, next)).toBe(T0 + 10_000);
+    expect(runStart(previous, { ...next, epoch: 3 })).toBe(T0 + 10_000);
+    expect(runStart(previous, { ...next, timelineOrigin: origin + 5000 })).toBe(T0 + 10_000);
+    expect(runStart(previous, { ...next, msn: 6 })).toBe(T0 + 10_000);
+    expect(runStart(null, next)).toBe(T0 + 10_000);
   });
 });
 

@@ -65,6 +65,22 @@ export function gapRows(previous: SegmentRow, msn: number, segmentSeconds: numbe
   return rows;
 }
 
+/**
+ * Wall clock where the segment's run begins: the previous row's run when that row is a stored
+ * segment of the same encoder run (epoch and timeline origin) right before it, else the segment
+ * itself. A DASH Period is such a run; each row carries it, so pruning never loses it. Pure.
+ */
+export function runStart(previous: SegmentRow | null, s: { msn: number; epoch: number; programDateTime: number; timelineOrigin?: number | undefined }): number {
+  const continues =
+    previous !== null &&
+    previous.msn === s.msn - 1 &&
+    previous.gap === 0 &&
+    previous.epoch === s.epoch &&
+    previous.timeline_origin === (s.timelineOrigin ?? null) &&
+    previous.run_start !== null;
+  return continues ? previous.run_start! : s.programDateTime;
+}
+
 /** Adds a gap to the announce's list, extending the run it continues (same rendition and reason). */
 function noteGap(gaps: SegmentsGap[], gap: SegmentsGap): void {
   const run = gaps.findLast((g) => g.rendition === gap.rendition && g.reason === gap.reason);
@@ -117,6 +133,8 @@ export function appendSegments(store: SegmentIndexStore, a: SegmentAnnounce, seg
       // encoder run: a new timeline and init (RFC 8216bis §4.4.4.3).
       discontinuity: last !== null && s.epoch !== last.epoch,
       gap: s.gap,
+      timelineOrigin: s.timelineOrigin,
+      runStart: s.gap ? undefined : runStart(last, s),
     });
     if (s.gap) noteGap(result.gaps, { rendition: s.rendition, fromMsn: s.msn, toMsn: s.msn, reason: 'not_stored' });
     result.stored++;

@@ -10,7 +10,7 @@ const R720: RenditionRow = {
 };
 
 function seg(msn: number, epoch: number, discontinuity: boolean): SegmentRow {
-  return { rendition: '720p', msn, epoch, duration: 2, program_date_time: 1000 + msn, file: `seg-${msn}-e${epoch}.m4s`, init_file: `init-${epoch}.mp4`, bytes: 500_000, discontinuity: discontinuity ? 1 : 0, gap: 0 };
+  return { rendition: '720p', msn, epoch, duration: 2, program_date_time: 1000 + msn, file: `seg-${msn}-e${epoch}.m4s`, init_file: `init-${epoch}.mp4`, bytes: 500_000, discontinuity: discontinuity ? 1 : 0, gap: 0, timeline_origin: null, run_start: null };
 }
 
 /** A store holding 720p with `window` as its last segments and `discontinuities` counted through any msn. */

@@ -10,6 +10,7 @@ import { segmentRowsKept } from './append-segments.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
 import { existingStream, requireStream } from './existing-stream.ts';
 import { FeedBridge } from './feed-bridge.ts';
+import { dashManifestData, type DashManifestData } from './dash-data.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
 import { endByApi, rotateKey, updateSettings } from './stream-admin.ts';
@@ -252,6 +253,13 @@ export class StreamDO extends DurableObject<Env> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
     return ok(masterPlaylistData(row.value, this.#store));
+  }
+
+  /** Every rendition's last `windowSegments` segments for the DASH MPD. */
+  dashManifest(windowSegments: number): DoResult<DashManifestData> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return ok(dashManifestData(row.value, this.#store, windowSegments));
   }
 
   /** The last `windowSegments` segments of a rendition and what the playlist header needs. */

@@ -79,6 +79,10 @@ export const ADDED_COLUMNS: readonly { table: 'stream' | 'renditions' | 'segment
   // Discontinuities in segment rows pruned from the index (EXT-X-DISCONTINUITY-SEQUENCE).
   { table: 'renditions', column: 'pruned_discontinuities', definition: 'INTEGER NOT NULL DEFAULT 0' },
   { table: 'segments', column: 'gap', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  // Wall clock of decode time 0 of the segment's encoder run (DASH SegmentTimeline times); null for gaps.
+  { table: 'segments', column: 'timeline_origin', definition: 'INTEGER' },
+  // Wall clock where the row's run of consecutive stored segments of one encoder run began (a DASH Period).
+  { table: 'segments', column: 'run_start', definition: 'INTEGER' },
 ];
 
 /** The single `stream` row. JSON columns hold serialised objects. */
@@ -141,6 +145,10 @@ export interface SegmentRow extends Record<string, SqlStorageValue> {
   discontinuity: number;
   /** 1: listed as EXT-X-GAP (made but never stored, or skipped by the origin); no bytes behind it. */
   gap: number;
+  /** Wall clock of decode time 0 of the segment's encoder run; null for gap rows and older rows. */
+  timeline_origin: number | null;
+  /** Wall clock where the row's run (a DASH Period) began; null for gap rows and older rows. */
+  run_start: number | null;
 }
 
 /** One `events` row. */

@@ -28,6 +28,10 @@ export interface NewSegment {
   discontinuity: boolean;
   /** Listed as EXT-X-GAP: no media behind it. */
   gap: boolean;
+  /** Wall clock of decode time 0 of its encoder run (DASH timelines); absent from gap rows and older origins. */
+  timelineOrigin?: number | undefined;
+  /** Wall clock where its run of consecutive stored segments of one encoder run began (DASH Periods); absent from gap rows. */
+  runStart?: number | undefined;
 }
 
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
@@ -157,8 +161,8 @@ export class StreamStore {
   /** Stores a segment row; a stored (non-gap) segment also adds to its rendition's totals. */
   insertSegment(s: NewSegment): void {
     this.#sql.exec(
-      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO segments (rendition, msn, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap, timeline_origin, run_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.rendition,
       s.msn,
       s.epoch,
@@ -169,6 +173,8 @@ export class StreamStore {
       s.bytes,
       s.discontinuity ? 1 : 0,
       s.gap ? 1 : 0,
+      s.timelineOrigin ?? null,
+      s.runStart ?? null,
     );
     if (s.gap) return;
     this.#sql.exec(

@@ -16,7 +16,7 @@ const INIT_INFO = { tracks: [{ trackId: 1, kind: 'video' as const, timescale: 15
 const silent = pino({ level: 'silent' });
 
 function segment(msn: number, size = 10): PackagedSegment {
-  return { msn, duration: 2, startSeconds: 2 * msn, programDateTime: 1_000_000 + 2000 * msn, bytes: new Uint8Array(size).fill(msn) };
+  return { msn, duration: 2, startSeconds: 2 * msn, programDateTime: 1_000_000 + 2000 * msn, timelineOrigin: 1_000_000, bytes: new Uint8Array(size).fill(msn) };
 }
 
 /** An edge that records announces as short lines; `down` makes every call fail like an unreachable edge. */

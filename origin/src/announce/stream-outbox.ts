@@ -283,6 +283,7 @@ export class StreamOutbox implements MediaSink {
       epoch: e.epoch,
       duration: e.segment.duration,
       programDateTime: e.segment.programDateTime,
+      timelineOrigin: e.segment.timelineOrigin,
       file: segmentFileName(e.segment.msn, e.epoch),
       bytes: e.state === 'stored' ? e.size : 0,
       gap: e.state === 'dropped',

@@ -11,6 +11,12 @@ export interface PackagedSegment {
   startSeconds: number;
   /** Wall clock of the first frame (ms since epoch), shared anchor across renditions. */
   programDateTime: number;
+  /**
+   * Wall clock (ms since epoch) of decode time 0 on this encoder run's timeline, the same for every
+   * segment of the run: `programDateTime - timelineOrigin` is the segment's decode time in ms, which
+   * DASH SegmentTimelines need.
+   */
+  timelineOrigin: number;
   bytes: Uint8Array;
 }
 
@@ -86,6 +92,7 @@ export class RenditionSegmenter {
       duration: Math.round(open.duration * 1e6) / 1e6,
       startSeconds: open.start,
       programDateTime: Math.round(this.#anchorWallMs + offsetMs),
+      timelineOrigin: Math.round(this.#anchorWallMs - (this.#firstDecodeSeconds ?? open.start) * 1000),
       bytes,
     };
   }

@@ -107,7 +107,7 @@ function fakeTranscoder() {
       log.push(`kill ${reason}`);
     },
   };
-  const emit = () => sink!.segment(grant!.epoch, rendition, { msn: msn++, duration: 2, startSeconds: 0, programDateTime: 1_000_000 + msn * 2000, bytes: new Uint8Array(10) });
+  const emit = () => sink!.segment(grant!.epoch, rendition, { msn: msn++, duration: 2, startSeconds: 0, programDateTime: 1_000_000 + msn * 2000, timelineOrigin: 1_000_000, bytes: new Uint8Array(10) });
   return { transcoder, log, emit, fail: (message: string) => events!.onFailed({ code: 'ffmpeg_exited', message }), bind: (e: TranscoderEvents) => (events = e) };
 }
 

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:latency` — glass-to-glass latency in headless Chromium, read from the picture.
+ *
+ * Two streams in the same local stack, each fed by its own publisher burning the wall clock into
+ * every frame (bench/clock-code.ts): one created with `lowLatency: true`, one with `false`. Three
+ * watch pages play side by side: hls.js (low-latency mode) on the first, hls.js and dash.js on
+ * the second. Each page reads the clock from the decoded frames for BENCH_SECONDS (≥ 60 for the
+ * figures that count) and the bench prints time to first frame, glass-to-glass p50/p95, stalls,
+ * and whether the stack actually served LL-HLS parts for the low-latency stream.
+ */
+import { loadavg } from 'node:os';
+import pino from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+import { launchChromium, openPlaying, watchState } from '../test/support/chromium.ts';
+import { FFMPEG, runFfmpeg, type FfmpegProcess } from '../test/support/ffmpeg-cli.ts';
+import { adminFetch, waitFor } from '../test/support/e2e-helpers.ts';
+import { CLOCK_BITS, clockFilterGraph, installClockReader, STRIP_HEIGHT } from './clock-code.ts';
+import { machineInfo, percentile } from './machine-info.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const WIDTH = Number(process.env.BENCH_WIDTH ?? 640);
+const HEIGHT = Number(process.env.BENCH_HEIGHT ?? 360);
+const FPS = Number(process.env.BENCH_FPS ?? 30);
+/** Keyframe interval of the source, seconds (the origin cuts segments at keyframes). */
+const GOP_SECONDS = Number(process.env.BENCH_GOP_SECONDS ?? 2);
+/** Seconds of playing before recording starts, so start-up catch-up does not count. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+
+interface Contender {
+  label: string;
+  streamId: string;
+  player: 'hls' | 'dash';
+  page?: Page;
+}
+
+/** A publisher sending the clock-coded test source in real time (one passthrough rung downstream). */
+function publishClock(url: string, seconds: number): FfmpegProcess {
+  return runFfmpeg([
+    '-loglevel', 'error',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`,
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-filter_complex', clockFilterGraph('[0:v]', WIDTH, HEIGHT, FPS),
+    '-map', '[v]', '-map', '1:a',
+    '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
+    '-g', String(FPS * GOP_SECONDS), '-keyint_min', String(FPS * GOP_SECONDS), '-sc_threshold', '0',
+    '-b:v', '1000k', '-maxrate', '1000k', '-bufsize', '2000k',
+    '-c:a', 'aac', '-b:a', '64k',
+    '-f', 'flv', url,
+  ]);
+}
+
+async function createStream(stack: LocalStack, name: string, lowLatency: boolean): Promise<{ id: string; streamKey: string }> {
+  const res = await adminFetch(stack, '/v1/streams', {
+    method: 'POST',
+    body: JSON.stringify({ name, lowLatency, ladder: { rungs: [{ name: `${HEIGHT}p`, height: HEIGHT, videoKbps: 1000 }], audioKbps: 64 } }),
+  });
+  if (res.status !== 201) throw new Error(`create stream: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; streamKey: string };
+}
+
+async function playable(stack: LocalStack, id: string): Promise<void> {
+  await waitFor(`stream ${id} to be playable`, 60_000, async () => {
+    const res = await fetch(`${stack.edgeUrl}/live/${id}/status.json?bench=${Date.now()}`);
+    const body = (await res.json()) as { playable?: boolean };
+    return body.playable ? true : undefined;
+  });
+}
+
+/** Opens the watch page and waits for its first frame; returns the player's startup and the page's first frame. */
+async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<{ player: number; page: number }> {
+  const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
+  c.page = page;
+  await page.evaluate(installClockReader, { bits: CLOCK_BITS, stripFraction: STRIP_HEIGHT / 360, everyMs: 100 });
+  const state = await watchState(page);
+  return { player: state.startupMs ?? Number.NaN, page: state.firstFrameMs ?? Number.NaN };
+}
+
+interface Result {
+  label: string;
+  ttff: { player: number; page: number };
+  samples: number[];
+  bad: number;
+  stalls: number;
+  stallMs: number;
+  errors: string[];
+}
+
+function row(cells: (string | number)[], widths: number[]): string {
+  return cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
+}
+
+async function main(): Promise<void> {
+  console.log(`machine: ${machineInfo(FFMPEG)}`);
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' / ');
+  console.log(`load average (1/5/15 min) at start: ${load()}`);
+  console.log(`source: ${WIDTH}x${HEIGHT}@${FPS}, keyframe every ${GOP_SECONDS} s, one passthrough rung; recording ${SECONDS} s after ${WARMUP_SECONDS} s warm-up`);
+  const stack = await startLocalStack({ ports: { edge: 0, rtmp: 0, originHttp: 0, s3: 0, inspector: 0 }, logger: pino({ level: 'warn' }) });
+  const publishers: FfmpegProcess[] = [];
+  let browser: Browser | undefined;
+  try {
+    const ll = await createStream(stack, 'bench-ll', true);
+    const plain = await createStream(stack, 'bench-plain', false);
+    const publishSeconds = SECONDS + WARMUP_SECONDS + 90;
+    publishers.push(publishClock(`${stack.rtmpUrl}/${ll.streamKey}`, publishSeconds), publishClock(`${stack.rtmpUrl}/${plain.streamKey}`, publishSeconds));
+    await Promise.all([playable(stack, ll.id), playable(stack, plain.id)]);
+    // Let the window fill a little, as a viewer arriving at a running stream would find it.
+    await new Promise((r) => setTimeout(r, 4000));
+    const llPlaylist = await (await fetch(`${stack.edgeUrl}/live/${ll.id}/${HEIGHT}p/index.m3u8`)).text();
+    const servesParts = llPlaylist.includes('#EXT-X-PART:');
+    const contenders: Contender[] = [
+      { label: servesParts ? 'LL-HLS (hls.js, lowLatency: true)' : 'lowLatency: true (hls.js; NO parts served)', streamId: ll.id, player: 'hls' },
+      { label: 'HLS (hls.js, lowLatency: false)', streamId: plain.id, player: 'hls' },
+      { label: 'DASH (dash.js, lowLatency: false)', streamId: plain.id, player: 'dash' },
+    ];
+    browser = await launchChromium();
+    // One page at a time, so each time to first frame is measured without the others starting alongside.
+    const ttff = new Map<string, { player: number; page: number }>();
+    for (const c of contenders) ttff.set(c.label, await open(browser, stack, c));
+    await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
+    for (const c of contenders) await c.page!.evaluate(() => ((window as unknown as { __latency: { recording: boolean } }).__latency.recording = true));
+    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    const results: Result[] = [];
+    for (const c of contenders) {
+      const data = await c.page!.evaluate(() => {
+        const l = (window as unknown as { __latency: { samples: number[]; bad: number; stalls: number; stallMs: number; stallSince: number } }).__latency;
+        return { samples: l.samples, bad: l.bad, stalls: l.stalls, stallMs: l.stallMs + (l.stallSince ? performance.now() - l.stallSince : 0) };
+      });
+      const state = await watchState(c.page!);
+      results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}`) });
+    }
+    const widths = [42, 9, 12, 8, 8, 7, 11, 10];
+    console.log(`\nglass-to-glass over ${SECONDS} s, read from the picture (clock code in every frame)`);
+    console.log('TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load)');
+    console.log(row(['player', 'TTFF ms', 'page→frame', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'samples'], widths));
+    for (const r of results) {
+      console.log(row([r.label, Math.round(r.ttff.player), Math.round(r.ttff.page), Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`], widths));
+    }
+    for (const r of results) if (r.errors.length > 0) console.log(`${r.label}: player errors: ${r.errors.slice(0, 10).join(', ')}${r.errors.length > 10 ? ` (+${r.errors.length - 10})` : ''}`);
+    console.log(`\nLL-HLS parts served for the lowLatency: true stream: ${servesParts ? 'yes' : 'no (the stack serves plain HLS for it; the first row measures that)'}`);
+    console.log(`load average (1/5/15 min) at the end: ${load()}`);
+    console.log('goals: LL-HLS p50 <= 1500 ms, zero stalls, TTFF <= 500 ms');
+  } finally {
+    await browser?.close();
+    for (const p of publishers) p.child.kill('SIGKILL');
+    await stack.close();
+  }
+}
+
+await main();

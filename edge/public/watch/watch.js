@@ -1,0 +1,255 @@
+// edgelive watch page: hls.js in low-latency mode (native HLS on Safari), or dash.js with
+// ?player=dash; stream status from /live/:id/status.json; QoE beacons to /live/:id/beacon and CDN
+// error beacons to /live/:id/cdn-errors. Plain browser JavaScript: served as a static asset.
+
+const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
+const messageEl = /** @type {HTMLElement} */ (document.getElementById('message'));
+const statusEl = /** @type {HTMLElement} */ (document.getElementById('status'));
+const params = new URLSearchParams(location.search);
+const streamId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
+const base = `/live/${encodeURIComponent(streamId)}`;
+/** A viewer session id: 16 URL-safe characters, the shape the edge accepts (`sid`). */
+const sid = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63]).join('');
+
+const MESSAGES = {
+  unknown: 'This stream does not exist, or it was deleted.',
+  gone: 'This stream has ended and is no longer available.',
+  idle: 'The stream has not started yet. This page starts playing as soon as it does.',
+  starting: 'The stream is starting…',
+  reconnecting: 'The broadcaster lost their connection. Waiting for them to come back…',
+  error: 'The stream is interrupted. It resumes here on its own if the broadcast comes back.',
+  ended: 'The stream has ended.',
+  failed: 'Playback failed. Retrying…',
+};
+
+/** What tests and the latency bench read: `window.edgelive`. */
+const state = {
+  streamId,
+  sid,
+  player: /** @type {'hls.js' | 'native' | 'dash.js' | null} */ (null),
+  status: /** @type {string | null} */ (null),
+  message: /** @type {string | null} */ (null),
+  startupMs: /** @type {number | null} */ (null),
+  /** ms from navigation start to the first frame playing (status check and player load included). */
+  firstFrameMs: /** @type {number | null} */ (null),
+  playing: false,
+  rebufferCount: 0,
+  errors: /** @type {{ fatal: boolean, details: string, reason?: string, url?: string }[]} */ ([]),
+  beaconsSent: 0,
+  cdnErrorsSent: 0,
+};
+// @ts-ignore a debugging and test hook
+window.edgelive = state;
+
+function showMessage(key) {
+  state.message = key;
+  messageEl.hidden = key === null;
+  if (key !== null) messageEl.textContent = MESSAGES[key];
+}
+
+// ---- QoE beacons ---------------------------------------------------------------------------
+const qoe = { loadStartedAt: 0, startupMs: /** @type {number | undefined} */ (undefined), playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: /** @type {{from: string, to: string}[]} */ ([]) };
+let playingSince = 0;
+let rebufferSince = 0;
+let lastRendition = /** @type {string | null} */ (null);
+
+function accrue(now) {
+  if (playingSince) { qoe.playedMs += now - playingSince; playingSince = now; }
+  if (rebufferSince) { qoe.rebufferMs += now - rebufferSince; rebufferSince = now; }
+}
+
+/** Sends what accrued since the last beacon; the edge sums increments per session. */
+function sendBeacon(final = false) {
+  accrue(performance.now());
+  const body = { sid, playedMs: Math.round(qoe.playedMs), rebufferCount: qoe.rebufferCount, rebufferMs: Math.round(qoe.rebufferMs), switches: qoe.switches.slice(0, 50) };
+  if (qoe.startupMs !== undefined) body.startupMs = qoe.startupMs;
+  if (body.startupMs === undefined && body.playedMs === 0 && body.rebufferCount === 0 && body.switches.length === 0) return;
+  qoe.startupMs = undefined; qoe.playedMs = 0; qoe.rebufferCount = 0; qoe.rebufferMs = 0; qoe.switches = [];
+  const url = `${base}/beacon`;
+  const json = JSON.stringify(body);
+  state.beaconsSent++;
+  if (final && navigator.sendBeacon) navigator.sendBeacon(url, json);
+  else fetch(url, { method: 'POST', body: json, headers: { 'content-type': 'application/json' }, keepalive: true }).catch(() => {});
+}
+setInterval(() => sendBeacon(), 10_000);
+addEventListener('pagehide', () => sendBeacon(true));
+
+video.addEventListener('playing', () => {
+  const now = performance.now();
+  if (!state.playing) {
+    state.playing = true;
+    state.startupMs = Math.round(now - qoe.loadStartedAt);
+    state.firstFrameMs = Math.round(now);
+    qoe.startupMs = state.startupMs;
+    playingSince = now;
+    showMessage(null);
+    sendBeacon();
+    return;
+  }
+  if (rebufferSince) { accrue(now); rebufferSince = 0; }
+  playingSince ||= now;
+});
+video.addEventListener('waiting', () => {
+  if (!state.playing || rebufferSince) return;
+  const now = performance.now();
+  accrue(now);
+  playingSince = 0;
+  rebufferSince = now;
+  qoe.rebufferCount++;
+  state.rebufferCount++;
+});
+video.addEventListener('pause', () => { accrue(performance.now()); playingSince = 0; });
+video.addEventListener('ended', () => { accrue(performance.now()); playingSince = 0; showMessage('ended'); });
+
+function noteRendition(name) {
+  if (!name) return;
+  if (lastRendition && lastRendition !== name) qoe.switches.push({ from: lastRendition, to: name });
+  lastRendition = name;
+}
+
+// ---- CDN error beacons -------------------------------------------------------------------
+/** CDN id (the HLS pathway) by URL origin, from the master playlist's pathways. */
+const cdnByOrigin = new Map();
+const cdnErrorSentAt = new Map();
+
+function reportCdnError(url, kind) {
+  if (!url) return;
+  let origin;
+  try { origin = new URL(url, location.href).origin; } catch { return; }
+  const cdn = cdnByOrigin.get(origin);
+  if (!cdn) return; // no CDN in front of this request: nothing to report
+  const now = Date.now();
+  // The edge rate-limits per session; one report a second per CDN is plenty.
+  if (now - (cdnErrorSentAt.get(cdn) ?? 0) < 1000) return;
+  cdnErrorSentAt.set(cdn, now);
+  state.cdnErrorsSent++;
+  fetch(`${base}/cdn-errors`, { method: 'POST', body: JSON.stringify({ cdn, sid, kind }), headers: { 'content-type': 'application/json' }, keepalive: true }).catch(() => {});
+}
+
+function errorKind(details, code) {
+  if (/TIMEOUT/i.test(details)) return 'timeout';
+  return code && code >= 400 ? 'http' : 'network';
+}
+
+// ---- players -----------------------------------------------------------------------------
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = () => resolve(undefined);
+    s.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(s);
+  });
+}
+
+function isSafari() {
+  return /^((?!chrome|chromium|android|crios|fxios|edg).)*safari/i.test(navigator.userAgent);
+}
+
+let started = false;
+
+async function startHlsJs() {
+  await loadScript('/vendor/hls.min.js');
+  // @ts-ignore the UMD global
+  const Hls = window.Hls;
+  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30 });
+  state.player = 'hls.js';
+  hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
+    for (const level of data.levels ?? []) {
+      const pathway = level.attrs?.['PATHWAY-ID'];
+      if (!pathway) continue;
+      for (const u of [].concat(level.url ?? [])) {
+        try { cdnByOrigin.set(new URL(u, location.href).origin, pathway); } catch {}
+      }
+    }
+  });
+  hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
+    const level = hls.levels[data.level];
+    const url = [].concat(level?.url ?? [])[0] ?? '';
+    noteRendition(/\/live\/[^/]+\/([^/]+)\/index\.m3u8/.exec(url)?.[1] ?? null);
+  });
+  hls.on(Hls.Events.ERROR, (_e, data) => {
+    const url = data.frag?.url ?? data.context?.url ?? data.url;
+    state.errors.push({ fatal: !!data.fatal, details: String(data.details), reason: data.reason ?? data.error?.message, url });
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) reportCdnError(url, errorKind(String(data.details), data.response?.code));
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => hls.startLoad(), 1000);
+    else { showMessage('failed'); hls.destroy(); started = false; }
+  });
+  hls.attachMedia(video);
+  qoe.loadStartedAt = performance.now();
+  hls.loadSource(`${base}/master.m3u8?sid=${sid}`);
+}
+
+function startNative() {
+  state.player = 'native';
+  qoe.loadStartedAt = performance.now();
+  video.src = `${base}/master.m3u8?sid=${sid}`;
+  video.addEventListener('error', () => state.errors.push({ fatal: true, details: `MEDIA_ERR_${video.error?.code}` }));
+}
+
+async function startDash() {
+  await loadScript('/vendor/dash.all.min.js');
+  // @ts-ignore the UMD global
+  const dashjs = window.dashjs;
+  const player = dashjs.MediaPlayer().create();
+  state.player = 'dash.js';
+  player.updateSettings({
+    debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING },
+    // Renditions are muxed (video + audio in one Representation): Chromium's MediaCapabilities
+    // refuses the two-codec content type dash.js builds for it, MediaSource.isTypeSupported accepts it.
+    streaming: { capabilities: { useMediaCapabilitiesApi: false } },
+  });
+  player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+    state.errors.push({ fatal: true, details: String(e.error?.message ?? e.error?.code ?? 'dash.js error') });
+  });
+  player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, (e) => noteRendition(e.newRepresentation?.id ?? null));
+  qoe.loadStartedAt = performance.now();
+  player.initialize(video, `${base}/manifest.mpd`, true);
+}
+
+async function startPlayer() {
+  if (started) return;
+  started = true;
+  showMessage('starting');
+  const choice = params.get('player');
+  try {
+    if (choice === 'dash') await startDash();
+    else if (choice === 'native' || (choice !== 'hls' && isSafari() && video.canPlayType('application/vnd.apple.mpegurl'))) startNative();
+    else await startHlsJs();
+  } catch (err) {
+    started = false;
+    state.errors.push({ fatal: true, details: String(err) });
+    showMessage('failed');
+  }
+}
+
+// ---- stream status -----------------------------------------------------------------------
+async function pollStatus() {
+  let next = 3000;
+  try {
+    const res = await fetch(`${base}/status.json`, { cache: 'no-store' });
+    if (res.status === 404) { state.status = 'unknown'; showMessage('unknown'); next = 10_000; }
+    else if (res.status === 410) { state.status = 'gone'; showMessage('gone'); return; }
+    else if (res.ok) {
+      const body = await res.json();
+      state.status = body.status;
+      if (body.status === 'live' && body.playable) startPlayer();
+      else if (body.status === 'live') { if (!state.playing) showMessage('starting'); }
+      else if (body.status === 'idle') showMessage('idle');
+      else if (body.status === 'reconnecting' || body.status === 'error') showMessage(body.status);
+      else if (body.status === 'ended') { if (body.playable && !started) startPlayer(); if (!state.playing || video.ended) showMessage('ended'); }
+      else if (state.playing) showMessage(null);
+      if (body.status === 'live' && state.playing) showMessage(null);
+    }
+  } catch {
+    // the edge is out of reach: keep the last message and ask again
+  }
+  statusEl.textContent = state.status ?? '…';
+  statusEl.dataset.status = state.status ?? '';
+  setTimeout(pollStatus, next);
+}
+
+if (!streamId) showMessage('unknown');
+else pollStatus();

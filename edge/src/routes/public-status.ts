@@ -1,0 +1,28 @@
+/**
+ * `GET /live/:id/status.json`: what a watch page may know about a stream, nothing secret — its
+ * status and whether it has anything to play. Cached and coalesced like a playlist, so it costs
+ * no more than one.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { MASTER_MAX_AGE } from '../playback/render-playlists.ts';
+import { unwrap } from '../stream-do/do-result.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+
+/** The public status of a stream. */
+export interface PublicStatus {
+  status: string;
+  /** At least one rendition has a segment: the playlists answer. */
+  playable: boolean;
+}
+
+export async function publicStatus(c: Context<AppEnv>): Promise<Response> {
+  const stub = streamStub(c.env, c.req.param('id') ?? '');
+  const rendered = await cachedPlaylist(c, async () => {
+    const data = unwrap(await stub.masterPlaylist());
+    const body: PublicStatus = { status: data.status, playable: data.renditions.some((r) => r.segments > 0) };
+    return { body: JSON.stringify(body), maxAge: MASTER_MAX_AGE };
+  });
+  return new Response(rendered.body, { headers: { 'Content-Type': 'application/json', 'Cache-Control': `public, max-age=${rendered.maxAge}` } });
+}
