@@ -8,6 +8,8 @@ import { internalRoutes } from './routes/internal.ts';
 import { managementRoutes } from './routes/management.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { playbackRoutes } from './routes/playback.ts';
+import { recordingRoutes } from './routes/recordings.ts';
+import { thumbnailRoutes, vodRoutes } from './routes/vod.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
 export const app = new Hono<AppEnv>();
@@ -15,10 +17,13 @@ export const app = new Hono<AppEnv>();
 app.use('*', settingsMiddleware);
 // The feed's WebSocket upgrade has its own auth (feed tokens); everything else falls through.
 app.route('/v1/streams', feedRoutes);
+app.route('/v1/streams', recordingRoutes);
 app.route('/v1/streams', managementRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/internal/v1', internalRoutes);
+app.route('/live', thumbnailRoutes);
 app.route('/live', playbackRoutes);
+app.route('/vod', vodRoutes);
 app.onError(handleError);
 app.notFound(handleNotFound);

@@ -1,0 +1,78 @@
+/** What the VOD routes read from a StreamDO for a finished recording, and how it becomes playlists. Pure. */
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
+import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
+import type { RenditionView } from '../stream-do/stream-view.ts';
+import type { RecordingSegmentRow } from './recordings-schema.ts';
+
+/** A recording's master playlist: the renditions it holds. */
+export interface VodMasterData {
+  renditions: RenditionView[];
+}
+
+/** One segment of a recording as its media playlist lists it. */
+export interface VodSegment {
+  file: string;
+  initFile: string;
+  duration: number;
+  programDateTime: number;
+  discontinuity: boolean;
+  gap: boolean;
+}
+
+/** A recording's media playlist for one rendition: every segment, oldest first. */
+export interface VodMediaData {
+  segments: VodSegment[];
+}
+
+/** The objects of an MP4 download, in order: one init, then media segments. */
+export interface VodDownload {
+  keys: string[];
+  bytes: number;
+  rendition: string;
+}
+
+/** A recording segment row as a playlist entry. */
+export function vodSegment(row: RecordingSegmentRow): VodSegment {
+  return {
+    file: row.file,
+    initFile: row.init_file,
+    duration: row.duration,
+    programDateTime: row.program_date_time,
+    discontinuity: row.discontinuity === 1,
+    gap: row.gap === 1,
+  };
+}
+
+/** A finished recording never changes: players, the edge and CDNs may keep its playlists for a year. */
+export const VOD_MAX_AGE = 31_536_000;
+
+/** The VOD master playlist (variant URIs relative: `<rendition>/index.m3u8`). */
+export function renderVodMaster(data: VodMasterData): string {
+  if (data.renditions.length === 0) throw new EdgeliveError('not_found', 'the recording holds no rendition');
+  return renderMasterPlaylist(
+    data.renditions.map((r) => ({
+      uri: `${r.name}/index.m3u8`,
+      bandwidth: r.bandwidth,
+      averageBandwidth: r.averageBandwidth,
+      width: r.width,
+      height: r.height,
+      codecs: r.codecs,
+      frameRate: r.frameRate,
+    })),
+  );
+}
+
+/** A VOD media playlist: EXT-X-PLAYLIST-TYPE:VOD, every segment, EXT-X-ENDLIST (RFC 8216bis §4.4.3.5). */
+export function renderVodMedia(data: VodMediaData): string {
+  const first = data.segments[0];
+  if (!first) throw new EdgeliveError('not_found', 'the recording holds no segment of this rendition');
+  return renderMediaPlaylist({
+    targetDuration: Math.max(1, ...data.segments.map((s) => Math.round(s.duration))),
+    mediaSequence: 0,
+    discontinuitySequence: 0,
+    playlistType: 'VOD',
+    segments: data.segments.map((s) => ({ uri: s.file, duration: s.duration, programDateTime: s.programDateTime, mapUri: s.initFile, discontinuity: s.discontinuity, gap: s.gap })),
+    ended: true,
+  });
+}
