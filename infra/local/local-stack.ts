@@ -117,6 +117,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         ORIGIN_SECRET: originSecret,
         INGEST_URL: `rtmp://${host}:${ports.rtmp}/live`,
         ORIGIN_PULL_URL: `http://${host}:${ports.originHttp}/media`,
+        // The edge's R2 binding is miniflare's own bucket here; media live in the loopback S3
+        // server, so the StreamDO's purges also go to the origin's signed delete route.
+        MEDIA_DELETE_URL: `http://${host}:${ports.originHttp}/internal/v1/media/delete`,
         ...opts.edgeVars,
       },
       onLog: (line) => logger.debug({ component: 'wrangler' }, line),

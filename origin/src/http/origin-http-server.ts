@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
+import { ORIGIN_MEDIA_DELETE_PATH, THUMBNAIL_DIR } from '../../../shared/src/internal-api.ts';
+import { handleMediaDelete, isStreamMediaKey } from './media-delete-route.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
@@ -13,8 +14,6 @@ export interface NodeStatus {
   streamIds(): string[];
 }
 
-/** Object keys the origin serves for edge origin-pull: only media under `live/<id>/<rendition>/`. */
-const MEDIA_DIR_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/([^/]+)$/;
 
 /** What the HTTP server serves from. */
 export interface HttpServerOptions {
@@ -30,6 +29,8 @@ export interface HttpServerOptions {
   relayIdleTimeoutMs: number;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
+  /** The shared secret: with it, `POST /internal/v1/media/delete` (signed) deletes media for the edge. */
+  originSecret?: string;
 }
 
 /**
@@ -103,6 +104,9 @@ export class OriginHttpServer {
     const url = new URL(req.url ?? '/', 'http://origin');
     const { status, metrics, store } = this.#opts;
     if (req.method === 'POST' && url.pathname === RELAY_PATH && this.#opts.onRelay) return this.#opts.onRelay(req, res, `${url.pathname}${url.search}`);
+    if (req.method === 'POST' && url.pathname === ORIGIN_MEDIA_DELETE_PATH && this.#opts.originSecret) {
+      return handleMediaDelete(req, res, url.pathname, { secret: this.#opts.originSecret, store, logger: this.#opts.logger });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() });
     if (url.pathname === '/readyz') {
@@ -116,11 +120,13 @@ export class OriginHttpServer {
     }
     if (url.pathname.startsWith('/media/')) {
       const key = safeDecode(url.pathname.slice('/media/'.length));
-      const file = key === undefined ? undefined : MEDIA_DIR_RE.exec(key)?.[1];
-      if (key === undefined || file === undefined || !MEDIA_FILE_PATTERN.test(file)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      // Only media under `live/<id>/<rendition>/` and the stream's thumbnails.
+      if (key === undefined || !isStreamMediaKey(key)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       const object = await store.get(key);
       if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
-      res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': 'public, max-age=31536000, immutable' });
+      // The latest thumbnail is overwritten every few seconds; everything else never changes.
+      const cacheControl = key.endsWith(`/${THUMBNAIL_DIR}/latest.jpg`) ? 'public, max-age=5' : 'public, max-age=31536000, immutable';
+      res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': cacheControl });
       if (req.method === 'HEAD') return void res.end();
       const body = object.body;
       if (body instanceof Uint8Array) res.end(body);
