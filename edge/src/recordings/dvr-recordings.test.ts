@@ -190,12 +190,13 @@ describe('recordings', () => {
     const { id, rid } = await recordedStream();
     const master = await viewer(`/vod/${id}/${rid}/master.m3u8`);
     expect(master.status).toBe(200);
-    expect(master.headers.get('cache-control')).toBe('public, max-age=31536000');
+    // Cacheable until the recording expires (7 days), never longer.
+    expect(master.headers.get('cache-control')).toMatch(/^public, max-age=60479\d$/);
     const masterText = await master.text();
     expect(masterText).toContain('720p/index.m3u8');
     expect(masterText).toContain('360p/index.m3u8');
     const media = await viewer(`/vod/${id}/${rid}/720p/index.m3u8`);
-    expect(media.headers.get('cache-control')).toBe('public, max-age=31536000');
+    expect(media.headers.get('cache-control')).toMatch(/^public, max-age=60479\d$/);
     const lines = (await media.text()).split('\n');
     expect(lines.slice(0, 9)).toEqual([
       '#EXTM3U',
@@ -269,6 +270,7 @@ describe('recordings', () => {
 
   it('DELETE marks it deleted at once and the alarm purges it', async () => {
     const { id, rid } = await recordedStream();
+    expect((await viewer(`/vod/${id}/${rid}/720p/index.m3u8`)).status).toBe(200); // now in the edge's cache
     const res = await admin('DELETE', `/v1/streams/${id}/recordings/${rid}`);
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ id: rid, status: 'deleted', playback: { hls: null, mp4: null }, thumbnailUrl: null });

@@ -111,7 +111,7 @@ export class RecordingsRpc {
     const rec = this.#ready(id);
     if (!rec.ok) return rec;
     const held = new Set(this.#store.recordingRenditions(id).map((r) => r.rendition));
-    return ok({ renditions: renditions.filter((r) => held.has(r.name)).map(renditionView) });
+    return ok({ renditions: renditions.filter((r) => held.has(r.name)).map(renditionView), expiresAt: rec.value.expires_at ?? 0 });
   }
 
   vodMedia(id: string, rendition: string): DoResult<VodMediaData> {
@@ -119,7 +119,7 @@ export class RecordingsRpc {
     if (!rec.ok) return rec;
     const rows = this.#store.recordingSegments(id, rendition);
     if (rows.length === 0) return fail('not_found', `recording ${id} has no rendition ${rendition}`);
-    return ok({ segments: rows.map(vodSegment) });
+    return ok({ segments: rows.map(vodSegment), expiresAt: rec.value.expires_at ?? 0 });
   }
 
   /**

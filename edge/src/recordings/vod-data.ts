@@ -8,6 +8,8 @@ import type { RecordingSegmentRow } from './recordings-schema.ts';
 /** A recording's master playlist: the renditions it holds. */
 export interface VodMasterData {
   renditions: RenditionView[];
+  /** When the recording's retention runs out (ms since epoch). */
+  expiresAt: number;
 }
 
 /** One segment of a recording as its media playlist lists it. */
@@ -23,6 +25,7 @@ export interface VodSegment {
 /** A recording's media playlist for one rendition: every segment, oldest first. */
 export interface VodMediaData {
   segments: VodSegment[];
+  expiresAt: number;
 }
 
 /** The objects of an MP4 download, in order: one init, then media segments. */
@@ -44,8 +47,16 @@ export function vodSegment(row: RecordingSegmentRow): VodSegment {
   };
 }
 
-/** A finished recording never changes: players, the edge and CDNs may keep its playlists for a year. */
+/** A finished recording never changes: players, the edge and CDNs may keep its playlists for up to a year. */
 export const VOD_MAX_AGE = 31_536_000;
+
+/**
+ * Cache lifetime of a recording's playlists: they never change, but they must not outlive the
+ * recording, so no cache keeps them past its expiry. Pure.
+ */
+export function vodMaxAge(expiresAt: number, now: number): number {
+  return Math.max(1, Math.min(VOD_MAX_AGE, Math.floor((expiresAt - now) / 1000)));
+}
 
 /** The VOD master playlist (variant URIs relative: `<rendition>/index.m3u8`). */
 export function renderVodMaster(data: VodMasterData): string {

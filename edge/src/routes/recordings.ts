@@ -5,6 +5,7 @@ import type { RecordingView } from '../recordings/stream-recordings.ts';
 import type { Settings } from '../settings.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import { forgetVodPlaylists } from './vod.ts';
 
 /** A recording as the API answers it: the StreamDO's view with its poster and playback URLs (null until ready). */
 function recordingAnswer(settings: Settings, requestUrl: string, streamId: string, r: RecordingView) {
@@ -36,5 +37,9 @@ recordingRoutes.get('/:id/recordings/:rid', async (c) => {
 
 recordingRoutes.delete('/:id/recordings/:rid', async (c) => {
   const { id, rid } = c.req.param();
-  return c.json(recordingAnswer(c.var.settings, c.req.url, id, unwrap(await streamStub(c.env, id).deleteRecording(rid))), 202);
+  const stub = streamStub(c.env, id);
+  const held = unwrap(await stub.recording(rid)).renditions;
+  const deleted = unwrap(await stub.deleteRecording(rid));
+  await forgetVodPlaylists(c, id, rid, held);
+  return c.json(recordingAnswer(c.var.settings, c.req.url, id, deleted), 202);
 });

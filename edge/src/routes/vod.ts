@@ -9,9 +9,18 @@ import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
 import { playlistResponse } from '../playback/playlist-response.ts';
-import { renderVodMaster, renderVodMedia, VOD_MAX_AGE } from '../recordings/vod-data.ts';
+import { renderVodMaster, renderVodMedia, vodMaxAge } from '../recordings/vod-data.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+
+/**
+ * Drops a deleted recording's playlists from this data center's cache (the Cache API is per data
+ * center: elsewhere they live until their max-age, which never passes the recording's expiry).
+ */
+export async function forgetVodPlaylists(c: Context<AppEnv>, streamId: string, recordingId: string, renditions: readonly string[]): Promise<void> {
+  const base = `${new URL(c.req.url).origin}/vod/${streamId}/${recordingId}`;
+  await Promise.all([`${base}/master.m3u8`, ...renditions.map((r) => `${base}/${r}/index.m3u8`)].map((url) => caches.default.delete(new Request(url))));
+}
 
 /** Recording ids: `r` and 15 base-36 characters (recordings-rpc.ts). Anything else is 404 without a DO call. */
 const RECORDING_ID = /^r[a-z0-9]{15}$/;
@@ -57,7 +66,10 @@ vodRoutes.use('*', playbackCors);
 vodRoutes.get('/:id/:rid/master.m3u8', async (c) => {
   const { id, rid } = c.req.param();
   checkIds(id, rid);
-  const p = await cachedPlaylist(c, async () => ({ body: renderVodMaster(unwrap(await streamStub(c.env, id).vodMaster(rid))), maxAge: VOD_MAX_AGE }));
+  const p = await cachedPlaylist(c, async () => {
+    const data = unwrap(await streamStub(c.env, id).vodMaster(rid));
+    return { body: renderVodMaster(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
+  });
   return playlistResponse(p);
 });
 
@@ -103,7 +115,10 @@ vodRoutes.get('/:id/:rid/:rendition/index.m3u8', async (c) => {
   const { id, rid, rendition } = c.req.param();
   checkIds(id, rid);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `recording ${rid} has no rendition ${rendition}`);
-  const p = await cachedPlaylist(c, async () => ({ body: renderVodMedia(unwrap(await streamStub(c.env, id).vodMedia(rid, rendition))), maxAge: VOD_MAX_AGE }));
+  const p = await cachedPlaylist(c, async () => {
+    const data = unwrap(await streamStub(c.env, id).vodMedia(rid, rendition));
+    return { body: renderVodMedia(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
+  });
   return playlistResponse(p);
 });
 

@@ -202,17 +202,38 @@ export class StreamOutbox implements MediaSink {
     this.#cancelled = reason;
     this.#stop.abort();
     let dropped = 0;
-    for (const q of this.#queues.values()) {
+    const orphans: string[] = [];
+    for (const [rendition, q] of this.#queues) {
       for (const e of q) {
         e.abort.abort();
         if (e.kind === 'segment') dropped++;
+        if (e.state === 'stored') orphans.push(this.#keyOf(rendition, e));
       }
       q.length = 0;
     }
+    void this.#deleteOrphans(orphans);
     this.#queuedBytes = 0;
     this.#metrics.uploadBacklog(this.#streamId, undefined);
     if (dropped > 0) this.#log.warn({ reason, dropped }, 'outbox cancelled; queued segments dropped');
     this.#wakeIdle();
+  }
+
+  #keyOf(rendition: string, e: Entry): string {
+    return mediaObjectKey(this.#streamId, rendition, e.kind === 'init' ? e.info.initFile : segmentFileName(e.segment.msn, e.epoch));
+  }
+
+  /**
+   * Objects stored but never announced when the outbox is cancelled (the stream ended, or this node
+   * was fenced): no playlist will ever list them, so they would stay in storage for good.
+   */
+  async #deleteOrphans(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.#store.deleteKeys(keys);
+      this.#log.info({ objects: keys.length }, 'deleted stored objects the edge will never list');
+    } catch (err) {
+      this.#log.warn({ objects: keys.length, err: (err as Error).message }, 'could not delete unlisted objects');
+    }
   }
 
   #add(rendition: string, entry: Entry, bytes: Uint8Array, file: string): void {
@@ -236,6 +257,8 @@ export class StreamOutbox implements MediaSink {
         if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ key, attempt, delayMs, queuedBytes: this.#queuedBytes, err: (error as Error).message }, 'storage unreachable; the segment waits in the queue');
       },
     });
+    // Stored after the outbox was cancelled: nothing will list it.
+    if (this.#cancelled && result.kind === 'stored') return void this.#deleteOrphans([key]);
     if (entry.state !== 'uploading') return; // given up meanwhile (queue cap) or cancelled
     this.#release(entry);
     if (result.kind === 'stored') {
