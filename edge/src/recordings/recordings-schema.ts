@@ -1,3 +1,5 @@
+import type { SegmentRow } from '../stream-do/stream-schema.ts';
+
 /** SQLite tables a StreamDO adds for DVR retention, recordings and storage accounting, and their row shapes. */
 
 /**
@@ -80,17 +82,5 @@ export interface RecordingRow extends Record<string, SqlStorageValue> {
   delete_reason: string | null;
 }
 
-/** One `recording_segments` row: a segment the recording keeps past the live index. */
-export interface RecordingSegmentRow extends Record<string, SqlStorageValue> {
-  rendition: string;
-  msn: number;
-  recording_id: string;
-  epoch: number;
-  duration: number;
-  program_date_time: number;
-  file: string;
-  init_file: string;
-  bytes: number;
-  discontinuity: number;
-  gap: number;
-}
+/** One `recording_segments` row: a segment the recording keeps past the live index (the index row's columns and its recording). */
+export type RecordingSegmentRow = SegmentRow & { recording_id: string };

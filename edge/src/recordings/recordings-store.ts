@@ -1,4 +1,3 @@
-import type { NewSegment } from '../stream-do/stream-store.ts';
 import { RECORDINGS_SCHEMA, type MediaSettingsRow, type RecordingRow, type RecordingSegmentRow, type RecordingStatus } from './recordings-schema.ts';
 
 /** An object waiting in `media_purge`. */
@@ -89,22 +88,17 @@ export class RecordingsStore {
     return this.#sql.exec<{ at: number | null }>(`SELECT MIN(expires_at) AS at FROM recordings WHERE expires_at IS NOT NULL AND status = 'ready'`).one().at;
   }
 
-  /** Keeps a segment in a recording: one primary-key insert, plus the recording's running totals. */
-  recordSegment(recordingId: string, s: NewSegment): void {
+  /**
+   * Keeps a segment the live index just stored in a recording: a copy of its row (two primary-key
+   * operations), plus the recording's running totals.
+   */
+  recordSegment(recordingId: string, s: { rendition: string; msn: number; bytes: number; duration: number }): void {
     this.#sql.exec(
       `INSERT OR IGNORE INTO recording_segments (rendition, msn, recording_id, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       SELECT rendition, msn, ?, epoch, duration, program_date_time, file, init_file, bytes, discontinuity, gap FROM segments WHERE rendition = ? AND msn = ?`,
+      recordingId,
       s.rendition,
       s.msn,
-      recordingId,
-      s.epoch,
-      s.duration,
-      s.programDateTime,
-      s.file,
-      s.initFile,
-      s.bytes,
-      s.discontinuity ? 1 : 0,
-      s.gap ? 1 : 0,
     );
     this.#sql.exec(
       `UPDATE recordings SET bytes = bytes + ?, segments = segments + 1,

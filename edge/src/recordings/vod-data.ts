@@ -1,8 +1,9 @@
 /** What the VOD routes read from a StreamDO for a finished recording, and how it becomes playlists. Pure. */
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
 import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
-import type { RenditionView } from '../stream-do/stream-view.ts';
+import type { SegmentInfo } from '../../../shared/src/types.ts';
+import { renderMaster } from '../playback/render-playlists.ts';
+import { segmentInfo, type RenditionView } from '../stream-do/stream-view.ts';
 import type { RecordingSegmentRow } from './recordings-schema.ts';
 
 /** A recording's master playlist: the renditions it holds. */
@@ -13,14 +14,7 @@ export interface VodMasterData {
 }
 
 /** One segment of a recording as its media playlist lists it. */
-export interface VodSegment {
-  file: string;
-  initFile: string;
-  duration: number;
-  programDateTime: number;
-  discontinuity: boolean;
-  gap: boolean;
-}
+export type VodSegment = SegmentInfo;
 
 /** A recording's media playlist for one rendition: every segment, oldest first. */
 export interface VodMediaData {
@@ -35,17 +29,8 @@ export interface VodDownload {
   rendition: string;
 }
 
-/** A recording segment row as a playlist entry. */
-export function vodSegment(row: RecordingSegmentRow): VodSegment {
-  return {
-    file: row.file,
-    initFile: row.init_file,
-    duration: row.duration,
-    programDateTime: row.program_date_time,
-    discontinuity: row.discontinuity === 1,
-    gap: row.gap === 1,
-  };
-}
+/** A recording segment row as a playlist entry (the same shape as the live index's). */
+export const vodSegment: (row: RecordingSegmentRow) => VodSegment = segmentInfo;
 
 /** A finished recording never changes: players, the edge and CDNs may keep its playlists for up to a year. */
 export const VOD_MAX_AGE = 31_536_000;
@@ -61,17 +46,8 @@ export function vodMaxAge(expiresAt: number, now: number): number {
 /** The VOD master playlist (variant URIs relative: `<rendition>/index.m3u8`). */
 export function renderVodMaster(data: VodMasterData): string {
   if (data.renditions.length === 0) throw new EdgeliveError('not_found', 'the recording holds no rendition');
-  return renderMasterPlaylist(
-    data.renditions.map((r) => ({
-      uri: `${r.name}/index.m3u8`,
-      bandwidth: r.bandwidth,
-      averageBandwidth: r.averageBandwidth,
-      width: r.width,
-      height: r.height,
-      codecs: r.codecs,
-      frameRate: r.frameRate,
-    })),
-  );
+  // The live master's writer over a finished stream (no retention check: the recording has its own).
+  return renderMaster({ status: 'ended', endedAt: null, dvrWindowSeconds: 0, renditions: data.renditions }, { now: 0, endedRetentionSeconds: 0, streamId: '' }).body;
 }
 
 /** A VOD media playlist: EXT-X-PLAYLIST-TYPE:VOD, every segment, EXT-X-ENDLIST (RFC 8216bis §4.4.3.5). */
