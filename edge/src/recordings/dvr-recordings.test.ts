@@ -132,6 +132,29 @@ describe('retention of segments outside the window', () => {
   });
 });
 
+describe('retention of an ended stream', () => {
+  it('deletes the final window once the ended stream is no longer served (410)', async () => {
+    const { id, streamKey } = await createStream({ reconnectWindowSeconds: 0 });
+    const { epoch } = await json<{ epoch: number }>(await publish(streamKey));
+    await signed(INTERNAL_API.renditions(id), rendition(epoch));
+    const keys = [mediaObjectKey(id, '720p', 'init-1.mp4'), ...Array.from({ length: 12 }, (_, msn) => mediaObjectKey(id, '720p', `seg-${msn}-e1.m4s`))];
+    await putObjects([...keys, `live/${id}/_thumbs/latest.jpg`, `live/${id}/_thumbs/poster-e1.jpg`]);
+    await announceRange(id, epoch, '720p', 0, 11, 1000);
+    expect((await admin('POST', `/v1/streams/${id}/end`)).status).toBe(200);
+    await purgeNow(id);
+    // Ended within ENDED_RETENTION_SECONDS: the final playlist (and the 10 rows behind it) stay.
+    expect(await listed(`live/${id}/`)).toEqual([keys[0]!, ...keys.slice(3), `live/${id}/_thumbs/latest.jpg`, `live/${id}/_thumbs/poster-e1.jpg`].sort());
+    await runInDurableObject(stub(id), (_o: StreamDO, state) => {
+      state.storage.sql.exec('UPDATE stream SET ended_at = 1');
+    });
+    expect((await viewer(`/live/${id}/720p/index.m3u8`)).status).toBe(410);
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await listed(`live/${id}/`)).toEqual([]);
+    const view = await json<{ storage: { bytes: number; purgedObjects: number } }>(await admin('GET', `/v1/streams/${id}`));
+    expect(view.storage).toMatchObject({ bytes: 0, purgedObjects: 15 });
+  });
+});
+
 /** A recorded stream: 720p + 360p, msn 0..19 in epoch 1, a reconnect, msn 20..29 in epoch 2, then ended. */
 async function recordedStream(body: Record<string, unknown> = {}): Promise<{ id: string; rid: string }> {
   const { id, streamKey } = await createStream({ record: true, reconnectWindowSeconds: 60, ...body });

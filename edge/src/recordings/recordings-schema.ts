@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS media_settings (
   retention_seconds INTEGER NOT NULL,
   stored_bytes INTEGER NOT NULL DEFAULT 0,
   purged_objects INTEGER NOT NULL DEFAULT 0,
-  current_recording TEXT
+  current_recording TEXT,
+  final_window_released INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS recordings (
   id TEXT PRIMARY KEY,
@@ -64,6 +65,8 @@ export interface MediaSettingsRow extends Record<string, SqlStorageValue> {
   stored_bytes: number;
   purged_objects: number;
   current_recording: string | null;
+  /** 1 once an ended stream's final window was queued for deletion (it is no longer served). */
+  final_window_released: number;
 }
 
 /** One `recordings` row. */

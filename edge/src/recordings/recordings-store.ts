@@ -40,6 +40,10 @@ export class RecordingsStore {
     this.#sql.exec('UPDATE media_settings SET purged_objects = purged_objects + ? WHERE singleton = 1', n);
   }
 
+  markFinalWindowReleased(): void {
+    this.#sql.exec('UPDATE media_settings SET final_window_released = 1 WHERE singleton = 1');
+  }
+
   setCurrentRecording(id: string | null): void {
     this.#sql.exec('UPDATE media_settings SET current_recording = ? WHERE singleton = 1', id);
   }
@@ -113,6 +117,11 @@ export class RecordingsStore {
   /** True when a recording keeps this segment (a primary-key lookup). */
   isRecorded(rendition: string, msn: number): boolean {
     return this.#sql.exec('SELECT 1 FROM recording_segments WHERE rendition = ? AND msn = ?', rendition, msn).toArray().length > 0;
+  }
+
+  /** Whether any recording decodes with this init (once per ended stream: a range over the rendition's rows). */
+  recordingUsesInit(rendition: string, initFile: string): boolean {
+    return this.#sql.exec('SELECT 1 FROM recording_segments WHERE rendition = ? AND init_file = ? LIMIT 1', rendition, initFile).toArray().length > 0;
   }
 
   /** A recording's segments of one rendition, in order (an index range). */

@@ -32,10 +32,16 @@ export interface RecordingsDeps {
   liveIndexHas(rendition: string, msn: number): boolean;
   /** Whether the live index still lists a segment of this rendition and epoch (the bounded index). */
   liveIndexUsesEpoch(rendition: string, epoch: number): boolean;
+  /** Every row of the live index (bounded: the window + 2 per rendition). */
+  liveIndexRows(): SegmentRow[];
+  /** How long an ended stream keeps serving its final playlists (ENDED_RETENTION_SECONDS). */
+  endedRetentionSeconds: number;
   deleter: MediaDeleter;
   /** How long a segment that slid out of the live index stays in storage (players may still fetch it). */
   purgeDelayMs: number;
   newId(): string;
+  /** The stream row (for the alarm's next time). */
+  stream(): StreamRow | null;
 }
 
 /** A recording as the management API shows it, before the Worker adds URLs. */
@@ -139,7 +145,38 @@ export class StreamRecordings {
       });
     }
     for (const rec of store.deletedRecordings()) this.#releaseRecording(writer, row.id, rec, now);
+    const gone = this.#finalWindowGoneAt(row);
+    if (gone !== null && gone <= now) this.#releaseFinalWindow(row.id, now, row.epoch);
     await this.#purgeDue(writer, now);
+  }
+
+  /**
+   * When an ended stream stops serving its final playlists (410 from then on): its final window's
+   * objects are then no longer needed, unless a recording keeps them. Null when not ended, or done.
+   */
+  #finalWindowGoneAt(row: StreamRow): number | null {
+    if (row.status !== 'ended' || row.ended_at === null || this.#d.store.settings().final_window_released === 1) return null;
+    return row.ended_at + Math.max(this.#d.endedRetentionSeconds, row.dvr_window_seconds) * 1000;
+  }
+
+  /** Queues the ended stream's last index rows, inits and thumbnails no recording uses for deletion, once. */
+  #releaseFinalWindow(streamId: string, now: number, lastEpoch: number): void {
+    const { store } = this.#d;
+    // The latest thumbnail, and every epoch's poster no recording shows.
+    store.queuePurge(thumbnailObjectKey(streamId, 'latest.jpg'), 0, now);
+    const posters = new Set(store.recordings().map((r) => r.first_epoch));
+    for (let epoch = 1; epoch <= lastEpoch; epoch++) if (!posters.has(epoch)) store.queuePurge(thumbnailObjectKey(streamId, posterFileName(epoch)), 0, now);
+    const inits = new Map<string, { rendition: string; file: string }>();
+    for (const s of this.#d.liveIndexRows()) {
+      if (store.isRecorded(s.rendition, s.msn)) continue;
+      if (s.gap !== 1) store.queuePurge(mediaObjectKey(streamId, s.rendition, s.file), s.bytes, now);
+      inits.set(`${s.rendition}/${s.init_file}`, { rendition: s.rendition, file: s.init_file });
+    }
+    // An init a recording still uses stays; the recording's own purge takes it.
+    for (const { rendition, file } of inits.values()) {
+      if (!store.recordingUsesInit(rendition, file)) store.queuePurge(mediaObjectKey(streamId, rendition, file), 0, now);
+    }
+    store.markFinalWindowReleased();
   }
 
   /** When the alarm is next needed for recordings and retention, or null. */
@@ -151,6 +188,9 @@ export class StreamRecordings {
     const expiry = store.nextExpiry();
     if (expiry !== null) due.push(expiry);
     if (store.deletedRecordings().length > 0) due.push(now);
+    const row = this.#d.stream();
+    const gone = row ? this.#finalWindowGoneAt(row) : null;
+    if (gone !== null) due.push(gone);
     return due.length ? Math.max(now, Math.min(...due)) : null;
   }
 

@@ -214,6 +214,11 @@ export class StreamStore {
     return this.#sql.exec('SELECT 1 FROM segments WHERE rendition = ? AND epoch = ? LIMIT 1', rendition, epoch).toArray().length > 0;
   }
 
+  /** Every row of the index (bounded: the window + 2 per rendition). */
+  segmentRows(): SegmentRow[] {
+    return this.#sql.exec<SegmentRow>('SELECT * FROM segments').toArray();
+  }
+
   /** The last `limit` segments of a rendition, oldest first. */
   segmentWindow(rendition: string, limit: number): SegmentRow[] {
     return this.#sql
