@@ -12,15 +12,20 @@ let dir: string;
 /** Three seconds of 160x90 H.264 + AAC as FLV, a keyframe each second: what a broadcaster sends. */
 let flv: Buffer;
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'edgelive-ffmpeg-job-'));
-  flv = execFileSync(FFMPEG, [
+/** `seconds` of a lavfi picture at 10 fps with a tone, H.264 + AAC as FLV, a keyframe each second. */
+function testFlv(picture: string, seconds: number): Buffer {
+  return execFileSync(FFMPEG, [
     '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10',
+    '-f', 'lavfi', '-i', `${picture}:rate=10`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-c:a', 'aac', '-b:a', '32k',
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-c:a', 'aac', '-b:a', '32k',
     '-f', 'flv', 'pipe:1',
   ], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edgelive-ffmpeg-job-'));
+  flv = testFlv('testsrc2=size=160x90', 3);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,13 +97,7 @@ describe('FfmpegJob (spawning the system ffmpeg)', () => {
 describe('FfmpegJob thumbnails', () => {
   it('writes a small JPEG of the picture every N seconds from the same ffmpeg', async () => {
     // Five seconds of solid red 320x180: a thumbnail of it must be red.
-    const red = execFileSync(FFMPEG, [
-      '-hide_banner', '-loglevel', 'error',
-      '-f', 'lavfi', '-i', 'color=c=red:size=320x180:rate=10',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '5', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-c:a', 'aac', '-b:a', '32k',
-      '-f', 'flv', 'pipe:1',
-    ], { maxBuffer: 16 * 1024 * 1024 });
+    const red = testFlv('color=c=red:size=320x180', 5);
     const thumbnails: Uint8Array[] = [];
     const segments: number[] = [];
     const j = new FfmpegJob({
