@@ -79,6 +79,7 @@ async function cleanup(): Promise<void> {
   await stack.close();
 }
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
 async function healthOf(httpUrl: string): Promise<{ nodeId: string; pid: number; streams: string[] }> {
   return (await (await fetch(`${httpUrl}/healthz`)).json()) as { nodeId: string; pid: number; streams: string[] };
