@@ -10,6 +10,8 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { TIME_PATH, timeResponse } from './routes/dash.ts';
 import { watchPage } from './routes/watch-page.ts';
+import { recordingRoutes } from './routes/recordings.ts';
+import { thumbnailRoutes, vodRoutes } from './routes/vod.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
 export const app = new Hono<AppEnv>();
@@ -17,12 +19,15 @@ export const app = new Hono<AppEnv>();
 app.use('*', settingsMiddleware);
 // The feed's WebSocket upgrade has its own auth (feed tokens); everything else falls through.
 app.route('/v1/streams', feedRoutes);
+app.route('/v1/streams', recordingRoutes);
 app.route('/v1/streams', managementRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/internal/v1', internalRoutes);
+app.route('/live', thumbnailRoutes);
 app.route('/live', playbackRoutes);
 app.get(TIME_PATH, () => timeResponse());
 app.get('/watch/:id', watchPage);
+app.route('/vod', vodRoutes);
 app.onError(handleError);
 app.notFound(handleNotFound);

@@ -34,6 +34,10 @@ export interface Env {
   RECONNECT_WINDOW_SECONDS?: string;
   SIGNATURE_MAX_SKEW_SECONDS?: string;
   EVENT_RETENTION_SECONDS?: string;
+  /** DVR retention and recordings (recordings/media-settings.ts). */
+  MEDIA_DELETE_URL?: string;
+  MEDIA_PURGE_DELAY_SECONDS?: string;
+  RECORDING_RETENTION_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */

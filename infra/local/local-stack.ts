@@ -119,6 +119,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         ORIGIN_PULL_URL: `http://${host}:${ports.originHttp}/media`,
         // Local development: test secrets may be short (production refuses under 32 characters).
         EDGELIVE_ENV: 'development',
+        // The edge's R2 binding is miniflare's own bucket here; media live in the loopback S3
+        // server, so the StreamDO's purges also go to the origin's signed delete route.
+        MEDIA_DELETE_URL: `http://${host}:${ports.originHttp}/internal/v1/media/delete`,
         ...opts.edgeVars,
       },
       onLog: (line) => logger.debug({ component: 'wrangler' }, line),

@@ -37,6 +37,8 @@ export const configSchema = z.object({
   FFMPEG_PATH: z.string().min(1).optional(),
   X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
   WORK_DIR: z.string().min(1).optional(),
+  /** Seconds between thumbnails (0 = none); each is a small JPEG of the picture. */
+  THUMBNAIL_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   HEARTBEAT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
   PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
   DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(1500),
@@ -83,6 +85,8 @@ export type OriginConfig = Readonly<{
   uploadConcurrency: number;
   ffmpegPath: string | undefined;
   x264Preset: string;
+  /** Seconds between thumbnails; 0 = none. */
+  thumbnailIntervalSeconds: number;
   workDir: string | undefined;
   heartbeatMs: number;
   probeTimeoutMs: number;
@@ -153,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadConcurrency: e.UPLOAD_CONCURRENCY,
     ffmpegPath: e.FFMPEG_PATH,
     x264Preset: e.X264_PRESET,
+    thumbnailIntervalSeconds: e.THUMBNAIL_INTERVAL_SECONDS,
     workDir: e.WORK_DIR,
     heartbeatMs: e.HEARTBEAT_MS,
     probeTimeoutMs: e.PROBE_TIMEOUT_MS,

@@ -146,6 +146,7 @@ export class OriginNode {
       port: this.#config.httpPort,
       status: { nodeId: this.#config.nodeId, ready: () => this.#state === 'running', streamIds: () => this.streamIds() },
       onRelay: (req, res, target) => this.#onRelay(req, res, target),
+      originSecret: this.#config.originSecret,
       metrics: this.#metrics,
       store: this.#store,
       logger: this.#log,
@@ -371,7 +372,7 @@ export class OriginNode {
         if (earlier.length === 0) return Promise.resolve();
         return Promise.race([Promise.all(earlier).then(() => {}), new Promise<void>((r) => setTimeout(r, EARLIER_PUBLISH_WAIT_MS))]);
       },
-      createTranscoder: (events) => new Transcoder({ ffmpegPath: this.#ffmpeg!.path, x264Preset: c.x264Preset, socketDir: this.#workDir, stallMs: c.ffmpegStallMs }, events),
+      createTranscoder: (events) => new Transcoder({ ffmpegPath: this.#ffmpeg!.path, x264Preset: c.x264Preset, thumbnailSeconds: c.thumbnailIntervalSeconds, socketDir: this.#workDir, stallMs: c.ffmpegStallMs }, events),
     });
     const done = run.run().then((outcome) => {
       this.#runs.delete(publish.sessionId);

@@ -9,6 +9,25 @@ export const INTERNAL_API = {
   end: (streamId: string) => `/internal/v1/streams/${streamId}/end`,
 } as const;
 
+/** Edge → origin (signed with the same secret): delete these media objects from the origin's store. */
+export const ORIGIN_MEDIA_DELETE_PATH = '/internal/v1/media/delete';
+
+/** Folder of a stream's JPEG thumbnails; a leading `_` no rendition name can take. */
+export const THUMBNAIL_DIR = '_thumbs';
+
+/** The latest thumbnail (`latest.jpg`, overwritten) or an epoch's first one (`poster-e<epoch>.jpg`, kept as recording posters). */
+export const THUMBNAIL_FILE_PATTERN = /^(?:latest|poster-e\d{1,10})\.jpg$/;
+
+/** Object key of a thumbnail file: `live/<streamId>/_thumbs/<file>`. */
+export function thumbnailObjectKey(streamId: string, file: string): string {
+  return `live/${streamId}/${THUMBNAIL_DIR}/${file}`;
+}
+
+/** The poster kept for an epoch: its first thumbnail. */
+export function posterFileName(epoch: number): string {
+  return `poster-e${epoch}.jpg`;
+}
+
 /** Object-store key of a rendition's file: `live/<streamId>/<rendition>/<file>`. */
 export function mediaObjectKey(streamId: string, rendition: string, file: string): string {
   return `live/${streamId}/${rendition}/${file}`;

@@ -20,13 +20,32 @@ export const ladderSchema = z
 /** Seconds a stream waits for its publisher to come back (0 = end at once), at most an hour. */
 const reconnectWindowSeconds = z.number().int().min(0).max(3600);
 
+/** The longest DVR window a stream may keep (4 h). */
+export const MAX_DVR_WINDOW_SECONDS = 14_400;
+/** The DVR window of `dvr: true` without `dvrWindowSeconds` (2 h). */
+export const DVR_DEFAULT_SECONDS = 7200;
+/** How long a finished recording is kept by default (7 days). */
+export const DEFAULT_RECORDING_RETENTION_SECONDS = 604_800;
+
+/** The DVR window a create body asks for: explicit seconds win, `dvr: true` means 2 h, otherwise off. */
+export function dvrWindowOf(input: { dvrWindowSeconds?: number | undefined; dvr?: boolean | undefined }): number {
+  if (input.dvrWindowSeconds !== undefined) return input.dvrWindowSeconds;
+  return input.dvr ? DVR_DEFAULT_SECONDS : 0;
+}
+
 /** Body of `POST /v1/streams`. */
 export const createStreamSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     ladder: ladderSchema.optional(),
     lowLatency: z.boolean().default(false),
-    dvrWindowSeconds: z.number().int().min(0).max(86_400).default(0),
+    /** Seconds of media live playlists keep for seeking back (0 = off, at most 4 h). `dvr: true` alone means DVR_DEFAULT_SECONDS. */
+    dvrWindowSeconds: z.number().int().min(0).max(MAX_DVR_WINDOW_SECONDS).optional(),
+    dvr: z.boolean().optional(),
+    /** Record each live session (first publish to end, across reconnects) as a VOD asset. */
+    record: z.boolean().default(false),
+    /** How long a finished recording is kept before the alarm purges it; default 7 days. */
+    recordingRetentionSeconds: z.number().int().min(10).max(31_536_000).optional(),
     segmentSeconds: z.number().min(1).max(10).optional(),
     /** How long a disconnected publisher may come back to the same stream; 0 ends it at once. Default: the edge's RECONNECT_WINDOW_SECONDS (60). */
     reconnectWindowSeconds: reconnectWindowSeconds.optional(),

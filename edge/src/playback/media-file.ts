@@ -43,6 +43,11 @@ async function fromOrigin(c: Context<AppEnv>, key: string): Promise<{ body: Read
   return { body: res.body, etag: res.headers.get('etag') };
 }
 
+/** A stored object's body by key: the R2 binding, else the origin's `/media` (null when neither has it). */
+export async function readMediaObject(c: Context<AppEnv>, key: string): Promise<{ body: ReadableStream; etag: string | null } | null> {
+  return (await fromBucket(c, key)) ?? (await fromOrigin(c, key));
+}
+
 /** Headers of a full (200) media answer; also what the Cache API stores. */
 function fullHeaders(file: string, etag: string | null): Headers {
   const headers = new Headers({

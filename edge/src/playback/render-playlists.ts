@@ -2,6 +2,7 @@
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
 import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
+import { canSkipUntil } from '../recordings/dvr-window.ts';
 import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { RenderedPlaylist } from './playlist-response.ts';
 
@@ -50,7 +51,7 @@ export function renderMaster(data: MasterPlaylistData, ctx: RenderContext): Rend
 }
 
 /** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (reconnecting and error may resume). */
-export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string }): RenderedPlaylist {
+export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string; skip?: boolean }): RenderedPlaylist {
   assertNotGone(data, ctx);
   const first = data.segments[0];
   if (!first) throw new EdgeliveError('stream_not_ready', `rendition ${ctx.rendition} of stream ${ctx.streamId} has no segments yet`);
@@ -68,6 +69,8 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
       gap: s.gap,
     })),
     ended,
+    // A DVR playlist is long: players reload it with delta updates (`_HLS_skip=YES`).
+    ...(data.dvrWindowSeconds > 0 ? { canSkipUntil: canSkipUntil(data.targetDuration), skip: ctx.skip === true } : {}),
   });
   return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE };
 }

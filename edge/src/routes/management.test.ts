@@ -39,6 +39,7 @@ describe('POST /v1/streams', () => {
       dvrWindowSeconds: 0,
       segmentSeconds: 2,
       reconnectWindowSeconds: 60,
+      record: false,
     });
   });
 
@@ -140,7 +141,9 @@ describe('GET /v1/streams/:id', () => {
       lastError: null,
       reconnectWindowSeconds: 60,
       reconnectDeadline: null,
-      storage: { segmentRows: 0, eventRows: 1 },
+      storage: { segmentRows: 0, eventRows: 1, bytes: 0, purgedObjects: 0 },
+      record: false,
+      recordingRetentionSeconds: 604800,
       ingestUrl: 'rtmp://127.0.0.1:1935/live',
       playback: { hls: `https://edge.test/live/${id}/master.m3u8`, dash: `https://edge.test/live/${id}/manifest.mpd` },
     });

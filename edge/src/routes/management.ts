@@ -4,7 +4,7 @@ import { forgetServingVerdict } from '../playback/stream-serving.ts';
 import { newSignedStreamId } from '../../../shared/src/keys/signed-stream-id.ts';
 import { formatStreamKey, hashKeySecret, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { DEFAULT_LADDER, DEFAULT_SEGMENT_SECONDS } from '../../../shared/src/ladder/default-ladder.ts';
-import { createStreamSchema, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
+import { createStreamSchema, dvrWindowOf, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { readJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
@@ -58,9 +58,10 @@ managementRoutes.post('/', async (c) => {
       keyHash: await hashKeySecret(secret),
       ladder: input.ladder ?? DEFAULT_LADDER,
       lowLatency: input.lowLatency,
-      dvrWindowSeconds: input.dvrWindowSeconds,
+      dvrWindowSeconds: dvrWindowOf(input),
       segmentSeconds: input.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS,
       reconnectWindowSeconds: input.reconnectWindowSeconds ?? c.var.settings.reconnectWindowSeconds,
+      recording: { record: input.record, ...(input.recordingRetentionSeconds !== undefined ? { retentionSeconds: input.recordingRetentionSeconds } : {}) },
     }),
   );
   const settings = c.var.settings;
@@ -78,6 +79,7 @@ managementRoutes.post('/', async (c) => {
       dvrWindowSeconds: view.dvrWindowSeconds,
       segmentSeconds: view.segmentSeconds,
       reconnectWindowSeconds: view.reconnectWindowSeconds,
+      record: input.record,
     },
     201,
   );

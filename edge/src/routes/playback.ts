@@ -74,6 +74,8 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       endedRetentionSeconds: settings.endedRetentionSeconds,
       streamId: id,
       rendition,
+      // Delta update (RFC 8216bis §6.2.5.1); the query stays in the cache key, so each form is cached apart.
+      skip: c.req.query('_HLS_skip') === 'YES',
     }),
   );
   const sid = sessionIdOf(new URL(c.req.url));

@@ -1,5 +1,6 @@
 /** What the playlist routes read from a StreamDO: renditions for the master, a segment window per media playlist. */
 import type { SegmentInfo, StreamStatus } from '../../../shared/src/types.ts';
+import { dvrRowsToRead, dvrWindow } from '../recordings/dvr-window.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
@@ -31,10 +32,15 @@ export function masterPlaylistData(row: StreamRow, store: PlaylistStore): Master
   return { status: row.status as StreamStatus, endedAt: row.ended_at, dvrWindowSeconds: row.dvr_window_seconds, renditions: store.renditions().map(renditionView) };
 }
 
-/** The last `windowSegments` segments of a rendition and the header values; `not_found` for an unknown rendition. */
+/**
+ * The last `windowSegments` segments of a rendition, or with a DVR window the newest rows holding up
+ * to `dvrWindowSeconds` of media (a range on the primary key: the cost follows the window, not the
+ * stream's age), and the header values; `not_found` for an unknown rendition.
+ */
 export function mediaPlaylistData(row: StreamRow, store: PlaylistStore, rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
   if (!store.rendition(rendition)) return fail('not_found', `stream ${row.id} has no rendition ${rendition}`);
-  const segments = store.segmentWindow(rendition, windowSegments);
+  const dvr = row.dvr_window_seconds;
+  const segments = dvrWindow(store.segmentWindow(rendition, dvrRowsToRead(windowSegments, dvr, row.segment_seconds)), dvr, windowSegments);
   const first = segments[0];
   return ok({
     status: row.status as StreamStatus,

@@ -21,9 +21,12 @@ import type { StreamRow } from './stream-schema.ts';
 import { StreamStore, type NewStream } from './stream-store.ts';
 import { StreamUpkeep, streamTimeouts, type StreamTimeouts } from './stream-upkeep.ts';
 import { eventPage, streamView, type EventPage, type StreamView } from './stream-view.ts';
+import type { RecordingView } from '../recordings/stream-recordings.ts';
+import type { VodDownload, VodMasterData, VodMediaData } from '../recordings/vod-data.ts';
 import { StreamWriter, type WriteContext } from './stream-writer.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
+import { RecordingsRpc, type RecordingOptions } from '../recordings/recordings-rpc.ts';
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -43,18 +46,22 @@ export class StreamDO extends DurableObject<Env> {
   readonly #upkeep: StreamUpkeep;
   readonly #timeouts: StreamTimeouts;
   readonly #settings: Settings;
+  /** Recordings, DVR retention and storage accounting (recordings/). */
+  readonly #media: RecordingsRpc;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#settings = parseSettings(env);
     this.#timeouts = streamTimeouts(this.#settings);
-    this.#store = new StreamStore(ctx.storage.sql);
+    this.#media = new RecordingsRpc(ctx.storage.sql, env, this.#settings);
+    this.#store = new StreamStore(ctx.storage.sql, this.#media.indexHooks(() => this.#store.stream()));
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
     const sources = { store: this.#store, audience: this.#audience };
-    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { originPullUrl: this.#settings.originPullUrl, originSecret: this.#settings.originSecret } });
+    const duties = [this.#media.upkeepDuty(this.#store, this.#writer)];
+    this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { originPullUrl: this.#settings.originPullUrl, originSecret: this.#settings.originSecret }, duties });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     this.#migrateAudience = () => audienceStore.migrate();
@@ -70,12 +77,17 @@ export class StreamDO extends DurableObject<Env> {
   #migrate(): void {
     this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
     this.#migrateAudience();
+    this.#media.migrate();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
-  async create(input: Omit<NewStream, 'createdAt'>): Promise<DoResult<StreamView>> {
+  async create(input: Omit<NewStream, 'createdAt'> & { recording?: RecordingOptions }): Promise<DoResult<StreamView>> {
     this.#migrate();
-    const result = this.#writer.write((tx) => createStream(this.#store, tx, input, Date.now()));
+    const { recording, ...stream } = input;
+    const result = this.#writer.write((tx) => {
+      createStream(this.#store, tx, stream, Date.now());
+      if (recording) this.#media.configure(recording);
+    });
     if (!result.ok) return result;
     await this.#upkeep.afterChange();
     return this.describe();
@@ -85,7 +97,52 @@ export class StreamDO extends DurableObject<Env> {
   describe(): DoResult<StreamView> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
-    return ok(streamView(row.value, this.#store.renditions(), this.#audience.summary(row.value, Date.now()), this.#store.rowCounts()));
+    const view = streamView(row.value, this.#store.renditions(), this.#audience.summary(row.value, Date.now()), this.#store.rowCounts());
+    return ok(this.#media.describe(view));
+  }
+
+  /** The stream's recordings, newest first. */
+  recordings(): DoResult<RecordingView[]> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return ok(this.#media.list());
+  }
+
+  /** One recording. */
+  recording(id: string): DoResult<RecordingView> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return this.#media.one(id);
+  }
+
+  /** Deletes a recording: playback stops at once, its objects and rows are purged by the alarm. */
+  async deleteRecording(id: string): Promise<DoResult<RecordingView>> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    const result = this.#media.delete(this.#writer, id);
+    await this.#upkeep.afterChange();
+    return result;
+  }
+
+  /** A ready recording's VOD master playlist data. */
+  vodMaster(id: string): DoResult<VodMasterData> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return this.#media.vodMaster(id, this.#store.renditions());
+  }
+
+  /** A ready recording's VOD media playlist data for one rendition. */
+  vodMedia(id: string, rendition: string): DoResult<VodMediaData> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return this.#media.vodMedia(id, rendition);
+  }
+
+  /** The objects of a ready recording's MP4 download (top rendition: init, then every stored segment). */
+  vodDownload(id: string): DoResult<VodDownload> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    return this.#media.download(id, row.value.id, this.#store.renditions());
   }
 
   /** Renames the stream or changes its reconnect window (a waiting stream's deadline moves with it). */

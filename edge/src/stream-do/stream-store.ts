@@ -34,13 +34,23 @@ export interface NewSegment {
   runStart?: number | undefined;
 }
 
+/** Observers of the segment index, called inside the write that changes it (recordings, retention). */
+export interface SegmentIndexHooks {
+  /** A row was stored. */
+  segmentInserted?(s: NewSegment): void;
+  /** These rows are about to be pruned from the index. */
+  segmentsPruning?(rows: readonly SegmentRow[]): void;
+}
+
 /** The SQL behind one StreamDO: reads and writes, no policy (the StreamDO decides what may happen). */
 export class StreamStore {
   readonly #sql: SqlStorage;
   #ready = false;
+  readonly #hooks: SegmentIndexHooks;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, hooks: SegmentIndexHooks = {}) {
     this.#sql = sql;
+    this.#hooks = hooks;
   }
 
   /** Creates the tables if they are missing and adds columns older objects lack. */
@@ -176,6 +186,7 @@ export class StreamStore {
       s.timelineOrigin ?? null,
       s.runStart ?? null,
     );
+    this.#hooks.segmentInserted?.(s);
     if (s.gap) return;
     this.#sql.exec(
       `UPDATE renditions SET segment_count = segment_count + 1, total_bytes = total_bytes + ?,
@@ -193,6 +204,9 @@ export class StreamStore {
    * statements touch a handful of rows on the primary key, however old the stream is.
    */
   pruneSegmentsBefore(rendition: string, msn: number): number {
+    if (this.#hooks.segmentsPruning) {
+      this.#hooks.segmentsPruning(this.#sql.exec<SegmentRow>('SELECT * FROM segments WHERE rendition = ? AND msn < ?', rendition, msn).toArray());
+    }
     const { n } = this.#sql
       .exec<{ n: number }>('SELECT COUNT(*) AS n FROM segments WHERE rendition = ? AND msn < ? AND discontinuity = 1', rendition, msn)
       .one();
@@ -208,6 +222,21 @@ export class StreamStore {
       if (top !== null) next = Math.max(next, top + 1);
     }
     return next;
+  }
+
+  /** Whether the index lists this segment (a primary-key lookup). */
+  hasSegment(rendition: string, msn: number): boolean {
+    return this.#sql.exec('SELECT 1 FROM segments WHERE rendition = ? AND msn = ?', rendition, msn).toArray().length > 0;
+  }
+
+  /** Whether the index lists a segment of this rendition and epoch (a range over the bounded rows). */
+  usesEpoch(rendition: string, epoch: number): boolean {
+    return this.#sql.exec('SELECT 1 FROM segments WHERE rendition = ? AND epoch = ? LIMIT 1', rendition, epoch).toArray().length > 0;
+  }
+
+  /** Every row of the index (bounded: the window + 2 per rendition). */
+  segmentRows(): SegmentRow[] {
+    return this.#sql.exec<SegmentRow>('SELECT * FROM segments').toArray();
   }
 
   /** The last `limit` segments of a rendition, oldest first. */

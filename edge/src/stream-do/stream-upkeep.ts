@@ -117,6 +117,16 @@ export interface SnapshotSource {
   publishSnapshot(now: number): void;
 }
 
+/** A further duty of the alarm, kept in its own module (recordings and media retention). */
+export interface UpkeepDuty {
+  /** After every change of the stream (status, settings) and in every alarm, before re-arming. */
+  afterChange?(row: StreamRow, now: number): void;
+  /** The alarm's work. */
+  runAlarm(row: StreamRow, now: number): Promise<void>;
+  /** When the duty next needs the alarm, or null. */
+  nextAlarmAt(now: number): number | null;
+}
+
 /** What StreamUpkeep works with; all owned by the StreamDO. */
 export interface UpkeepDeps {
   env: Env;
@@ -129,6 +139,7 @@ export interface UpkeepDeps {
   timeouts: StreamTimeouts;
   /** The stream's metrics summary for the registry (viewers, QoE, live-edge age). */
   metrics?: (now: number) => StreamMetricsSummary;
+  duties?: readonly UpkeepDuty[];
 }
 
 /**
@@ -155,6 +166,7 @@ export class StreamUpkeep {
     else if (due === 'window') writer.write((tx) => expireWindow(store, tx, row, now));
     store.pruneEvents(now - timeouts.retentionMs);
     if (row.purge_pending === 1 && (await purgeMedia(this.#d.env, this.#d.purge, row, store, this.#d.storage))) return;
+    for (const duty of this.#d.duties ?? []) await duty.runAlarm(store.stream() ?? row, now);
     this.#d.feed.publishSnapshot(now);
     await this.afterChange();
   }
@@ -162,8 +174,10 @@ export class StreamUpkeep {
   /** Tells the registry about any change, then sets (or clears) the one alarm. */
   async afterChange(): Promise<void> {
     const { env, store, storage, timeouts } = this.#d;
-    const before = store.stream();
     const now = Date.now();
+    const changed = store.stream();
+    if (changed) for (const duty of this.#d.duties ?? []) duty.afterChange?.(changed, now);
+    const before = store.stream();
     const metrics = before && this.#d.metrics && metricsReportDue(before.status, this.#metricsSentAt, now) ? this.#d.metrics(now) : undefined;
     await reportToRegistry(env, store, metrics);
     if (metrics) this.#metricsSentAt = now;
@@ -176,7 +190,9 @@ export class StreamUpkeep {
           snapshotDueAt: this.#d.feed.nextSnapshotAt(row, now),
         })
       : null;
-    if (at === null) await storage.deleteAlarm();
-    else await storage.setAlarm(at);
+    const dutyTimes = (this.#d.duties ?? []).map((d) => d.nextAlarmAt(now)).filter((t): t is number => t !== null);
+    const next = at === null && dutyTimes.length === 0 ? null : Math.min(...(at === null ? [] : [at]), ...dutyTimes);
+    if (next === null) await storage.deleteAlarm();
+    else await storage.setAlarm(next);
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import { mediaObjectKey, segmentFileName } from '../../../shared/src/internal-api.ts';
+import { mediaObjectKey, posterFileName, segmentFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import type { AnnouncedSegment, PublishGrant } from '../../../shared/src/schemas.ts';
 import type { RenditionInfo, SourceInfo } from '../../../shared/src/types.ts';
 import type { InitInfo } from '../package/fmp4-init-info.ts';
@@ -15,6 +15,11 @@ import type { MediaSink } from '../transcode/transcoder.ts';
 import type { EdgeClient } from './edge-client.ts';
 import { isEdgeRefusal } from './edge-refusal.ts';
 import { renditionInfo } from './rendition-info.ts';
+
+/** The latest thumbnail is replaced every few seconds. */
+const LATEST_JPEG = 'public, max-age=5';
+/** A poster never changes under its name (one per epoch). */
+const IMMUTABLE_JPEG = 'public, max-age=31536000, immutable';
 
 /** Segments one announce carries at most (the internal API's limit). */
 export const MAX_SEGMENTS_PER_ANNOUNCE = 64;
@@ -82,6 +87,10 @@ export class StreamOutbox implements MediaSink {
   #failures = 0;
   readonly #stop = new AbortController();
   #idleWaiters: (() => void)[] = [];
+  /** Epochs whose poster was stored. */
+  readonly #posters = new Set<number>();
+  #nextThumbnail: Uint8Array | undefined;
+  #thumbnailBusy = false;
 
   constructor(opts: { streamId: string; store: SegmentStore; edge: EdgeClient; metrics: OutboxMetrics; settings: OutboxSettings; logger: Logger; onRefused: (refusal: OutboxRefusal) => void }) {
     this.#streamId = opts.streamId;
@@ -144,6 +153,43 @@ export class StreamOutbox implements MediaSink {
     this.#evictOverCap();
   }
 
+  /**
+   * A thumbnail from ffmpeg: stored as the stream's `latest.jpg` (overwritten, short cache), and
+   * the first of each epoch also as `poster-e<epoch>.jpg` (kept as its recording's poster).
+   * Thumbnails are not announced: the edge serves the latest by key. Best effort: one upload at a
+   * time, a newer thumbnail replaces one still waiting.
+   */
+  thumbnail(epoch: number, jpeg: Uint8Array): void {
+    if (this.#cancelled) return;
+    if (!this.#posters.has(epoch)) {
+      this.#posters.add(epoch);
+      void this.#storeThumbnail(thumbnailObjectKey(this.#streamId, posterFileName(epoch)), jpeg, IMMUTABLE_JPEG);
+    }
+    this.#nextThumbnail = jpeg;
+    if (!this.#thumbnailBusy) void this.#drainThumbnails();
+  }
+
+  async #drainThumbnails(): Promise<void> {
+    this.#thumbnailBusy = true;
+    try {
+      while (this.#nextThumbnail && !this.#cancelled) {
+        const jpeg = this.#nextThumbnail;
+        this.#nextThumbnail = undefined;
+        await this.#storeThumbnail(thumbnailObjectKey(this.#streamId, 'latest.jpg'), jpeg, LATEST_JPEG);
+      }
+    } finally {
+      this.#thumbnailBusy = false;
+    }
+  }
+
+  async #storeThumbnail(key: string, jpeg: Uint8Array, cacheControl: string): Promise<void> {
+    try {
+      await this.#store.put(key, jpeg, { contentType: 'image/jpeg', cacheControl });
+    } catch (err) {
+      this.#log.warn({ key, err: (err as Error).message }, 'thumbnail not stored; the next one replaces it');
+    }
+  }
+
   /** Resolves once everything queued so far is announced (or the outbox was cancelled). */
   whenIdle(): Promise<void> {
     if (this.idle || this.#cancelled) return Promise.resolve();
@@ -156,17 +202,38 @@ export class StreamOutbox implements MediaSink {
     this.#cancelled = reason;
     this.#stop.abort();
     let dropped = 0;
-    for (const q of this.#queues.values()) {
+    const orphans: string[] = [];
+    for (const [rendition, q] of this.#queues) {
       for (const e of q) {
         e.abort.abort();
         if (e.kind === 'segment') dropped++;
+        if (e.state === 'stored') orphans.push(this.#keyOf(rendition, e));
       }
       q.length = 0;
     }
+    void this.#deleteOrphans(orphans);
     this.#queuedBytes = 0;
     this.#metrics.uploadBacklog(this.#streamId, undefined);
     if (dropped > 0) this.#log.warn({ reason, dropped }, 'outbox cancelled; queued segments dropped');
     this.#wakeIdle();
+  }
+
+  #keyOf(rendition: string, e: Entry): string {
+    return mediaObjectKey(this.#streamId, rendition, e.kind === 'init' ? e.info.initFile : segmentFileName(e.segment.msn, e.epoch));
+  }
+
+  /**
+   * Objects stored but never announced when the outbox is cancelled (the stream ended, or this node
+   * was fenced): no playlist will ever list them, so they would stay in storage for good.
+   */
+  async #deleteOrphans(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.#store.deleteKeys(keys);
+      this.#log.info({ objects: keys.length }, 'deleted stored objects the edge will never list');
+    } catch (err) {
+      this.#log.warn({ objects: keys.length, err: (err as Error).message }, 'could not delete unlisted objects');
+    }
   }
 
   #add(rendition: string, entry: Entry, bytes: Uint8Array, file: string): void {
@@ -190,6 +257,8 @@ export class StreamOutbox implements MediaSink {
         if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ key, attempt, delayMs, queuedBytes: this.#queuedBytes, err: (error as Error).message }, 'storage unreachable; the segment waits in the queue');
       },
     });
+    // Stored after the outbox was cancelled: nothing will list it.
+    if (this.#cancelled && result.kind === 'stored') return void this.#deleteOrphans([key]);
     if (entry.state !== 'uploading') return; // given up meanwhile (queue cap) or cancelled
     this.#release(entry);
     if (result.kind === 'stored') {

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
+import { ORIGIN_MEDIA_DELETE_PATH, THUMBNAIL_DIR } from '../../../shared/src/internal-api.ts';
+import { handleMediaDelete, isStreamMediaKey } from './media-delete-route.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
@@ -15,8 +16,6 @@ export interface NodeStatus {
   streamIds(): string[];
 }
 
-/** Object keys the origin serves for edge origin-pull: only media under `live/<id>/<rendition>/`. */
-const MEDIA_DIR_RE = /^live\/[a-z0-9]{16}\/[a-z0-9][a-z0-9_-]{0,15}\/([^/]+)$/;
 
 /** What the HTTP server serves from. */
 export interface HttpServerOptions {
@@ -39,6 +38,8 @@ export interface HttpServerOptions {
   metricsToken?: string | undefined;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
+  /** The shared secret: with it, `POST /internal/v1/media/delete` (signed) deletes media for the edge. */
+  originSecret?: string;
 }
 
 /**
@@ -115,7 +116,6 @@ export class OriginHttpServer {
     };
     req.once('close', closed);
     res.once('close', closed);
-    req.resume(); // no ordinary route reads a body: drain it, so a finished answer frees the socket
   }
 
   /** A request from this host, or carrying the metrics token. */
@@ -153,7 +153,13 @@ export class OriginHttpServer {
       this.#opts.logger.info({ streamId: purge[1], deleted }, 'purged a deleted stream from the store');
       return json(res, 200, { deleted });
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
+    if (req.method === 'POST' && url.pathname === ORIGIN_MEDIA_DELETE_PATH && this.#opts.originSecret) {
+      return handleMediaDelete(req, res, url.pathname, { secret: this.#opts.originSecret, store, logger: this.#opts.logger });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume(); // drain a body nobody reads, so the finished answer frees the connection
+      return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
+    }
     // Live stream ids and process details are for operators: loopback or the metrics token. Anyone may learn the node is up.
     if (url.pathname === '/healthz') return json(res, 200, this.#operator(req) ? { status: 'ok', nodeId: status.nodeId, pid: process.pid, streams: status.streamIds() } : { status: 'ok' });
     if (url.pathname === '/readyz') {
@@ -169,11 +175,13 @@ export class OriginHttpServer {
     if (url.pathname.startsWith('/media/')) {
       if (!(await this.#signed(req, url))) return json(res, 401, { error: { code: 'unauthorized', message: 'signature missing or wrong' } });
       const key = safeDecode(url.pathname.slice('/media/'.length));
-      const file = key === undefined ? undefined : MEDIA_DIR_RE.exec(key)?.[1];
-      if (key === undefined || file === undefined || !MEDIA_FILE_PATTERN.test(file)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      // Only media under `live/<id>/<rendition>/` and the stream's thumbnails.
+      if (key === undefined || !isStreamMediaKey(key)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       const object = await store.get(key);
       if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
-      res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': 'public, max-age=31536000, immutable' });
+      // The latest thumbnail is overwritten every few seconds; everything else never changes.
+      const cacheControl = key.endsWith(`/${THUMBNAIL_DIR}/latest.jpg`) ? 'public, max-age=5' : 'public, max-age=31536000, immutable';
+      res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': cacheControl });
       if (req.method === 'HEAD') return void res.end();
       const body = object.body;
       if (body instanceof Uint8Array) res.end(body);

@@ -67,6 +67,11 @@ export class MemorySegmentStore implements SegmentStore {
     return deleted;
   }
 
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    this.#assertOpen(keys[0] ?? '');
+    for (const key of keys) this.#objects.delete(key);
+  }
+
   /** Marks the store closed; later calls fail with `store_closed`. The objects are kept for inspection. */
   async close(reason: string): Promise<void> {
     this.#closedReason ??= reason;

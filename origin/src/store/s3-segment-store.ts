@@ -233,6 +233,23 @@ export class S3SegmentStore implements SegmentStore {
     });
   }
 
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const first = keys[0]!;
+    this.#assertOpen(first);
+    await this.#track(async () => {
+      const result = await this.#call('delete', first, async () => {
+        const command = new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } });
+        return (await this.#send(command)) as DeleteObjectsCommandOutput;
+      });
+      const failed = result.Errors ?? [];
+      if (failed.length > 0) {
+        const code = failed.some((e) => e.Code === 'AccessDenied') ? 'store_rejected' : 'store_unavailable';
+        throw new SegmentStoreError(code, `deleteKeys: ${failed.length} of ${keys.length} deletes failed (first: ${failed[0]?.Key} ${failed[0]?.Code})`, { key: first });
+      }
+    });
+  }
+
   /** Refuses new work, waits up to CLOSE_DRAIN_TIMEOUT_MS for in-flight requests, then aborts them and ends the client (and any body still streaming). */
   close(reason: string): Promise<void> {
     this.#closed ??= this.#shutDown(reason);

@@ -27,6 +27,8 @@ export interface SegmentStore {
   get(key: string): Promise<StoredObject | null>;
   /** Deletes every object whose key starts with `prefix` (never empty) and returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /** Deletes these objects (absent ones count as deleted); at most 1000 keys a call. */
+  deleteKeys(keys: readonly string[]): Promise<void>;
   /** Stops accepting work, lets in-flight work finish, releases resources; idempotent. */
   close(reason: string): Promise<void>;
 }

@@ -14,6 +14,19 @@ export interface EncodeSettings {
   preset: string;
   /** Where rendition `name` is written (a `unix:` socket URL in production). */
   outputUrl: (rendition: string) => string;
+  /** A small JPEG of the picture every `everySeconds`, written as MJPEG frames to `url` (thumbnails, recording posters). */
+  thumbnail?: { url: string; everySeconds: number; height: number };
+}
+
+/** The output name of the thumbnail stream in `FfmpegArgs.outputs`; a leading `_` no rendition name can take. */
+export const THUMBNAIL_OUTPUT = '_thumbnail';
+
+/** The thumbnail branch: its own read of the decoded source, one frame every N seconds, scaled down, JPEG. */
+function thumbnailOutput(t: NonNullable<EncodeSettings['thumbnail']>): { filter: string; output: FfmpegArgs['outputs'][number] } {
+  return {
+    filter: `[0:v:0]fps=1/${t.everySeconds},scale=-2:'min(${t.height},ih)'[thumb]`,
+    output: { rendition: THUMBNAIL_OUTPUT, url: t.url, options: ['-map', '[thumb]', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe'] },
+  };
 }
 
 /** Fragmented MP4 as CMAF wants it: fragments start at keyframes, no seeking back. */
@@ -71,6 +84,12 @@ export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): 
         ];
     return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS] };
   });
+
+  if (settings.thumbnail) {
+    const thumb = thumbnailOutput(settings.thumbnail);
+    complexFilter = complexFilter ? `${complexFilter};${thumb.filter}` : thumb.filter;
+    outputs.push(thumb.output);
+  }
 
   return {
     // The FLV arrives from memory with its sequence headers first: a short probe is enough and

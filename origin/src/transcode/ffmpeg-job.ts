@@ -8,9 +8,13 @@ import type { Logger } from 'pino';
 import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
 import type { InitInfo } from '../package/fmp4-init-info.ts';
 import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
-import { buildFfmpegArgs, ffmpegArgv } from './ffmpeg-args.ts';
+import { buildFfmpegArgs, ffmpegArgv, THUMBNAIL_OUTPUT } from './ffmpeg-args.ts';
+import { JpegFrameSplitter } from './jpeg-frame-splitter.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 import { ProgressParser, type TranscodeProgress } from './progress-parser.ts';
+
+/** Height of thumbnails in pixels (width follows the picture's aspect). */
+export const THUMBNAIL_HEIGHT = 180;
 
 /** Lifecycle of one ffmpeg process. */
 export type FfmpegJobState = 'idle' | 'running' | 'draining' | 'closed';
@@ -20,6 +24,8 @@ export interface FfmpegJobEvents {
   onInit(rendition: string, bytes: Uint8Array, info: InitInfo): void;
   onSegment(rendition: string, segment: PackagedSegment): void;
   onProgress(progress: TranscodeProgress): void;
+  /** A thumbnail JPEG (when `thumbnailSeconds` > 0). */
+  onThumbnail?(jpeg: Uint8Array): void;
   /** Called once, when ffmpeg is gone; `error` is set when it failed rather than finished. */
   onExit(result: { error?: Error }): void;
 }
@@ -32,6 +38,8 @@ export interface FfmpegJobOptions {
   segmentSeconds: number;
   firstMsn: number;
   preset: string;
+  /** Seconds between thumbnails; 0 = no thumbnail output. */
+  thumbnailSeconds?: number;
   /** Folder for the per-rendition unix sockets. */
   socketDir: string;
   logger: Logger;
@@ -84,7 +92,14 @@ export class FfmpegJob {
       this.#segmenters.set(r.name, new RenditionSegmenter({ targetSeconds: this.#opts.segmentSeconds, firstMsn: this.#opts.firstMsn, anchorWallMs }));
       this.#servers.push(await this.#listen(r.name, socketPath(r.name)));
     }
-    const args = buildFfmpegArgs(plan, { segmentSeconds: this.#opts.segmentSeconds, preset: this.#opts.preset, outputUrl: (r) => `unix:${socketPath(r)}` });
+    const thumbnailSeconds = this.#opts.thumbnailSeconds ?? 0;
+    if (thumbnailSeconds > 0) this.#servers.push(await this.#listenThumbnails(socketPath(THUMBNAIL_OUTPUT)));
+    const args = buildFfmpegArgs(plan, {
+      segmentSeconds: this.#opts.segmentSeconds,
+      preset: this.#opts.preset,
+      outputUrl: (r) => `unix:${socketPath(r)}`,
+      ...(thumbnailSeconds > 0 ? { thumbnail: { url: `unix:${socketPath(THUMBNAIL_OUTPUT)}`, everySeconds: thumbnailSeconds, height: THUMBNAIL_HEIGHT } } : {}),
+    });
     const progress = new ProgressParser();
     // -progress on stderr gives machine-readable fps/speed/drops; -nostats drops the human line.
     const argv = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:2', ...ffmpegArgv(args, 'pipe:0')];
@@ -200,6 +215,22 @@ export class FfmpegJob {
           done();
         }
       });
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve(server));
+    });
+  }
+
+  /** The thumbnail output: MJPEG frames cut into JPEG files; never holds up the media outputs' flush. */
+  #listenThumbnails(path: string): Promise<net.Server> {
+    rmSync(path, { force: true });
+    const server = net.createServer((socket) => {
+      const splitter = new JpegFrameSplitter();
+      socket.on('data', (data: Buffer) => {
+        for (const jpeg of splitter.push(data)) this.#opts.events.onThumbnail?.(jpeg);
+      });
+      socket.on('error', (err) => this.#opts.logger.debug({ jobId: this.#opts.jobId, err: err.message }, 'thumbnail output closed'));
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

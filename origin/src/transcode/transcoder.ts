@@ -14,6 +14,8 @@ export const JOB_EXIT_WAIT_MS = 5_000;
 export interface TranscoderSettings {
   ffmpegPath: string;
   x264Preset: string;
+  /** Seconds between thumbnails (0 or unset: none). */
+  thumbnailSeconds?: number;
   socketDir: string;
   /** No new frame from a fed ffmpeg for this long counts as a stall. */
   stallMs: number;
@@ -23,6 +25,8 @@ export interface TranscoderSettings {
 export interface MediaSink {
   init(epoch: number, rendition: string, bytes: Uint8Array, info: InitInfo): void;
   segment(epoch: number, rendition: string, segment: PackagedSegment): void;
+  /** A JPEG of the picture (every few seconds). */
+  thumbnail?(epoch: number, jpeg: Uint8Array): void;
 }
 
 /** Why a transcoder failed: ffmpeg exited or was killed by someone else, stalled, or fell behind its input. */
@@ -74,11 +78,13 @@ export class Transcoder {
       segmentSeconds: grant.segmentSeconds,
       firstMsn: grant.firstMsn,
       preset: this.#settings.x264Preset,
+      thumbnailSeconds: this.#settings.thumbnailSeconds ?? 0,
       socketDir: this.#settings.socketDir,
       logger,
       events: {
         onInit: (rendition, bytes, info) => sink.init(grant.epoch, rendition, bytes, info),
         onSegment: (rendition, segment) => sink.segment(grant.epoch, rendition, segment),
+        onThumbnail: (jpeg) => sink.thumbnail?.(grant.epoch, jpeg),
         onProgress: (p) => {
           this.#progress = p;
           this.#stall.progressed(p.frame, Date.now());

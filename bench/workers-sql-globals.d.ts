@@ -1,0 +1,16 @@
+// The few Workers types that the edge modules bench:dvr runs in Node refer to. Their real
+// definitions live in @cloudflare/workers-types, which cannot be loaded beside Node's own types;
+// these match the members the edge uses.
+type SqlStorageValue = ArrayBuffer | string | number | null;
+interface SqlStorageCursor<T> {
+  toArray(): T[];
+  one(): T;
+  readonly rowsWritten: number;
+  [Symbol.iterator](): IterableIterator<T>;
+}
+interface SqlStorage {
+  exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T>;
+}
+interface R2Bucket {
+  delete(keys: string | string[]): Promise<void>;
+}

@@ -1,0 +1,130 @@
+import { Hono, type Context } from 'hono';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { MEDIA_FILE_PATTERN, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
+import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
+import { renditionName } from '../../../shared/src/schemas.ts';
+import type { AppEnv } from '../app-env.ts';
+import { waitUntil } from '../http/wait-until.ts';
+import { playbackCors } from '../middleware/playback-cors.ts';
+import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
+import { playlistResponse } from '../playback/playlist-response.ts';
+import { renderVodMaster, renderVodMedia, vodMaxAge } from '../recordings/vod-data.ts';
+import { unwrap } from '../stream-do/do-result.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+
+/**
+ * Drops a deleted recording's playlists from this data center's cache (the Cache API is per data
+ * center: elsewhere they live until their max-age, which never passes the recording's expiry).
+ */
+export async function forgetVodPlaylists(c: Context<AppEnv>, streamId: string, recordingId: string, renditions: readonly string[]): Promise<void> {
+  const base = `${new URL(c.req.url).origin}/vod/${streamId}/${recordingId}`;
+  await Promise.all([`${base}/master.m3u8`, ...renditions.map((r) => `${base}/${r}/index.m3u8`)].map((url) => caches.default.delete(new Request(url))));
+}
+
+/** Recording ids: `r` and 15 base-36 characters (recordings-rpc.ts). Anything else is 404 without a DO call. */
+const RECORDING_ID = /^r[a-z0-9]{15}$/;
+/** The latest thumbnail changes every few seconds. */
+const THUMBNAIL_CACHE_CONTROL = 'public, max-age=5';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function checkIds(id: string, rid: string): void {
+  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  if (!RECORDING_ID.test(rid)) throw new EdgeliveError('not_found', `recording ${rid} not found`);
+}
+
+/** A JPEG by object key through the Cache API, then R2, then the origin; never a DO call. */
+async function serveImage(c: Context<AppEnv>, key: string, cacheControl: string): Promise<Response> {
+  const url = new URL(c.req.url);
+  const cacheKey = new Request(`${url.origin}${url.pathname}`, { method: 'GET' });
+  const hit = await caches.default.match(cacheKey);
+  if (hit) return new Response(hit.body, hit);
+  const found = await readMediaObject(c, key);
+  if (!found) throw new EdgeliveError('not_found', 'no thumbnail yet');
+  const response = new Response(found.body, { headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': cacheControl, 'CDN-Cache-Control': cacheControl } });
+  waitUntil(c, caches.default.put(cacheKey, response.clone()), 'thumbnail cache put');
+  return response;
+}
+
+/** `GET /live/:id/thumbnail.jpg`: the stream's latest thumbnail (the origin rewrites it every few seconds). */
+export const thumbnailRoutes = new Hono<AppEnv>();
+thumbnailRoutes.use('/:id/thumbnail.jpg', playbackCors);
+thumbnailRoutes.get('/:id/thumbnail.jpg', async (c) => {
+  const id = c.req.param('id');
+  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  return serveImage(c, thumbnailObjectKey(id, 'latest.jpg'), THUMBNAIL_CACHE_CONTROL);
+});
+
+/**
+ * Recordings as VOD under `/vod/:id/:rid/` (no auth, like live playback): master and media
+ * playlists (EXT-X-PLAYLIST-TYPE:VOD, immutable, cached at the edge), media files, the poster and
+ * an MP4 download of the top rendition streamed from the stored objects.
+ */
+export const vodRoutes = new Hono<AppEnv>();
+vodRoutes.use('*', playbackCors);
+
+vodRoutes.get('/:id/:rid/master.m3u8', async (c) => {
+  const { id, rid } = c.req.param();
+  checkIds(id, rid);
+  const p = await cachedPlaylist(c, async () => {
+    const data = unwrap(await streamStub(c.env, id).vodMaster(rid));
+    return { body: renderVodMaster(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
+  });
+  return playlistResponse(p);
+});
+
+vodRoutes.get('/:id/:rid/poster.jpg', async (c) => {
+  const { id, rid } = c.req.param();
+  checkIds(id, rid);
+  const rec = unwrap(await streamStub(c.env, id).recording(rid));
+  if (rec.status === 'deleted') throw new EdgeliveError('not_found', `recording ${rid} not found`);
+  return serveImage(c, thumbnailObjectKey(id, posterFileName(rec.firstEpoch)), IMMUTABLE);
+});
+
+vodRoutes.get('/:id/:rid/download.mp4', async (c) => {
+  const { id, rid } = c.req.param();
+  checkIds(id, rid);
+  const download = unwrap(await streamStub(c.env, id).vodDownload(rid));
+  // Init + fragments are already one fragmented MP4: stream the objects one after another, no re-encode.
+  const keys = download.keys;
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const key = keys[next++];
+      if (key === undefined) return controller.close();
+      const object = await readMediaObject(c, key);
+      if (!object) return controller.error(new Error(`${key} is missing from storage`));
+      const reader = object.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        controller.enqueue(value as Uint8Array);
+      }
+    },
+  });
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'video/mp4',
+      'Content-Disposition': `attachment; filename="${id}-${rid}-${download.rendition}.mp4"`,
+      'Cache-Control': 'private, max-age=3600',
+    },
+  });
+});
+
+vodRoutes.get('/:id/:rid/:rendition/index.m3u8', async (c) => {
+  const { id, rid, rendition } = c.req.param();
+  checkIds(id, rid);
+  if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `recording ${rid} has no rendition ${rendition}`);
+  const p = await cachedPlaylist(c, async () => {
+    const data = unwrap(await streamStub(c.env, id).vodMedia(rid, rendition));
+    return { body: renderVodMedia(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
+  });
+  return playlistResponse(p);
+});
+
+vodRoutes.get('/:id/:rid/:rendition/:file', async (c) => {
+  const { id, rid, rendition, file } = c.req.param();
+  checkIds(id, rid);
+  if (!renditionName.safeParse(rendition).success || !MEDIA_FILE_PATTERN.test(file)) throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
+  return serveMediaFile(c, id, rendition, file);
+});
