@@ -24,7 +24,7 @@ interface Session {
   streamName: unknown;
   streamPath: unknown;
   close: unknown;
-  broadcast: { publishGraceMs: unknown; postPlay: (s: object) => string | null; donePlay: (s: object) => void };
+  broadcast: { publishGraceMs: unknown; postPlay: (s: object) => string | null; donePlay: (s: object) => void; publisher: unknown; _finishPublish: unknown };
 }
 interface Nms {
   run(): Promise<void>;
@@ -62,14 +62,18 @@ describe(`node-media-server ${PINNED} contract`, () => {
     const NodeMediaServer = require('node-media-server') as new (config: object) => Nms;
     const nms = new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port }, store: { path: join(workDir, 'store') } });
     const received: Buffer[] = [];
-    const published = new Promise<{ session: Session; grace: unknown; playAnswer: string | null }>((resolvePublish) => {
+    const published = new Promise<{ session: Session; grace: unknown; playAnswer: string | null; publisherAtEvent: unknown; finishPublish: string }>((resolvePublish) => {
       nms.on('postPublish', (session) => {
+        // A second publish of the same key replaces a half-open first one (rtmp-ingest-server.ts):
+        // it reads the path's current publisher during this event and ends it with _finishPublish.
+        const publisherAtEvent = session.broadcast.publisher;
+        const finishPublish = typeof session.broadcast._finishPublish;
         const grace = session.broadcast.publishGraceMs;
         session.broadcast.publishGraceMs = 0;
         const subscriber = { id: 'contract-tap', ip: '', protocol: 'flv', streamPath: session.streamPath, sendBuffer: (b: Buffer) => received.push(Buffer.from(b)), close: () => {} };
         const playAnswer = session.broadcast.postPlay(subscriber);
         setTimeout(() => session.broadcast.donePlay(subscriber), 500);
-        resolvePublish({ session, grace, playAnswer });
+        resolvePublish({ session, grace, playAnswer, publisherAtEvent, finishPublish });
       });
     });
     const unpublished = new Promise<unknown>((resolveDone) => nms.on('donePublish', (session) => resolveDone(session.id)));
@@ -80,7 +84,8 @@ describe(`node-media-server ${PINNED} contract`, () => {
       '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/contractkey`,
     ], { stdio: 'ignore' });
     try {
-      const { session, grace, playAnswer } = await published;
+      const { session, grace, playAnswer, publisherAtEvent, finishPublish } = await published;
+      expect({ publisherAtEvent, finishPublish }).toEqual({ publisherAtEvent: null, finishPublish: 'function' });
       expect({ id: typeof session.id, ip: typeof session.ip, close: typeof session.close }).toEqual({ id: 'string', ip: 'string', close: 'function' });
       expect({ app: session.streamApp, name: session.streamName, path: session.streamPath }).toEqual({ app: 'live', name: 'contractkey', path: '/live/contractkey' });
       expect(session.ip).toMatch(/^(::ffff:)?127\.0\.0\.1:\d+$/);
