@@ -228,8 +228,7 @@ export class PublishRun {
     if ('kind' in grant) return grant;
     this.#d.claim(streamId);
     if (!(await this.#recordEpoch())) return { kind: 'fenced', reason: 'another node owns the stream lease now' };
-    this.#plan = planLadder(grant.ladder, this.#source);
-    this.#log.info({ source: this.#source, renditions: this.#plan.renditions }, 'publish accepted; transcoding');
+    this.#log.info({ source: this.#source, renditions: this.#plan!.renditions }, 'publish accepted; transcoding');
     this.#timers.push(setInterval(() => void this.#sendHeartbeat(), settings.heartbeatMs));
     this.#timers.push(setInterval(() => this.#checkStall(), 500));
     await this.#startJob();
@@ -276,7 +275,9 @@ export class PublishRun {
         this.#grant = asked.grant;
         this.#log = this.#streamLog.child({ epoch: asked.grant.epoch });
         this.#step('granted');
-        this.#outbox!.begin(asked.grant, planLadder(asked.grant.ladder, this.#source!), this.#source!, this.#log);
+        // The ladder fitted to the source, once per grant: ffmpeg and the outbox's rendition info share it.
+        this.#plan = planLadder(asked.grant.ladder, this.#source!);
+        this.#outbox!.begin(asked.grant, this.#plan, this.#source!, this.#log);
         return asked.grant;
       }
       const err = asked.error;
