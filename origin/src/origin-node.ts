@@ -146,7 +146,6 @@ export class OriginNode {
       port: this.#config.httpPort,
       status: { nodeId: this.#config.nodeId, ready: () => this.#state === 'running', streamIds: () => this.streamIds() },
       onRelay: (req, res, target) => this.#onRelay(req, res, target),
-      originSecret: this.#config.originSecret,
       metrics: this.#metrics,
       store: this.#store,
       logger: this.#log,

@@ -8,8 +8,14 @@ const statusEl = /** @type {HTMLElement} */ (document.getElementById('status'));
 const params = new URLSearchParams(location.search);
 const streamId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const base = `/live/${encodeURIComponent(streamId)}`;
-/** A viewer session id: 16 URL-safe characters, the shape the edge accepts (`sid`). */
-const sid = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63]).join('');
+/**
+ * This viewer's session id (`sid`), minted and signed by the edge into the page's meta tag: only such
+ * sessions are counted and may send beacons. Without one (the page opened some other way) the
+ * master mints one for the player and the page sends no beacons.
+ */
+const sid = document.querySelector('meta[name="edgelive-sid"]')?.getAttribute('content') || null;
+/** The master playlist URL, carrying the session when there is one. */
+const masterUrl = sid ? `${base}/master.m3u8?sid=${sid}` : `${base}/master.m3u8`;
 
 const MESSAGES = {
   unknown: 'This stream does not exist, or it was deleted.',
@@ -60,6 +66,7 @@ function accrue(now) {
 
 /** Sends what accrued since the last beacon; the edge sums increments per session. */
 function sendBeacon(final = false) {
+  if (!sid) return;
   accrue(performance.now());
   const body = { sid, playedMs: Math.round(qoe.playedMs), rebufferCount: qoe.rebufferCount, rebufferMs: Math.round(qoe.rebufferMs), switches: qoe.switches.slice(0, 50) };
   if (qoe.startupMs !== undefined) body.startupMs = qoe.startupMs;
@@ -113,7 +120,7 @@ const cdnByOrigin = new Map();
 const cdnErrorSentAt = new Map();
 
 function reportCdnError(url, kind) {
-  if (!url) return;
+  if (!url || !sid) return;
   let origin;
   try { origin = new URL(url, location.href).origin; } catch { return; }
   const cdn = cdnByOrigin.get(origin);
@@ -179,13 +186,13 @@ async function startHlsJs() {
   });
   hls.attachMedia(video);
   qoe.loadStartedAt = performance.now();
-  hls.loadSource(`${base}/master.m3u8?sid=${sid}`);
+  hls.loadSource(masterUrl);
 }
 
 function startNative() {
   state.player = 'native';
   qoe.loadStartedAt = performance.now();
-  video.src = `${base}/master.m3u8?sid=${sid}`;
+  video.src = masterUrl;
   video.addEventListener('error', () => state.errors.push({ fatal: true, details: `MEDIA_ERR_${video.error?.code}` }));
 }
 

@@ -60,6 +60,11 @@ export class RecordingsRpc {
     });
   }
 
+  /** The origin's signed media delete route, or null (R2 binding only). */
+  get mediaDeleteUrl(): string | null {
+    return this.#settings.mediaDeleteUrl;
+  }
+
   migrate(): void {
     this.#store.migrate({ retentionSeconds: this.#settings.recordingRetentionSeconds });
   }

@@ -1,6 +1,7 @@
+import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
-import { admin, liveStream, rendition, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, BASE, liveStream, rendition, signed, viewer } from '../test-support/edge-client.ts';
 
 /** A segment announce with the encoder run's timeline origin, 2 s segments from `origin + 40`. */
 function timedSegments(epoch: number, name: string, msns: number[], origin: number) {
@@ -133,7 +134,16 @@ describe('GET /watch/:id', () => {
     const res = await viewer(`/watch/${id}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await res.text()).toContain('<script type="module" src="/watch/watch.js"></script>');
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/watch/watch.js"></script>');
+    // Each load carries its own signed session: what beacons and viewer counts accept.
+    const sids = [html, await (await viewer(`/watch/${id}`)).text()].map((h) => /<meta name="edgelive-sid" content="([A-Za-z0-9_-]+)">/.exec(h)?.[1]);
+    expect(sids[0]).toBeDefined();
+    expect(sids[1]).not.toBe(sids[0]);
+    const beacon = (sid: string | undefined) => SELF.fetch(`${BASE}/live/${id}/beacon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sid, startupMs: 300 }) });
+    expect((await beacon(sids[0])).status).toBe(204);
+    expect((await beacon('forgedforgedforgedforged')).status).toBe(403);
     expect((await viewer('/watch/BAD')).status).toBe(404);
   });
 });

@@ -1,20 +1,12 @@
 /**
  * What deleting a stream leaves behind, removed: its media objects in R2, its objects in the
- * origin's S3-compatible store (a signed call to the origin), and finally the StreamDO's own
+ * origin's S3-compatible store (a signed call to the origin's media delete route), and finally the StreamDO's own
  * storage. Kept apart from retention purges (recordings, DVR) so each purge has one owner.
  */
-import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '../../../shared/src/signing/request-signature.ts';
+import { deleteAtOrigin } from '../recordings/media-deleter.ts';
 
 /** R2 list/delete rounds per alarm (1,000 objects each): a long stream is purged over several alarms. */
 export const PURGE_BATCHES_PER_ALARM = 5;
-/** How long the origin may take to purge its store. */
-export const ORIGIN_PURGE_TIMEOUT_MS = 5000;
-
-/** The origin's purge URL for a stream, next to its media pull route (`…/media` → `…/internal/v1/purge/<id>`). Pure. */
-export function originPurgeUrl(originPullUrl: string, streamId: string): string {
-  const base = originPullUrl.replace(/\/media\/?$/, '');
-  return `${base}/internal/v1/purge/${streamId}`;
-}
 
 /** Deletes up to `PURGE_BATCHES_PER_ALARM` pages of `live/<id>/` in R2; true once none are left. */
 export async function purgeBucket(bucket: R2Bucket, streamId: string): Promise<boolean> {
@@ -27,20 +19,16 @@ export async function purgeBucket(bucket: R2Bucket, streamId: string): Promise<b
 }
 
 /**
- * Asks the origin to delete the stream's objects from its store (signed like every edge ↔ origin
- * call). One attempt: an origin that cannot be reached is logged, not retried forever (in
- * production the store is R2 itself, which `purgeBucket` already emptied).
+ * Asks the origin to delete the stream's objects from its store (`{streamId}` to the one signed
+ * delete route, `MEDIA_DELETE_URL`). One attempt: an origin that cannot be reached is logged, not
+ * retried forever. Without the route (production: the store is R2, which `purgeBucket` emptied)
+ * there is nothing to do.
  */
-export async function purgeOriginStore(originPullUrl: string, secret: string | null, streamId: string): Promise<boolean> {
-  if (secret === null) return false;
-  const url = new URL(originPurgeUrl(originPullUrl, streamId));
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers = { [TIMESTAMP_HEADER]: String(timestamp), [SIGNATURE_HEADER]: await signRequest(secret, 'POST', url.pathname, timestamp, new Uint8Array()) };
+export async function purgeOriginStore(mediaDeleteUrl: string | null, secret: string | null, streamId: string): Promise<boolean> {
+  if (mediaDeleteUrl === null) return false;
   try {
-    const res = await fetch(url, { method: 'POST', headers, signal: AbortSignal.timeout(ORIGIN_PURGE_TIMEOUT_MS) });
-    await res.body?.cancel();
-    if (!res.ok) console.warn(`stream ${streamId}: origin purge answered ${res.status}`);
-    return res.ok;
+    await deleteAtOrigin(mediaDeleteUrl, secret, { streamId });
+    return true;
   } catch (err) {
     console.warn(`stream ${streamId}: origin purge failed: ${(err as Error).message}`);
     return false;

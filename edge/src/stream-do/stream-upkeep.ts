@@ -99,11 +99,11 @@ export async function reportToRegistry(env: Env, store: StreamStore, metrics?: S
  * A deleted stream's purge, one alarm's worth: R2 first (in batches), then the origin's store, then
  * the object's whole storage once the registry holds the tombstone. True when storage is gone.
  */
-export async function purgeMedia(env: Env, settings: { originPullUrl: string; originSecret: string | null }, row: StreamRow, store: Pick<StreamStore, 'forget'>, storage: Pick<DurableObjectStorage, 'deleteAll'>): Promise<boolean> {
+export async function purgeMedia(env: Env, settings: { mediaDeleteUrl: string | null; originSecret: string | null }, row: StreamRow, store: Pick<StreamStore, 'forget'>, storage: Pick<DurableObjectStorage, 'deleteAll'>): Promise<boolean> {
   if (!(await purgeBucket(env.MEDIA, row.id))) return false;
   // The registry keeps the tombstone (so a late report cannot revive the id); wait until it has it.
   if (row.registry_synced_version !== row.registry_version) return false;
-  await purgeOriginStore(settings.originPullUrl, settings.originSecret, row.id);
+  await purgeOriginStore(settings.mediaDeleteUrl, settings.originSecret, row.id);
   await storage.deleteAll();
   store.forget();
   return true;
@@ -132,7 +132,7 @@ export interface UpkeepDeps {
   env: Env;
   storage: Pick<DurableObjectStorage, 'setAlarm' | 'deleteAlarm' | 'deleteAll'>;
   /** Where the origin's store is purged after a delete. */
-  purge: { originPullUrl: string; originSecret: string | null };
+  purge: { mediaDeleteUrl: string | null; originSecret: string | null };
   store: StreamStore;
   writer: StreamWriter;
   feed: SnapshotSource;

@@ -17,7 +17,7 @@ let base: string;
 beforeEach(async () => {
   store = new MemorySegmentStore();
   const status = { nodeId: 'n1', ready: () => true, streamIds: () => [] };
-  server = new OriginHttpServer({ host: '127.0.0.1', port: 0, status, metrics: new OriginMetrics(), store, logger: pino({ level: 'silent' }), requestTimeoutMs: 60_000, relayIdleTimeoutMs: 60_000, originSecret: SECRET });
+  server = new OriginHttpServer({ host: '127.0.0.1', port: 0, status, metrics: new OriginMetrics(), store, logger: pino({ level: 'silent' }), requestTimeoutMs: 60_000, relayIdleTimeoutMs: 60_000, secret: SECRET });
   await server.start();
   base = `http://127.0.0.1:${server.port}`;
 });
@@ -34,6 +34,12 @@ async function signedDelete(body: unknown, secret = SECRET): Promise<Response> {
     headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(secret, 'POST', ORIGIN_MEDIA_DELETE_PATH, ts, bytes) },
     body: bytes,
   });
+}
+
+/** A GET signed like the edge's origin pull. */
+async function signedGet(path: string): Promise<Response> {
+  const ts = Math.floor(Date.now() / 1000);
+  return fetch(`${base}${path}`, { headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(SECRET, 'GET', path, ts, new Uint8Array()) } });
 }
 
 describe('POST /internal/v1/media/delete', () => {
@@ -60,10 +66,36 @@ describe('POST /internal/v1/media/delete', () => {
 
   it('serves thumbnails for origin pull: the latest with a short cache, posters immutable', async () => {
     await store.put(`live/${STREAM}/_thumbs/latest.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { contentType: 'image/jpeg', cacheControl: 'public, max-age=5' });
-    const res = await fetch(`${base}/media/live/${STREAM}/_thumbs/latest.jpg`);
+    const res = await signedGet(`/media/live/${STREAM}/_thumbs/latest.jpg`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=5');
     expect(res.headers.get('content-type')).toBe('image/jpeg');
-    expect((await fetch(`${base}/media/live/${STREAM}/_thumbs/other.jpg`)).status).toBe(404);
+    expect((await signedGet(`/media/live/${STREAM}/_thumbs/other.jpg`)).status).toBe(404);
+    expect((await fetch(`${base}/media/live/${STREAM}/_thumbs/latest.jpg`)).status).toBe(401);
+  });
+
+  it('deletes everything of a deleted stream with {streamId}, and nothing of another stream', async () => {
+    const other = 'zzzzzzzz12345678';
+    for (const key of [`live/${STREAM}/720p/seg-1-e1.m4s`, `live/${STREAM}/360p/init-1.mp4`, `live/${STREAM}/_thumbs/latest.jpg`, `live/${other}/720p/seg-1-e1.m4s`]) await store.put(key, new Uint8Array([1]), put);
+    const res = await signedDelete({ streamId: STREAM });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: 3 });
+    expect(await store.get(`live/${STREAM}/720p/seg-1-e1.m4s`)).toBeNull();
+    expect(await store.get(`live/${other}/720p/seg-1-e1.m4s`)).not.toBeNull();
+    const bad = await signedDelete({ streamId: '../../etc' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('does not exist on an origin without a secret (tests only): nobody deletes unsigned', async () => {
+    const open = new OriginHttpServer({ host: '127.0.0.1', port: 0, status: { nodeId: 'n2', ready: () => true, streamIds: () => [] }, metrics: new OriginMetrics(), store, logger: pino({ level: 'silent' }), requestTimeoutMs: 60_000, relayIdleTimeoutMs: 60_000 });
+    await open.start();
+    try {
+      await store.put(`live/${STREAM}/720p/seg-1-e1.m4s`, new Uint8Array([1]), put);
+      const res = await fetch(`http://127.0.0.1:${open.port}${ORIGIN_MEDIA_DELETE_PATH}`, { method: 'POST', body: JSON.stringify({ streamId: STREAM }) });
+      expect(res.status).toBe(405);
+      expect(await store.get(`live/${STREAM}/720p/seg-1-e1.m4s`)).not.toBeNull();
+    } finally {
+      await open.close('test done');
+    }
   });
 });

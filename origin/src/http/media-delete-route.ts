@@ -1,8 +1,9 @@
 /**
- * `POST /internal/v1/media/delete` `{keys}`: the edge's StreamDO alarm deletes media that left the
- * DVR window or an expired recording. In production the edge deletes through its R2 binding; this
- * route serves stores the binding cannot reach (the local stack's loopback S3 server, or an S3
- * store other than R2). Signed like the internal API (same secret, same headers).
+ * `POST /internal/v1/media/delete`, the one route by which the edge deletes media from the origin's
+ * store: `{keys}` (the StreamDO alarm: segments that left the DVR window, an expired recording) or
+ * `{streamId}` (everything under `live/<id>/`: the stream was deleted). In production the edge
+ * deletes through its R2 binding; this route serves stores the binding cannot reach (the local
+ * stack's loopback S3 server, or an S3 store other than R2). Signed like the internal API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -23,7 +24,10 @@ export function isStreamMediaKey(key: string): boolean {
   return m[1] === THUMBNAIL_DIR ? THUMBNAIL_FILE_PATTERN.test(m[2]!) : MEDIA_FILE_PATTERN.test(m[2]!);
 }
 
-const bodySchema = z.object({ keys: z.array(z.string().max(200).refine(isStreamMediaKey, 'not a media object key')).min(1).max(1000) }).strict();
+const bodySchema = z.union([
+  z.object({ keys: z.array(z.string().max(200).refine(isStreamMediaKey, 'not a media object key')).min(1).max(1000) }).strict(),
+  z.object({ streamId: z.string().regex(/^[a-z0-9]{16}$/, 'not a stream id') }).strict(),
+]);
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -58,6 +62,11 @@ export async function handleMediaDelete(req: IncomingMessage, res: ServerRespons
     parsed = result.data;
   } catch {
     return json(res, 400, { error: { code: 'bad_request', message: 'body: not valid JSON' } });
+  }
+  if ('streamId' in parsed) {
+    const deleted = await opts.store.deletePrefix(`live/${parsed.streamId}/`);
+    opts.logger.info({ streamId: parsed.streamId, deleted }, 'purged a deleted stream from the store');
+    return json(res, 200, { deleted });
   }
   await opts.store.deleteKeys(parsed.keys);
   opts.logger.info({ objects: parsed.keys.length, first: parsed.keys[0] }, 'media deleted at the edge’s request');

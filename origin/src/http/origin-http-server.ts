@@ -30,16 +30,15 @@ export interface HttpServerOptions {
   /** A relay that sends no bytes for this long is dropped (its ingest node is presumed gone). */
   relayIdleTimeoutMs: number;
   /**
-   * ORIGIN_SECRET: when set, `/media` (the edge's origin pull) and `POST /internal/v1/purge/<id>`
-   * answer only requests signed with it, like the internal API, so nobody else reads or deletes media.
+   * ORIGIN_SECRET: when set, `/media` (the edge's origin pull) answers only requests signed with it,
+   * like the internal API, and `POST /internal/v1/media/delete` (signed) deletes media for the edge;
+   * unset (tests only), `/media` is open and the delete route does not exist.
    */
   secret?: string;
   /** Bearer token for `/metrics` and the detailed `/healthz` from off the host; unset: loopback peers only. */
   metricsToken?: string | undefined;
   /** `POST /internal/v1/relay`: another node relays a broadcaster's FLV here for transcoding. */
   onRelay?: (req: IncomingMessage, res: ServerResponse, target: string) => Promise<void>;
-  /** The shared secret: with it, `POST /internal/v1/media/delete` (signed) deletes media for the edge. */
-  originSecret?: string;
 }
 
 /**
@@ -146,15 +145,8 @@ export class OriginHttpServer {
     const url = new URL(req.url ?? '/', 'http://origin');
     const { status, metrics, store } = this.#opts;
     if (req.method === 'POST' && url.pathname === RELAY_PATH && this.#opts.onRelay) return this.#opts.onRelay(req, res, `${url.pathname}${url.search}`);
-    const purge = req.method === 'POST' ? PURGE_RE.exec(url.pathname) : null;
-    if (purge) {
-      if (!(await this.#signed(req, url))) return json(res, 401, { error: { code: 'unauthorized', message: 'signature missing or wrong' } });
-      const deleted = await store.deletePrefix(`live/${purge[1]}/`);
-      this.#opts.logger.info({ streamId: purge[1], deleted }, 'purged a deleted stream from the store');
-      return json(res, 200, { deleted });
-    }
-    if (req.method === 'POST' && url.pathname === ORIGIN_MEDIA_DELETE_PATH && this.#opts.originSecret) {
-      return handleMediaDelete(req, res, url.pathname, { secret: this.#opts.originSecret, store, logger: this.#opts.logger });
+    if (req.method === 'POST' && url.pathname === ORIGIN_MEDIA_DELETE_PATH && this.#opts.secret !== undefined) {
+      return handleMediaDelete(req, res, url.pathname, { secret: this.#opts.secret, store, logger: this.#opts.logger });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       req.resume(); // drain a body nobody reads, so the finished answer frees the connection
@@ -191,9 +183,6 @@ export class OriginHttpServer {
     json(res, 404, { error: { code: 'not_found', message: `no route for ${url.pathname}` } });
   }
 }
-
-/** `POST /internal/v1/purge/<stream id>`: the edge deleted the stream; its objects go too. */
-const PURGE_RE = /^\/internal\/v1\/purge\/([a-z0-9]{16})$/;
 
 /** decodeURIComponent, or undefined for a malformed escape (a 404, not a 500). */
 function safeDecode(value: string): string | undefined {

@@ -21,11 +21,16 @@ export interface EncodeSettings {
 /** The output name of the thumbnail stream in `FfmpegArgs.outputs`; a leading `_` no rendition name can take. */
 export const THUMBNAIL_OUTPUT = '_thumbnail';
 
-/** The thumbnail branch: its own read of the decoded source, one frame every N seconds, scaled down, JPEG. */
+/**
+ * The thumbnail branch: its own read of the decoded source, the first frame and then one every N
+ * seconds, scaled down, JPEG. `select`, not `fps=1/N`: the fps filter holds its first frame until it
+ * has seen half a period of input, and until then ffmpeg 5.1 reports no progress at all for any
+ * output (measured: first -progress line 2.5 s later), which the stall watch takes for a hung ffmpeg.
+ */
 function thumbnailOutput(t: NonNullable<EncodeSettings['thumbnail']>): { filter: string; output: FfmpegArgs['outputs'][number] } {
   return {
-    filter: `[0:v:0]fps=1/${t.everySeconds},scale=-2:'min(${t.height},ih)'[thumb]`,
-    output: { rendition: THUMBNAIL_OUTPUT, url: t.url, options: ['-map', '[thumb]', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe'] },
+    filter: `[0:v:0]select='isnan(prev_selected_t)+gte(t-prev_selected_t,${t.everySeconds})',scale=-2:'min(${t.height},ih)'[thumb]`,
+    output: { rendition: THUMBNAIL_OUTPUT, url: t.url, options: ['-map', '[thumb]', '-c:v', 'mjpeg', '-q:v', '5', '-fps_mode', 'passthrough', '-f', 'image2pipe'] },
   };
 }
 
