@@ -4,6 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
@@ -60,6 +61,9 @@ beforeAll(async () => {
       CDN_PROBE_INTERVAL_SECONDS: '2',
       CDN_HEALTH_CACHE_SECONDS: '1',
       CDN_ERROR_THRESHOLD: '3',
+      // Short enough for the expiry test to watch a stream expire; the victim stream stays live.
+      ENDED_RETENTION_SECONDS: '4',
+      MEDIA_PURGE_DELAY_SECONDS: '1',
     },
   });
   const created = await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'victim', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 600 }], audioKbps: 64 } }) });
@@ -203,6 +207,41 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     expect(view.epoch).toBe(1);
     expect(refusals.length).toBeLessThanOrEqual(2);
   });
+
+  it("an expired stream's segment stops within 2 s of its retention, then its objects and its Durable Object storage go", async () => {
+    const databases = objectDatabases(dataDir);
+    const created = await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'short', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 200 }], audioKbps: 64 } }) });
+    const short = (await created.json()) as { id: string; streamKey: string };
+    const broadcast = publishTestPattern(`${stack.rtmpUrl}/${short.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 6, videoKbps: 200 });
+    const seg = await waitFor('a segment', 30_000, async () => {
+      const body = await (await fetch(`${stack.edgeUrl}/live/${short.id}/240p/index.m3u8`)).text();
+      return body.split('\n').find((l) => l.includes('.m4s'));
+    });
+    const url = seg.startsWith('http') ? seg : `${stack.edgeUrl}/live/${short.id}/240p/${seg}`;
+    expect((await fetch(url)).status).toBe(200);
+    await broadcast.exited;
+    const ended = await waitFor('the stream to end', 20_000, async () => {
+      const view = (await (await adminFetch(stack, `/v1/streams/${short.id}`)).json()) as { status: string; endedAt: number | null };
+      return view.status === 'ended' ? view : undefined;
+    });
+    const goneAt = ended.endedAt! + 4000; // ENDED_RETENTION_SECONDS
+    const stopped = await waitFor('the segment to stop', 15_000, async () => ([404, 410].includes((await fetch(url)).status) ? Date.now() : undefined));
+    console.log(`abuse: expired stream's segment stopped ${stopped - goneAt} ms after its retention ran out`);
+    expect(stopped - goneAt).toBeLessThanOrEqual(2000);
+    const s3 = new S3Client({ endpoint: stack.s3.endpoint, region: stack.s3.region, forcePathStyle: true, credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey } });
+    try {
+      const left = await waitFor('its objects purged from the S3 server', 30_000, async () => {
+        const out = await s3.send(new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: `live/${short.id}/` }));
+        return (out.KeyCount ?? 0) === 0 ? 0 : undefined;
+      });
+      expect(left).toBe(0);
+    } finally {
+      s3.destroy();
+    }
+    await waitFor('the stream gone from the API', 10_000, async () => ((await adminFetch(stack, `/v1/streams/${short.id}`)).status === 404 ? true : undefined));
+    const after = await waitFor('its Durable Object storage deleted', 10_000, async () => (objectDatabases(dataDir) <= databases ? objectDatabases(dataDir) : undefined));
+    console.log(`abuse: Durable Object databases ${databases} → ${databases + 1} (the short stream) → ${after} after it expired`);
+  }, 90_000);
 
   it("a deleted stream's segment is 404 within 2 s", async () => {
     const playlist = await (await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8`)).text();

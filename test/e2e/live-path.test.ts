@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { parseFragment } from '../../origin/src/package/fmp4-fragment-info.ts';
-import { parseInitSegment } from '../../origin/src/package/fmp4-init-info.ts';
+import { parseFragment } from '../../shared/src/mp4/fmp4-fragment-info.ts';
+import { parseInitSegment } from '../../shared/src/mp4/fmp4-init-info.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { INTERNAL_API, mediaObjectKey } from '../../../shared/src/internal-api.ts';
 import { admin, createStream, json, publish, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
+import { AV_TRACKS, decodeTimes, tinyFragment, tinyInit, type TinyTrack } from '../test-support/tiny-fmp4.ts';
 
 function stub(id: string) {
   return env.STREAM_DO.get(env.STREAM_DO.idFromName(id));
@@ -32,6 +33,26 @@ async function purgeNow(id: string): Promise<void> {
     state.storage.sql.exec('UPDATE media_purge SET due_at = 0');
   });
   expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+}
+
+/**
+ * Stores the recorded stream's 720p media as tiny fMP4: init-1 and init-2 (epoch 2's tracks:
+ * `secondTracks`), 2 s segments whose decode times start at 0 in each epoch, as a new encoder's do.
+ */
+async function putRecordedMedia(id: string, secondTracks: TinyTrack[]): Promise<Uint8Array[]> {
+  await env.MEDIA.put(mediaObjectKey(id, '720p', 'init-1.mp4'), tinyInit());
+  await env.MEDIA.put(mediaObjectKey(id, '720p', 'init-2.mp4'), tinyInit(secondTracks));
+  const fragments: Uint8Array[] = [];
+  for (let msn = 0; msn < 30; msn++) {
+    const k = msn < 20 ? msn : msn - 20;
+    const fragment = tinyFragment(msn, [
+      { trackId: 1, baseDecodeTime: k * 180_000, durations: [180_000] },
+      { trackId: 2, baseDecodeTime: k * 96_000, durations: [96_000] },
+    ]);
+    fragments.push(fragment);
+    await env.MEDIA.put(mediaObjectKey(id, '720p', `seg-${msn}-e${msn < 20 ? 1 : 2}.m4s`), fragment);
+  }
+  return fragments;
 }
 
 async function eventTypes(id: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
@@ -150,8 +171,44 @@ describe('retention of an ended stream', () => {
     expect((await viewer(`/live/${id}/720p/index.m3u8`)).status).toBe(410);
     expect(await runDurableObjectAlarm(stub(id))).toBe(true);
     expect(await listed(`live/${id}/`)).toEqual([]);
-    const view = await json<{ storage: { bytes: number; purgedObjects: number } }>(await admin('GET', `/v1/streams/${id}`));
-    expect(view.storage).toMatchObject({ bytes: 0, purgedObjects: 15 });
+    const settings = await runInDurableObject(stub(id), (_o: StreamDO, state) =>
+      state.storage.sql.exec<{ stored_bytes: number; purged_objects: number }>('SELECT stored_bytes, purged_objects FROM media_settings').one(),
+    );
+    expect(settings).toEqual({ stored_bytes: 0, purged_objects: 15 });
+  });
+
+  it('expires an ended stream nothing keeps any more: an expired event, then its objects and the StreamDO storage go', async () => {
+    const { id, streamKey } = await createStream({ reconnectWindowSeconds: 0 });
+    const { epoch } = await json<{ epoch: number }>(await publish(streamKey));
+    await signed(INTERNAL_API.renditions(id), rendition(epoch));
+    await announceRange(id, epoch, '720p', 0, 3, 1000);
+    // An object the index never listed (an upload whose announce was lost) goes with the stream's prefix.
+    await putObjects([mediaObjectKey(id, '720p', 'init-1.mp4'), ...Array.from({ length: 5 }, (_, msn) => mediaObjectKey(id, '720p', `seg-${msn}-e1.m4s`))]);
+    expect((await admin('POST', `/v1/streams/${id}/end`)).status).toBe(200);
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    // Still served: ended within ENDED_RETENTION_SECONDS.
+    expect((await admin('GET', `/v1/streams/${id}`)).status).toBe(200);
+    await runInDurableObject(stub(id), (_o: StreamDO, state) => {
+      state.storage.sql.exec('UPDATE stream SET ended_at = 1');
+    });
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    const tombstone = await runInDurableObject(stub(id), (_o: StreamDO, state) => ({
+      row: state.storage.sql.exec<{ deleted_at: number | null; purge_pending: number }>('SELECT deleted_at, purge_pending FROM stream').one(),
+      events: state.storage.sql.exec<{ type: string }>('SELECT type FROM events ORDER BY seq').toArray().map((e) => e.type),
+    }));
+    expect(tombstone.row.deleted_at).not.toBeNull();
+    expect(tombstone.row.purge_pending).toBe(1);
+    expect(tombstone.events.slice(-2)).toEqual(['media_purged', 'expired']);
+    expect((await admin('GET', `/v1/streams/${id}`)).status).toBe(404);
+    // The purge: the whole prefix, then the StreamDO's own storage.
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await listed(`live/${id}/`)).toEqual([]);
+    const tables = await runInDurableObject(stub(id), (_o: StreamDO, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect((await admin('GET', `/v1/streams/${id}`)).status).toBe(404);
+    expect((await viewer(`/live/${id}/720p/seg-4-e1.m4s`)).status).toBe(404);
   });
 });
 
@@ -252,14 +309,30 @@ describe('recordings', () => {
     expect(res.status).toBe(409);
   });
 
-  it('streams the top rendition as one MP4: its first init, then every media segment of that epoch', async () => {
+  it('streams the top rendition as one MP4 across the reconnect: the first init, then every segment, the second epoch continuing the timeline', async () => {
     const { id, rid } = await recordedStream();
-    const keys = [mediaObjectKey(id, '720p', 'init-1.mp4'), ...Array.from({ length: 20 }, (_, i) => mediaObjectKey(id, '720p', `seg-${i}-e1.m4s`))];
-    await putObjects(keys);
+    const fragments = await putRecordedMedia(id, AV_TRACKS);
     const res = await viewer(`/vod/${id}/${rid}/download.mp4`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('video/mp4');
-    expect(await res.text()).toBe(keys.map((k) => `<${k}>`).join(''));
+    expect(res.headers.get('x-edgelive-epochs')).toBe('2/2');
+    const body = new Uint8Array(await res.arrayBuffer());
+    const init = tinyInit();
+    expect(body.subarray(0, init.length)).toEqual(init);
+    const size = fragments[0]!.length;
+    expect(body.length).toBe(init.length + 30 * size);
+    const times = Array.from({ length: 30 }, (_, i) => decodeTimes(body.subarray(init.length + i * size, init.length + (i + 1) * size)));
+    // Epoch 1 as stored (2 s a segment); epoch 2's encoder started again at 0 and now follows at 40 s.
+    expect(times.map((t) => t.get(1))).toEqual(Array.from({ length: 30 }, (_, i) => i * 180_000));
+    expect(times.map((t) => t.get(2))).toEqual(Array.from({ length: 30 }, (_, i) => i * 96_000));
+  });
+
+  it('ends the MP4 at the first epoch whose codec configuration differs from the first', async () => {
+    const { id, rid } = await recordedStream();
+    await putRecordedMedia(id, [{ ...AV_TRACKS[0]!, config: 2 }, AV_TRACKS[1]!]);
+    const res = await viewer(`/vod/${id}/${rid}/download.mp4`);
+    expect(res.headers.get('x-edgelive-epochs')).toBe('1/2');
+    expect((await res.arrayBuffer()).byteLength).toBe(tinyInit().length + 20 * tinyFragment(0, [{ trackId: 1, baseDecodeTime: 0, durations: [1] }, { trackId: 2, baseDecodeTime: 0, durations: [1] }]).length);
   });
 
   it('expires after its retention: objects deleted from storage, rows from the StreamDO, each purge an event', async () => {

@@ -87,6 +87,7 @@ export class RecordingsRpc {
       afterChange: (row, now) => this.#recordings.finishIfEnded(writer, row, now),
       runAlarm: (row, now) => this.#recordings.runAlarm(writer, row, now),
       nextAlarmAt: (now) => this.#recordings.nextAlarmAt(now),
+      doneWith: () => this.#recordings.holdsNothing(),
     };
   }
 
@@ -141,14 +142,14 @@ export class RecordingsRpc {
     const held = new Set(this.#store.recordingRenditions(id).map((r) => r.rendition));
     const top = renditions.find((r) => held.has(r.name));
     if (!top) return fail('not_found', `recording ${id} holds no rendition`);
-    const rows = this.#store.recordingSegments(id, top.name);
-    const epoch = rows[0]!.epoch;
-    const media = rows.filter((r) => r.epoch === epoch && r.gap === 0);
-    return ok({
-      rendition: top.name,
-      bytes: media.reduce((sum, r) => sum + r.bytes, 0),
-      keys: [mediaObjectKey(streamId, top.name, rows[0]!.init_file), ...media.map((r) => mediaObjectKey(streamId, top.name, r.file))],
-    });
+    const media = this.#store.recordingSegments(id, top.name).filter((r) => r.gap === 0);
+    const epochs: VodDownload['epochs'] = [];
+    for (const r of media) {
+      const initKey = mediaObjectKey(streamId, top.name, r.init_file);
+      if (epochs.at(-1)?.initKey !== initKey) epochs.push({ initKey, keys: [] });
+      epochs.at(-1)!.keys.push(mediaObjectKey(streamId, top.name, r.file));
+    }
+    return ok({ rendition: top.name, bytes: media.reduce((sum, r) => sum + r.bytes, 0), epochs });
   }
 
   #ready(id: string): DoResult<RecordingRow> {

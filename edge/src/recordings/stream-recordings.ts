@@ -179,6 +179,15 @@ export class StreamRecordings {
     store.markFinalWindowReleased();
   }
 
+  /**
+   * True once an ended stream's final window was released (its playlists answer 410), no recording
+   * is left and no object waits in the purge queue: nothing here needs the stream's storage.
+   */
+  holdsNothing(): boolean {
+    const { store } = this.#d;
+    return store.settings().final_window_released === 1 && store.recordings().length === 0 && store.nextPurgeDue() === null;
+  }
+
   /** When the alarm is next needed for recordings and retention, or null. */
   nextAlarmAt(now: number): number | null {
     const { store } = this.#d;

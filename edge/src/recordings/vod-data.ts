@@ -22,9 +22,9 @@ export interface VodMediaData {
   expiresAt: number;
 }
 
-/** The objects of an MP4 download, in order: one init, then media segments. */
+/** The objects of an MP4 download: per epoch (encoder run) of the recording, in order, its init and its media segments. */
 export interface VodDownload {
-  keys: string[];
+  epochs: { initKey: string; keys: string[] }[];
   bytes: number;
   rendition: string;
 }

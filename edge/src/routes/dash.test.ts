@@ -109,6 +109,34 @@ describe('GET /time', () => {
   });
 });
 
+describe('GET /live/:id/manifest.mpd with a DVR window', () => {
+  it('lists the DVR window like the HLS media playlist: timeShiftBufferDepth is the window, sliding beyond it', async () => {
+    const { id, epoch } = await liveStream({ dvrWindowSeconds: 60 });
+    const origin = Math.floor((await createdAt(id)) / 1000) * 1000 + 10_000;
+    await signed(INTERNAL_API.renditions(id), rendition(epoch, '720p'));
+    const msns = Array.from({ length: 40 }, (_, i) => i);
+    await signed(INTERNAL_API.segments(id), timedSegments(epoch, '720p', msns, origin));
+    const mpd = await (await viewer(`/live/${id}/manifest.mpd`)).text();
+    // 40 segments of 2 s announced; the window holds 60 s: the newest 30 (10..39).
+    expect(mpd).toContain('timeShiftBufferDepth="PT60S"');
+    expect(mpd).toContain('startNumber="10"');
+    expect(mpd).toContain('<S t="20040" d="2000" r="29"/>');
+    const hls = await (await viewer(`/live/${id}/720p/index.m3u8`)).text();
+    expect(hls).toContain('#EXT-X-MEDIA-SEQUENCE:10\n');
+    expect(hls.match(/^seg-/gm)).toHaveLength(30);
+  });
+
+  it('without a DVR window lists the playlist window only', async () => {
+    const { id, epoch } = await liveStream({ dvrWindowSeconds: 0 });
+    const origin = Math.floor((await createdAt(id)) / 1000) * 1000 + 10_000;
+    await signed(INTERNAL_API.renditions(id), rendition(epoch, '720p'));
+    await signed(INTERNAL_API.segments(id), timedSegments(epoch, '720p', Array.from({ length: 40 }, (_, i) => i), origin));
+    const mpd = await (await viewer(`/live/${id}/manifest.mpd`)).text();
+    expect(mpd).toContain('timeShiftBufferDepth="PT16S"');
+    expect(mpd).toContain('startNumber="32"');
+  });
+});
+
 describe('GET /live/:id/status.json', () => {
   it('tells the public status and whether there is anything to play; 404 for an unknown stream', async () => {
     const { id, epoch } = await liveStream();

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { FragmentTimeline, initsCompatible } from '../../../shared/src/mp4/fmp4-epoch-join.ts';
 import { MEDIA_FILE_PATTERN, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { renditionName } from '../../../shared/src/schemas.ts';
@@ -85,21 +86,32 @@ vodRoutes.get('/:id/:rid/download.mp4', async (c) => {
   const { id, rid } = c.req.param();
   checkIds(id, rid);
   const download = unwrap(await streamStub(c.env, id).vodDownload(rid));
-  // Init + fragments are already one fragmented MP4: stream the objects one after another, no re-encode.
-  const keys = download.keys;
-  let next = 0;
+  const bytesOf = async (key: string): Promise<Uint8Array> => {
+    const object = await readMediaObject(c, key);
+    if (!object) throw new EdgeliveError('upstream_failed', `${key} is missing from storage`);
+    return new Uint8Array(await new Response(object.body).arrayBuffer());
+  };
+  // Init + fragments are already one fragmented MP4: the objects are streamed one after another, no
+  // re-encode. A recording that spans reconnects has one encoder run per epoch: their fragments
+  // follow the first init when their codec configuration is the same (the usual case: same ladder,
+  // same encoder), with decode times moved to continue the timeline; the first epoch that differs
+  // (the broadcaster changed resolution or codec settings) ends the file.
+  const init = await bytesOf(download.epochs[0]!.initKey);
+  const epochs = [download.epochs[0]!];
+  for (const epoch of download.epochs.slice(1)) {
+    if (!initsCompatible(init, await bytesOf(epoch.initKey))) break;
+    epochs.push(epoch);
+  }
+  const queue = epochs.flatMap((e, i) => e.keys.map((key, j) => ({ key, startsEpoch: i > 0 && j === 0 })));
+  const timeline = new FragmentTimeline(init);
+  let next = -1;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const key = keys[next++];
-      if (key === undefined) return controller.close();
-      const object = await readMediaObject(c, key);
-      if (!object) return controller.error(new Error(`${key} is missing from storage`));
-      const reader = object.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        controller.enqueue(value as Uint8Array);
-      }
+      if (next++ === -1) return controller.enqueue(init);
+      const item = queue[next - 1];
+      if (item === undefined) return controller.close();
+      if (item.startsEpoch) timeline.startEpoch();
+      controller.enqueue(timeline.place(await bytesOf(item.key)));
     },
   });
   return new Response(body, {
@@ -107,6 +119,8 @@ vodRoutes.get('/:id/:rid/download.mp4', async (c) => {
       'Content-Type': 'video/mp4',
       'Content-Disposition': `attachment; filename="${id}-${rid}-${download.rendition}.mp4"`,
       'Cache-Control': 'private, max-age=3600',
+      // How many of the recording's encoder runs the file holds (fewer when one changed codec configuration).
+      'X-Edgelive-Epochs': `${epochs.length}/${download.epochs.length}`,
     },
   });
 });

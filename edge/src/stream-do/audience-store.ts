@@ -23,6 +23,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen);
 CREATE TABLE IF NOT EXISTS startup_samples (ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS startup_samples_by_ms ON startup_samples (ms);
+CREATE TABLE IF NOT EXISTS startup_sessions (
+  sid TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS startup_sessions_by_at ON startup_sessions (at);
 `;
 
 /** Most startup times a stream stores (a uniform sample of all reported). */
@@ -105,6 +110,9 @@ export class AudienceStore {
       this.#sql.exec('DELETE FROM sessions WHERE last_seen < ?', before);
       this.#sql.exec('UPDATE audience SET pruned_sessions = pruned_sessions + ? WHERE singleton = 1', n);
     }
+    // Sessions that reported a startup time are kept as long as viewer sessions are: a session
+    // gone that long has stopped watching, and its signature alone cannot mint it a second start.
+    this.#sql.exec('DELETE FROM startup_sessions WHERE at < ?', before);
     return n;
   }
 
@@ -120,7 +128,11 @@ export class AudienceStore {
       d.rebufferMs,
       switches,
     );
-    for (const ms of d.startupMs) this.#addStartupSample(ms);
+    for (const { sid, ms } of d.startups) {
+      // One startup time per session, whichever isolates its beacons went through.
+      const fresh = this.#sql.exec('INSERT OR IGNORE INTO startup_sessions (sid, at) VALUES (?, ?)', sid, Date.now()).rowsWritten > 0;
+      if (fresh) this.#addStartupSample(ms);
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 /** What the DASH route reads from a StreamDO: every rendition's segment window. */
 import type { DashRenditionRows, DashSegmentRow } from '../../../shared/src/manifest/dash-periods.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
+import { dvrRowsToRead, dvrWindow } from '../recordings/dvr-window.ts';
 import type { SegmentRow, StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import { renditionView } from './stream-view.ts';
@@ -30,8 +31,14 @@ function dashRow(row: SegmentRow): DashSegmentRow {
   };
 }
 
-/** The last `windowSegments` rows of every rendition, with the status and timing the MPD needs. */
+/**
+ * Every rendition's window, with the status and timing the MPD needs: the last `windowSegments`
+ * rows, or with a DVR window the newest rows holding up to `dvrWindowSeconds` of media, as the HLS
+ * media playlists list (so the MPD's timeShiftBufferDepth is the DVR window).
+ */
 export function dashManifestData(row: StreamRow, store: DashStore, windowSegments: number): DashManifestData {
+  const dvr = row.dvr_window_seconds;
+  const rowsToRead = dvrRowsToRead(windowSegments, dvr, row.segment_seconds);
   const renditions = store.renditions().map((r): DashRenditionRows => {
     const view = renditionView(r);
     return {
@@ -41,7 +48,7 @@ export function dashManifestData(row: StreamRow, store: DashStore, windowSegment
       codecs: view.codecs,
       frameRate: view.frameRate,
       bandwidth: view.bandwidth,
-      rows: store.segmentWindow(r.name, windowSegments).map(dashRow),
+      rows: dvrWindow(store.segmentWindow(r.name, rowsToRead), dvr, windowSegments).map(dashRow),
     };
   });
   return {

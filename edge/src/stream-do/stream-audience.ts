@@ -75,7 +75,7 @@ export class StreamAudience {
       const [from, to] = key.split('>');
       if (from !== undefined && to !== undefined && renditions.has(from) && renditions.has(to)) known[key] = n;
     }
-    batch = { ...batch, qoe: { ...batch.qoe, switches: known, startupMs: batch.qoe.startupMs.slice(0, MAX_STARTUP_PER_BATCH) } };
+    batch = { ...batch, qoe: { ...batch.qoe, switches: known, startups: batch.qoe.startups.slice(0, MAX_STARTUP_PER_BATCH) } };
     this.#store.addQoe(batch.qoe);
     const { current } = this.#store.counts(now, viewerWindowMs(row.target_duration));
     const before = this.#store.raisePeak(current);

@@ -182,3 +182,14 @@ export function deleteStream(store: LifecycleStore, tx: WriteContext, row: Strea
   tx.event(now, 'deleted', { status: row.status });
   store.bumpRegistryVersion();
 }
+
+/**
+ * An ended stream nothing keeps any more (its final playlists answer 410, no recording is left, its
+ * retention purges are done) goes like a deleted one: an `expired` event, then the same purge of
+ * its objects and of the StreamDO's storage. Runs inside a write.
+ */
+export function expireStream(store: LifecycleStore, tx: WriteContext, row: StreamRow, now: number): void {
+  store.updateStream({ deleted_at: now, purge_pending: 1 });
+  tx.event(now, 'expired', { endedAt: row.ended_at });
+  store.bumpRegistryVersion();
+}

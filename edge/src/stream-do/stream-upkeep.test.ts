@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamRow } from './stream-schema.ts';
-import { dueTransition, nextAlarmAt, streamTimeouts, type AlarmInputs } from './stream-upkeep.ts';
+import { dueTransition, hasExpired, nextAlarmAt, streamTimeouts, type AlarmInputs } from './stream-upkeep.ts';
 import type { Settings } from '../settings.ts';
 
 const NOW = 1_000_000;
@@ -83,5 +83,21 @@ describe('streamTimeouts', () => {
   it('converts the settings to ms', () => {
     const settings = { livenessTimeoutSeconds: 5, eventRetentionSeconds: 604_800 } as Settings;
     expect(streamTimeouts(settings)).toEqual({ livenessMs: 5000, retentionMs: 604_800_000 });
+  });
+});
+
+describe('hasExpired', () => {
+  const done = { doneWith: () => true };
+  const holding = { doneWith: () => false };
+
+  it('is true for an ended stream every duty is done with', () => {
+    expect(hasExpired({ ...base, status: 'ended' }, [done], NOW)).toBe(true);
+  });
+
+  it('is false while a duty still holds the stream, before the end, once tombstoned, or with no duty to decide', () => {
+    expect(hasExpired({ ...base, status: 'ended' }, [done, holding], NOW)).toBe(false);
+    for (const status of ['idle', 'live', 'reconnecting', 'error']) expect(hasExpired({ ...base, status } as StreamRow, [done], NOW)).toBe(false);
+    expect(hasExpired({ ...base, status: 'ended', deleted_at: NOW - 1 }, [done], NOW)).toBe(false);
+    expect(hasExpired({ ...base, status: 'ended' }, [], NOW)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import type { Env } from '../env.ts';
 import { metricsReportDue, type StreamMetricsSummary } from '../metrics/stream-metrics-summary.ts';
 import type { Settings } from '../settings.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
-import { expireWindow, failSilentOrigin, isPublisherFresh, isWindowExpired, windowDeadline } from './stream-lifecycle.ts';
+import { expireStream, expireWindow, failSilentOrigin, isPublisherFresh, isWindowExpired, windowDeadline } from './stream-lifecycle.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import type { StreamWriter } from './stream-writer.ts';
@@ -111,6 +111,8 @@ export async function purgeMedia(env: Env, settings: { mediaDeleteUrl: string | 
 
 /** The analytics feed as the alarm sees it (FeedBridge). */
 export interface SnapshotSource {
+  /** Closes every feed socket (the stream expired: nothing follows). */
+  closeAll(code: number, reason: string): void;
   /** When the feed wants its next snapshot, or null. */
   nextSnapshotAt(row: StreamRow, now: number): number | null;
   /** Sends a snapshot of the stream as it is now, if anyone listens and it changed. */
@@ -125,6 +127,17 @@ export interface UpkeepDuty {
   runAlarm(row: StreamRow, now: number): Promise<void>;
   /** When the duty next needs the alarm, or null. */
   nextAlarmAt(now: number): number | null;
+  /** True when an ended stream owes this duty nothing more (it serves nothing, keeps nothing, has nothing queued). */
+  doneWith(row: StreamRow, now: number): boolean;
+}
+
+/**
+ * True when an ended stream has expired: every duty is done with it (the final window was released
+ * once playlists went 410, no recording is left, no purge is queued). Without duties nothing decides
+ * when an ended stream stops being served, so it never expires. Pure.
+ */
+export function hasExpired(row: StreamRow, duties: readonly Pick<UpkeepDuty, 'doneWith'>[], now: number): boolean {
+  return row.status === 'ended' && row.deleted_at === null && duties.length > 0 && duties.every((d) => d.doneWith(row, now));
 }
 
 /** What StreamUpkeep works with; all owned by the StreamDO. */
@@ -167,6 +180,12 @@ export class StreamUpkeep {
     store.pruneEvents(now - timeouts.retentionMs);
     if (row.purge_pending === 1 && (await purgeMedia(this.#d.env, this.#d.purge, row, store, this.#d.storage))) return;
     for (const duty of this.#d.duties ?? []) await duty.runAlarm(store.stream() ?? row, now);
+    const after = store.stream();
+    if (after && hasExpired(after, this.#d.duties ?? [], now)) {
+      // Purged like a deleted stream from the next alarm on (at once: purge_pending is set).
+      writer.write((tx) => expireStream(store, tx, after, now));
+      this.#d.feed.closeAll(1000, 'stream expired');
+    }
     this.#d.feed.publishSnapshot(now);
     await this.afterChange();
   }

@@ -32,7 +32,7 @@ describe('ViewerAggregator', () => {
     expect(agg.recordBeacon('s1', { ...base, sid: 'sid-b', startupMs: 1200, rebufferCount: 1, rebufferMs: 500, switches: [{ from: '360p', to: '720p' }, { from: '720p', to: '360p' }] }, T + 2)).toBeNull();
     expect(agg.drain().get('s1')).toEqual({
       sessions: [],
-      qoe: { beacons: 2, startupMs: [800, 1200], playedMs: 9000, rebufferCount: 1, rebufferMs: 500, switches: { '360p>720p': 2, '720p>360p': 1 } },
+      qoe: { beacons: 2, startups: [{ sid: 'sid-a', ms: 800 }, { sid: 'sid-b', ms: 1200 }], playedMs: 9000, rebufferCount: 1, rebufferMs: 500, switches: { '360p>720p': 2, '720p>360p': 1 } },
     });
     expect(agg.size).toBe(0);
   });
@@ -45,6 +45,6 @@ describe('ViewerAggregator', () => {
     batches.push(agg.recordBeacon('s1', { ...base, sid: 'sid-quiet', startupMs: 700 }, T + 60), agg.drain().get('s1') ?? null);
     const sent = batches.filter((b) => b !== null);
     expect(sent.reduce((n, b) => n + b.qoe.beacons, 0)).toBe(51);
-    expect(sent.flatMap((b) => b.qoe.startupMs)).toEqual([60_000, 700]);
+    expect(sent.flatMap((b) => b.qoe.startups)).toEqual([{ sid: 'sid-loud', ms: 60_000 }, { sid: 'sid-quiet', ms: 700 }]);
   });
 });

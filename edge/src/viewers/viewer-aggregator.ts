@@ -44,10 +44,11 @@ export class ViewerAggregator {
     const q = p.qoe;
     q.beacons++;
     // A session starts once: a repeated startup time from it would let one client move the median.
-    if (beacon.startupMs !== undefined && !this.#startupSeen.has(beacon.sid) && q.startupMs.length < MAX_STARTUPS_PER_BATCH) {
+    // (Per isolate here; the StreamDO keeps the sessions that reported one, across isolates.)
+    if (beacon.startupMs !== undefined && !this.#startupSeen.has(beacon.sid) && q.startups.length < MAX_STARTUPS_PER_BATCH) {
       if (this.#startupSeen.size >= MAX_STARTUP_SESSIONS) this.#startupSeen.clear();
       this.#startupSeen.add(beacon.sid);
-      q.startupMs.push(beacon.startupMs);
+      q.startups.push({ sid: beacon.sid, ms: beacon.startupMs });
     }
     q.playedMs += beacon.playedMs;
     q.rebufferCount += beacon.rebufferCount;

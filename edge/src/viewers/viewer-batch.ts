@@ -11,8 +11,8 @@ export interface SessionSeen {
 /** Beacon figures summed over the batch. */
 export interface QoeDelta {
   beacons: number;
-  /** One startup time per beacon that carried one. */
-  startupMs: number[];
+  /** One startup time per session that reported one, with the session (the StreamDO counts each session once, whatever isolates it went through). */
+  startups: { sid: string; ms: number }[];
   playedMs: number;
   rebufferCount: number;
   rebufferMs: number;
@@ -28,5 +28,5 @@ export interface ViewerBatch {
 
 /** A QoE delta with nothing in it. */
 export function emptyQoe(): QoeDelta {
-  return { beacons: 0, startupMs: [], playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: {} };
+  return { beacons: 0, startups: [], playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: {} };
 }

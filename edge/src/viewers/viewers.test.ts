@@ -5,6 +5,7 @@ import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
 import { admin, BASE, json, liveStream, rendition, segments, session, signed, viewer } from '../test-support/edge-client.ts';
 import { edgeStats } from './edge-stats.ts';
+import { emptyQoe } from './viewer-batch.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -147,6 +148,17 @@ describe('POST /live/:id/beacon', () => {
     if (typeof body === 'object' && body !== null && 'sid' in body && typeof body.sid === 'string' && body.sid.length >= 8) body = { ...body, sid: await session(body.sid) };
     return SELF.fetch(`${BASE}/live/${id}/beacon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
+
+  it('keeps one startup time per session across isolates: 20 isolates passing on the same session cannot move the median', async () => {
+    const id = await playableStream();
+    // What 20 isolates (each with its own per-isolate dedupe) would flush for one loud session, then one quiet session.
+    const batch = (sid: string, ms: number) => ({ sessions: [], qoe: { ...emptyQoe(), beacons: 1, startups: [{ sid, ms }] } });
+    for (let i = 0; i < 20; i++) expect((await stub(id).recordViewers(batch('loud-session-0001', 60_000))).ok).toBe(true);
+    expect((await stub(id).recordViewers(batch('quiet-session-001', 700))).ok).toBe(true);
+    const view = await json<{ qoe: { beacons: number; startupMsP50: number | null } }>(await admin('GET', `/v1/streams/${id}`));
+    // Two samples (60000 and 700): the lower median is 700. Counted per batch, it would be 60000.
+    expect(view.qoe).toMatchObject({ beacons: 21, startupMsP50: 700 });
+  });
 
   it('aggregates QoE per stream: beacons, median startup, rebuffer ratio, switches', async () => {
     const id = await playableStream();

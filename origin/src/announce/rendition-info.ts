@@ -1,6 +1,6 @@
 import { initFileName } from '../../../shared/src/internal-api.ts';
 import type { IngestMetrics, RenditionInfo, SourceInfo } from '../../../shared/src/types.ts';
-import { codecsAttribute, type InitInfo } from '../package/fmp4-init-info.ts';
+import { codecsAttribute, type InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
 import type { TranscodePlan } from '../transcode/ladder-plan.ts';
 import type { TranscodeProgress } from '../transcode/progress-parser.ts';
 

@@ -3,7 +3,7 @@ import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { mediaObjectKey, posterFileName, segmentFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import type { AnnouncedSegment, PublishGrant } from '../../../shared/src/schemas.ts';
 import type { RenditionInfo, SourceInfo } from '../../../shared/src/types.ts';
-import type { InitInfo } from '../package/fmp4-init-info.ts';
+import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
 import type { PackagedSegment } from '../package/rendition-segmenter.ts';
 import { cacheControlFor, contentTypeFor } from '../store/media-headers.ts';
 import { sleepUnlessAborted, uploadUntilStored } from '../store/persistent-upload.ts';

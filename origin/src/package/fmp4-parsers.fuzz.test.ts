@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
-import { parseFragment } from './fmp4-fragment-info.ts';
-import { parseInitSegment, type InitInfo } from './fmp4-init-info.ts';
-import { childBoxes, readBoxAt } from './mp4-box.ts';
+import { parseFragment } from '../../../shared/src/mp4/fmp4-fragment-info.ts';
+import { parseInitSegment, type InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
+import { childBoxes, readBoxAt } from '../../../shared/src/mp4/mp4-box.ts';
 import { Fmp4StreamSplitter } from './fmp4-stream-splitter.ts';
 
 /** A refusal must be a plain Error naming what was wrong; TypeError/RangeError would be a bug escaping. */

@@ -1,5 +1,5 @@
 import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
-import { readBoxAt } from './mp4-box.ts';
+import { readBoxAt } from '../../../shared/src/mp4/mp4-box.ts';
 
 /** A complete unit cut from a fragmented MP4 byte stream. */
 export type Fmp4Chunk = { kind: 'init'; bytes: Uint8Array } | { kind: 'fragment'; bytes: Uint8Array };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { codecsAttribute, parseInitSegment } from './fmp4-init-info.ts';
-import { parseFragment } from './fmp4-fragment-info.ts';
+import { codecsAttribute, parseInitSegment } from '../../../shared/src/mp4/fmp4-init-info.ts';
+import { parseFragment } from '../../../shared/src/mp4/fmp4-fragment-info.ts';
 import { Fmp4StreamSplitter, type Fmp4Chunk } from './fmp4-stream-splitter.ts';
 import { RenditionSegmenter } from './rendition-segmenter.ts';
 

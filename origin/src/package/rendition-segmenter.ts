@@ -1,6 +1,6 @@
 import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
-import { parseFragment } from './fmp4-fragment-info.ts';
-import { parseInitSegment, type InitInfo, type TrackInfo } from './fmp4-init-info.ts';
+import { parseFragment } from '../../../shared/src/mp4/fmp4-fragment-info.ts';
+import { parseInitSegment, type InitInfo, type TrackInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
 
 /** A media segment cut by the origin: whole fragments, starting at a sync sample. */
 export interface PackagedSegment {

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
-import type { InitInfo } from '../package/fmp4-init-info.ts';
+import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
 import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
 import { buildFfmpegArgs, ffmpegArgv, THUMBNAIL_OUTPUT } from './ffmpeg-args.ts';
 import { JpegFrameSplitter } from './jpeg-frame-splitter.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PublishGrant } from '../../../shared/src/schemas.ts';
-import type { InitInfo } from '../package/fmp4-init-info.ts';
+import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
 import type { PackagedSegment } from '../package/rendition-segmenter.ts';
 import { FfmpegJob } from './ffmpeg-job.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
