@@ -1,7 +1,9 @@
 /** Turns the StreamDO's playlist data into playlist text and cache lifetimes. Pure: `now` is passed in. */
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { renderMasterPlaylist } from '../../../shared/src/manifest/hls-master-playlist.ts';
-import { renderMediaPlaylist } from '../../../shared/src/manifest/hls-media-playlist.ts';
+import { renderMediaPlaylist, type LowLatencyInput, type MediaPlaylistPart } from '../../../shared/src/manifest/hls-media-playlist.ts';
+import type { LowLatencyData } from '../stream-do/low-latency-playlist.ts';
+import type { PartInfo } from '../stream-do/part-index.ts';
 import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { RenderedPlaylist } from './playlist-response.ts';
 
@@ -49,12 +51,29 @@ export function renderMaster(data: MasterPlaylistData, ctx: RenderContext): Rend
   return { body, maxAge: data.status === 'ended' ? ENDED_PLAYLIST_MAX_AGE : MASTER_MAX_AGE };
 }
 
+/** LL-HLS input of the playlist writer from the StreamDO's data; `skip` answers `_HLS_skip=YES`. */
+function lowLatencyInput(ll: LowLatencyData, skip: boolean): LowLatencyInput {
+  return {
+    partTarget: ll.partTarget,
+    trailingParts: ll.trailingParts.map(partOf),
+    ...(ll.preloadHint ? { preloadHint: ll.preloadHint } : {}),
+    renditionReports: ll.reports.map((r) => ({ uri: `../${r.rendition}/index.m3u8`, lastMsn: r.lastMsn, ...(r.lastPart === undefined ? {} : { lastPart: r.lastPart }) })),
+    skip,
+  };
+}
+
+function partOf(p: PartInfo): MediaPlaylistPart {
+  return { uri: p.file, duration: p.duration, independent: p.independent };
+}
+
 /** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (reconnecting and error may resume). */
-export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string }): RenderedPlaylist {
+export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string; skip?: boolean }): RenderedPlaylist {
   assertNotGone(data, ctx);
   const first = data.segments[0];
   if (!first) throw new EdgeliveError('stream_not_ready', `rendition ${ctx.rendition} of stream ${ctx.streamId} has no segments yet`);
   const ended = data.status === 'ended';
+  const ll = data.lowLatency;
+  const partsOf = new Map(ll?.segmentParts.map((s) => [s.msn, s.parts.map(partOf)]));
   const body = renderMediaPlaylist({
     targetDuration: data.targetDuration,
     mediaSequence: first.msn,
@@ -66,8 +85,10 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
       mapUri: s.initFile,
       discontinuity: s.discontinuity,
       gap: s.gap,
+      ...(partsOf.has(s.msn) ? { parts: partsOf.get(s.msn)! } : {}),
     })),
     ended,
+    ...(ll ? { lowLatency: lowLatencyInput(ll, ctx.skip ?? false) } : {}),
   });
   return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE };
 }

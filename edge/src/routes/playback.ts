@@ -16,6 +16,7 @@ import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
+import { playlistDirectives } from '../playback/playlist-directives.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -58,12 +59,15 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
   edgeStats.playlistRequests++;
+  // LL-HLS directives are part of the cache key: viewers blocked on the same part share one held DO call.
+  const directives = playlistDirectives(new URL(c.req.url));
   const shared = await cachedPlaylist(c, async () =>
-    renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments)), {
+    renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments, directives.block)), {
       now: Date.now(),
       endedRetentionSeconds: settings.endedRetentionSeconds,
       streamId: id,
       rendition,
+      skip: directives.skip,
     }),
   );
   const sid = sessionIdOf(new URL(c.req.url));

@@ -1,6 +1,7 @@
 /** What the playlist routes read from a StreamDO: renditions for the master, a segment window per media playlist. */
 import type { SegmentInfo, StreamStatus } from '../../../shared/src/types.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
+import type { LowLatencyData } from './low-latency-playlist.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import { renditionView, segmentInfo, type RenditionView } from './stream-view.ts';
@@ -24,6 +25,8 @@ export interface MediaPlaylistData {
   targetDuration: number;
   discontinuitySequence: number;
   segments: SegmentInfo[];
+  /** LL-HLS parts, hint and rendition reports; absent when the stream has low latency off. */
+  lowLatency?: LowLatencyData;
 }
 
 /** Renditions and status for the master playlist. */

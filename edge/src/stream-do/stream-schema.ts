@@ -79,6 +79,8 @@ export const ADDED_COLUMNS: readonly { table: 'stream' | 'renditions' | 'segment
   // Discontinuities in segment rows pruned from the index (EXT-X-DISCONTINUITY-SEQUENCE).
   { table: 'renditions', column: 'pruned_discontinuities', definition: 'INTEGER NOT NULL DEFAULT 0' },
   { table: 'segments', column: 'gap', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  // LL-HLS part target in seconds (0.333 for streams created before it was a setting).
+  { table: 'stream', column: 'part_seconds', definition: 'REAL NOT NULL DEFAULT 0.333' },
 ];
 
 /** The single `stream` row. JSON columns hold serialised objects. */
@@ -109,6 +111,7 @@ export interface StreamRow extends Record<string, SqlStorageValue> {
   reconnect_window_seconds: number;
   reserved_msn: number;
   interrupted_at: number | null;
+  part_seconds: number;
 }
 
 /** One `renditions` row: what the master playlist advertises plus measured totals. */

@@ -9,7 +9,7 @@ import type { EdgeClient } from './edge-client.ts';
 import { StreamOutbox, type OutboxRefusal } from './stream-outbox.ts';
 
 const LADDER = { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 };
-const grant = (epoch: number, firstMsn: number): PublishGrant => ({ streamId: 'str1', epoch, ladder: LADDER, segmentSeconds: 2, firstMsn });
+const grant = (epoch: number, firstMsn: number): PublishGrant => ({ streamId: 'str1', epoch, ladder: LADDER, segmentSeconds: 2, firstMsn, partSeconds: null });
 const SOURCE = { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 240, fps: 15, videoKbps: 300 };
 const PLAN = { renditions: [{ name: '240p', height: 240, videoKbps: 500, passthrough: true }], audioKbps: 64 };
 const INIT_INFO = { tracks: [{ trackId: 1, kind: 'video' as const, timescale: 15360, codec: 'avc1.64000d', width: 320, height: 240, defaultSampleDuration: 0, defaultSampleFlags: 0 }] };

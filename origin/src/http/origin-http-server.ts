@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
+import { MEDIA_FILE_PATTERN, PART_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
+import type { RecentParts } from '../store/recent-parts.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
 
 /** What the HTTP server asks of the node it serves. */
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   status: NodeStatus;
   metrics: OriginMetrics;
   store: SegmentStore;
+  /** LL-HLS parts in memory, served before the store is asked (parts are never stored). */
+  recentParts?: RecentParts;
   logger: Logger;
   /** Whole-request limit of every request but the relay (Node's own `requestTimeout` would cut a relay after 300 s). */
   requestTimeoutMs: number;
@@ -118,6 +121,13 @@ export class OriginHttpServer {
       const key = safeDecode(url.pathname.slice('/media/'.length));
       const file = key === undefined ? undefined : MEDIA_DIR_RE.exec(key)?.[1];
       if (key === undefined || file === undefined || !MEDIA_FILE_PATTERN.test(file)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      if (PART_FILE_PATTERN.test(file)) {
+        // A part asked for before it is made (a preload hint) is held, not 404.
+        const part = await this.#opts.recentParts?.getOrWait(key);
+        if (!part) return json(res, 404, { error: { code: 'not_found', message: 'no such part (parts are kept for a few seconds)' } });
+        res.writeHead(200, { 'content-type': 'video/iso.segment', 'content-length': part.length, 'cache-control': 'public, max-age=31536000, immutable' });
+        return void res.end(req.method === 'HEAD' ? undefined : part);
+      }
       const object = await store.get(key);
       if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.contentLength, 'cache-control': 'public, max-age=31536000, immutable' });

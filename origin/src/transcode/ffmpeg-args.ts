@@ -14,6 +14,20 @@ export interface EncodeSettings {
   preset: string;
   /** Where rendition `name` is written (a `unix:` socket URL in production). */
   outputUrl: (rendition: string) => string;
+  /** LL-HLS part target in seconds: ffmpeg then fragments at most this long (null or absent: one fragment per GOP). */
+  partSeconds?: number | null;
+}
+
+/**
+ * Share of the part target given to ffmpeg's `-frag_duration`. The mp4 muxer cuts before the
+ * first packet at or past it, so a fragment holds ceil(0.85 × target × fps) frames: within the
+ * target and at least 85% of it (Apple's bounds) at 24-60 fps, without knowing the frame rate.
+ */
+export const FRAG_DURATION_RATIO = 0.85;
+
+/** `-frag_duration` (µs) for a part target, as options to append to an output. */
+export function partFragmentOptions(partSeconds: number | null | undefined): string[] {
+  return partSeconds ? ['-frag_duration', String(Math.round(partSeconds * FRAG_DURATION_RATIO * 1e6))] : [];
 }
 
 /** Fragmented MP4 as CMAF wants it: fragments start at keyframes, no seeking back. */
@@ -69,7 +83,7 @@ export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): 
           `${Math.round(r.videoKbps * 1.5)}k`,
           ...keyframes,
         ];
-    return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS] };
+    return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS, ...partFragmentOptions(settings.partSeconds)] };
   });
 
   return {

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
 import type { InitInfo } from '../package/fmp4-init-info.ts';
-import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
+import { RenditionSegmenter, type PackagedPart, type PackagedSegment } from '../package/rendition-segmenter.ts';
 import { buildFfmpegArgs, ffmpegArgv } from './ffmpeg-args.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 import { ProgressParser, type TranscodeProgress } from './progress-parser.ts';
@@ -19,6 +19,8 @@ export type FfmpegJobState = 'idle' | 'running' | 'draining' | 'closed';
 export interface FfmpegJobEvents {
   onInit(rendition: string, bytes: Uint8Array, info: InitInfo): void;
   onSegment(rendition: string, segment: PackagedSegment): void;
+  /** LL-HLS: one fragment of the open segment (only with `partSeconds`); comes before the segment it closes. */
+  onPart?(rendition: string, part: PackagedPart): void;
   onProgress(progress: TranscodeProgress): void;
   /** Called once, when ffmpeg is gone; `error` is set when it failed rather than finished. */
   onExit(result: { error?: Error }): void;
@@ -30,6 +32,8 @@ export interface FfmpegJobOptions {
   ffmpegPath: string;
   plan: TranscodePlan;
   segmentSeconds: number;
+  /** LL-HLS part target (seconds): ffmpeg fragments this short and each fragment is reported as a part; null: off. */
+  partSeconds?: number | null;
   firstMsn: number;
   preset: string;
   /** Folder for the per-rendition unix sockets. */
@@ -84,7 +88,12 @@ export class FfmpegJob {
       this.#segmenters.set(r.name, new RenditionSegmenter({ targetSeconds: this.#opts.segmentSeconds, firstMsn: this.#opts.firstMsn, anchorWallMs }));
       this.#servers.push(await this.#listen(r.name, socketPath(r.name)));
     }
-    const args = buildFfmpegArgs(plan, { segmentSeconds: this.#opts.segmentSeconds, preset: this.#opts.preset, outputUrl: (r) => `unix:${socketPath(r)}` });
+    const args = buildFfmpegArgs(plan, {
+      segmentSeconds: this.#opts.segmentSeconds,
+      preset: this.#opts.preset,
+      outputUrl: (r) => `unix:${socketPath(r)}`,
+      partSeconds: this.#opts.partSeconds ?? null,
+    });
     const progress = new ProgressParser();
     // -progress on stderr gives machine-readable fps/speed/drops; -nostats drops the human line.
     const argv = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:2', ...ffmpegArgv(args, 'pipe:0')];
@@ -183,7 +192,8 @@ export class FfmpegJob {
           for (const chunk of splitter.push(data)) {
             if (chunk.kind === 'init') this.#opts.events.onInit(rendition, chunk.bytes, segmenter.init(chunk.bytes));
             else {
-              const segment = segmenter.fragment(chunk.bytes);
+              const { part, segment } = segmenter.cut(chunk.bytes);
+              if (part && this.#opts.partSeconds) this.#opts.events.onPart?.(rendition, part);
               if (segment) this.#opts.events.onSegment(rendition, segment);
             }
           }

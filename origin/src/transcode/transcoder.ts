@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PublishGrant } from '../../../shared/src/schemas.ts';
 import type { InitInfo } from '../package/fmp4-init-info.ts';
-import type { PackagedSegment } from '../package/rendition-segmenter.ts';
+import type { PackagedPart, PackagedSegment } from '../package/rendition-segmenter.ts';
 import { FfmpegJob } from './ffmpeg-job.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 import type { TranscodeProgress } from './progress-parser.ts';
@@ -23,6 +23,8 @@ export interface TranscoderSettings {
 export interface MediaSink {
   init(epoch: number, rendition: string, bytes: Uint8Array, info: InitInfo): void;
   segment(epoch: number, rendition: string, segment: PackagedSegment): void;
+  /** LL-HLS: a part of the segment being made (before that segment). */
+  part?(epoch: number, rendition: string, part: PackagedPart): void;
 }
 
 /** Why a transcoder failed: ffmpeg exited or was killed by someone else, stalled, or fell behind its input. */
@@ -72,6 +74,7 @@ export class Transcoder {
       ffmpegPath: this.#settings.ffmpegPath,
       plan,
       segmentSeconds: grant.segmentSeconds,
+      partSeconds: grant.partSeconds,
       firstMsn: grant.firstMsn,
       preset: this.#settings.x264Preset,
       socketDir: this.#settings.socketDir,
@@ -79,6 +82,7 @@ export class Transcoder {
       events: {
         onInit: (rendition, bytes, info) => sink.init(grant.epoch, rendition, bytes, info),
         onSegment: (rendition, segment) => sink.segment(grant.epoch, rendition, segment),
+        onPart: (rendition, part) => sink.part?.(grant.epoch, rendition, part),
         onProgress: (p) => {
           this.#progress = p;
           this.#stall.progressed(p.frame, Date.now());
