@@ -363,7 +363,7 @@ export class PublishRun {
     const outbox = this.#outbox;
     if (outbox && plan.outbox === 'cancel') outbox.cancel(reason);
     if (outbox && plan.outbox === 'settle') await Promise.race([outbox.whenIdle(), new Promise((r) => setTimeout(r, settings.handoverSettleMs))]);
-    if (plan.announceEnd && this.#grant) await this.#announceEnd(this.#grant, plan.announceEnd, outcome.kind === 'failed' ? reason : undefined);
+    if (plan.announceEnd && this.#grant) await this.#announceEnd(this.#grant, plan.announceEnd, outcome.kind === 'failed' ? outcome.failure.message : undefined);
     if (plan.releaseLease && this.#owned) await ownership.release(this.#streamId!);
     if (this.#streamId) metrics.ingestBitrate(this.#streamId, undefined);
     this.#admission.take(); // drop what was held before the verdict
