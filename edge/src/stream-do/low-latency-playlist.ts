@@ -101,7 +101,8 @@ export function holdsRequested(store: SegmentEdgeStore, parts: PartIndex, rendit
   if (last.msn >= req.msn + 1) return true;
   // A part index past a segment's last part means part 0 of the next segment.
   const own = parts.of(rendition, req.msn);
-  if (last.msn === req.msn) return !own || req.part < own.parts.length || (own.closed && holdsRequested(store, parts, rendition, { msn: req.msn + 1, part: 0 }));
+  // Segment M is listed, so all its parts exist: an index past the known ones is part 0 of M+1.
+  if (last.msn === req.msn) return !own || req.part < own.parts.length || holdsRequested(store, parts, rendition, { msn: req.msn + 1, part: 0 });
   const open = trailing(store, parts, rendition);
   return open !== undefined && open.msn === req.msn && req.part < open.parts.length;
 }
