@@ -100,6 +100,13 @@ async function segmentDelay(): Promise<void> {
     const durationsMs = parts.map((p) => p.durationMs);
     console.log(`  part durations over ${parts.length} parts: min ${r(Math.min(...durationsMs))}, p50 ${r(percentile(durationsMs, 50))}, max ${r(Math.max(...durationsMs))}`);
     console.log(`  part last frame sent → listed at the edge over ${partDelays.length} parts: p50 ${r(percentile(partDelays, 50))}, p95 ${r(percentile(partDelays, 95))}, max ${r(Math.max(...partDelays))} (goal: p50 ≤ 150 ms)`);
+    // The origin's own share: part cut from ffmpeg's output → announce accepted by the edge (listed).
+    const metrics = await (await fetch(`${stack.originHttpUrl}/metrics`)).text();
+    const count = Number(/^edgelive_part_announce_seconds_count (\S+)/m.exec(metrics)?.[1] ?? 0);
+    const sum = Number(/^edgelive_part_announce_seconds_sum (\S+)/m.exec(metrics)?.[1] ?? 0);
+    const within = (le: string) => Number(new RegExp(`^edgelive_part_announce_seconds_bucket\\{le="${le}"\\} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0);
+    const share = (le: string) => `${((within(le) / Math.max(1, count)) * 100).toFixed(0)}%`;
+    console.log(`  origin: part cut → listed at the edge over ${count} part announces: mean ${r((sum / Math.max(1, count)) * 1000)}; ≤ 25 ms ${share('0.025')}, ≤ 50 ms ${share('0.05')}, ≤ 150 ms ${share('0.15')}`);
   } finally {
     await stack.close();
   }

@@ -102,10 +102,13 @@ try {
   const created = (await (await fetch(`${base}/v1/streams`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ name: 'bench-viewers' }) })).json()) as { id: string; streamKey: string };
   const id = created.id;
   const grant = (await (await signed(INTERNAL_API.publish, { streamKey: created.streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number };
-  const epoch = grant.epoch;
-  for (const [i, name] of RENDITIONS.entries()) {
-    await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: i ? 640 : 1280, height: i ? 360 : 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: i ? 928_000 : 2_928_000, initFile: `init-${epoch}.mp4` } });
-  }
+  let epoch = grant.epoch;
+  const announceRenditions = async () => {
+    for (const [i, name] of RENDITIONS.entries()) {
+      await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: i ? 640 : 1280, height: i ? 360 : 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: i ? 928_000 : 2_928_000, initFile: `init-${epoch}.mp4` } });
+    }
+  };
+  await announceRenditions();
   let msn = 0;
   const announce = async () => {
     const segments = RENDITIONS.map((rendition) => ({ rendition, msn, duration: 2, programDateTime: Date.now(), epoch, file: segmentFileName(msn, epoch), bytes: 400_000 }));
@@ -269,7 +272,14 @@ try {
 
   // 5. LL-HLS: parts every third of a second, viewers on blocking reloads of the preload hint.
   console.log(`\nLL-HLS phase: ${LL_VIEWERS} viewers on blocking playlist reloads for ${LL_SECONDS} s, a part every ${PART_MS} ms per rendition`);
+  // The key rotations above fenced the synthetic origin's epoch: publish again with the current key (a reconnect).
+  const { streamKey } = (await (await fetch(`${base}/v1/streams/${id}/key`, { method: 'POST', headers: adminHeaders })).json()) as { streamKey: string };
+  const regrant = (await (await signed(INTERNAL_API.publish, { streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number; firstMsn: number };
+  epoch = regrant.epoch;
+  msn = regrant.firstMsn;
+  await announceRenditions();
   llPhase = true;
+  await announce(); // the new epoch's first segment: its parts' segment follows
   let partIndex = 0;
   const announceParts = async () => {
     const part = partIndex++;

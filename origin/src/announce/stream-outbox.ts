@@ -39,8 +39,8 @@ export interface OutboxSettings {
 export interface OutboxMetrics {
   segmentStored(rendition: string, bytes: number, uploadMs: number): void;
   segmentAnnounced(delayMs: number): void;
-  /** An LL-HLS part announce took `roundTripMs` (the edge answers once its StreamDO has indexed it). */
-  partAnnounced?(roundTripMs: number): void;
+  /** An LL-HLS part was listed (announce accepted) `delayMs` after it was cut (the oldest part of the call). */
+  partAnnounced?(delayMs: number): void;
   /** Bytes of this stream's media waiting for storage now. */
   uploadBacklog(streamId: string, bytes: number | undefined): void;
   /** Segments given up: over the queue cap, or refused by the store. */
@@ -95,6 +95,8 @@ export class StreamOutbox implements MediaSink {
   readonly #recentParts: RecentParts | undefined;
   #pendingParts: AnnouncedPart[] = [];
   #partsScheduled = false;
+  /** When the oldest part waiting for an announce was cut. */
+  #partsSince = 0;
 
   constructor(opts: {
     streamId: string;
@@ -180,6 +182,7 @@ export class StreamOutbox implements MediaSink {
     if (this.#pendingParts.length > MAX_PENDING_PARTS) this.#pendingParts.splice(0, this.#pendingParts.length - MAX_PENDING_PARTS);
     if (!this.#partsScheduled) {
       this.#partsScheduled = true;
+      this.#partsSince = Date.now();
       setTimeout(() => void this.#announceParts(), PART_BATCH_MS);
     }
   }
@@ -187,18 +190,21 @@ export class StreamOutbox implements MediaSink {
   async #announceParts(): Promise<void> {
     const grant = this.#grant;
     const batch = this.#pendingParts.splice(0);
+    const cutAt = this.#partsSince;
     try {
       if (!grant || this.#cancelled || batch.length === 0) return;
-      const sentAt = Date.now();
       await this.#edge.announceParts!(this.#streamId, { epoch: grant.epoch, parts: batch.filter((p) => p.epoch === grant.epoch) });
-      this.#metrics.partAnnounced?.(Date.now() - sentAt);
+      this.#metrics.partAnnounced?.(Date.now() - cutAt);
     } catch (err) {
       // The segment announce (retried) carries the media; a lost part only leaves its segment without parts.
       this.#log.debug({ err: (err as Error).message, parts: batch.length }, 'part announce failed; parts dropped');
     } finally {
       // Parts that came during the call go out at once, in one more call.
       this.#partsScheduled = this.#pendingParts.length > 0;
-      if (this.#partsScheduled) setTimeout(() => void this.#announceParts(), 0);
+      if (this.#partsScheduled) {
+        this.#partsSince = Date.now();
+        setTimeout(() => void this.#announceParts(), 0);
+      }
     }
   }
 
