@@ -15,6 +15,13 @@ export const ENDED_PLAYLIST_MAX_AGE = 30;
  * cache; players reload about once a target duration anyway (RFC 8216bis §6.3.4).
  */
 export const LIVE_MEDIA_MAX_AGE = 1;
+
+/**
+ * A blocking reload's answer (`_HLS_msn`/`_HLS_part` in the URL): it holds what that URL asked for
+ * however old it gets, and the player's next request names a newer part, so it may be kept longer:
+ * a viewer running a little behind still gets it from a cache, not from the StreamDO.
+ */
+export const BLOCKING_MEDIA_MAX_AGE = 6;
 /** Master playlists change only when a rendition appears. */
 export const MASTER_MAX_AGE = 2;
 
@@ -67,7 +74,7 @@ function partOf(p: PartInfo): MediaPlaylistPart {
 }
 
 /** A rendition's media playlist over the StreamDO's window; ENDLIST only once ended (reconnecting and error may resume). */
-export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string; skip?: boolean }): RenderedPlaylist {
+export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rendition: string; skip?: boolean; blocking?: boolean }): RenderedPlaylist {
   assertNotGone(data, ctx);
   const first = data.segments[0];
   if (!first) throw new EdgeliveError('stream_not_ready', `rendition ${ctx.rendition} of stream ${ctx.streamId} has no segments yet`);
@@ -90,5 +97,6 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
     ended,
     ...(ll ? { lowLatency: lowLatencyInput(ll, ctx.skip ?? false) } : {}),
   });
-  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE };
+  const liveMaxAge = ctx.blocking && ll ? BLOCKING_MEDIA_MAX_AGE : LIVE_MEDIA_MAX_AGE;
+  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : liveMaxAge };
 }

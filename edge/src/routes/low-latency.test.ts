@@ -100,6 +100,7 @@ describe('blocking playlist reload', () => {
     const res = await held;
     expect(res.status).toBe(200);
     expect(answeredAt - announcedAt).toBeLessThan(50);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=6');
     expect(await text(res)).toContain('#EXT-X-PART:DURATION=0.33334,URI="part-2-1-e1.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-2-2-e1.m4s"\n');
   });
 

@@ -68,6 +68,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       streamId: id,
       rendition,
       skip: directives.skip,
+      blocking: directives.block !== undefined,
     }),
   );
   const sid = sessionIdOf(new URL(c.req.url));
