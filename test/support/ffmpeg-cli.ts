@@ -44,16 +44,19 @@ export interface TestSource {
   fps: number;
   seconds: number;
   videoKbps: number;
+  /** Seconds between keyframes (2 unless set). */
+  gopSeconds?: number;
   /** Video encoder: libx264 normally; `flv` (Sorenson) to test codec refusal. */
   videoCodec?: 'libx264' | 'flv';
   audioCodec?: 'aac' | 'libmp3lame';
 }
 
-/** Publishes a test pattern with a tone to `url` in real time (-re), keyframe every 2 s. */
+/** Publishes a test pattern with a tone to `url` in real time (-re), keyframe every `gopSeconds` (2 s). */
 export function publishTestPattern(url: string, src: TestSource): FfmpegProcess {
+  const gop = String(Math.round(src.fps * (src.gopSeconds ?? 2)));
   const video =
     (src.videoCodec ?? 'libx264') === 'libx264'
-      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(src.fps * 2), '-keyint_min', String(src.fps * 2), '-b:v', `${src.videoKbps}k`, '-maxrate', `${src.videoKbps}k`, '-bufsize', `${src.videoKbps * 2}k`]
+      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', gop, '-keyint_min', gop, '-b:v', `${src.videoKbps}k`, '-maxrate', `${src.videoKbps}k`, '-bufsize', `${src.videoKbps * 2}k`]
       : ['-c:v', 'flv', '-b:v', `${src.videoKbps}k`];
   return runFfmpeg([
     '-loglevel', 'error',
@@ -65,4 +68,9 @@ export function publishTestPattern(url: string, src: TestSource): FfmpegProcess 
     '-c:a', src.audioCodec ?? 'aac', '-b:a', '64k',
     '-f', 'flv', url,
   ]);
+}
+
+/** Plays an HLS URL the way a viewer's player would, copying `seconds` of media to nowhere. */
+export function playHls(url: string, seconds: number): FfmpegProcess {
+  return runFfmpeg(['-loglevel', 'error', '-i', url, '-c', 'copy', '-t', String(seconds), '-f', 'null', '-']);
 }

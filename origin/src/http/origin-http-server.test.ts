@@ -215,6 +215,24 @@ describe('OriginHttpServer timeouts', () => {
     }
   });
 
+  it('cuts a request whose body stalls after it was answered (a 405 to a POST)', async () => {
+    const timed = await timedServer(500, 60_000);
+    try {
+      const { connect } = await import('node:net');
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve) => {
+        const socket = connect(timed.port, '127.0.0.1', () => socket.write('POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial'));
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(Date.now() - started));
+      });
+      expect(closedAfter).toBeGreaterThanOrEqual(450);
+      expect(closedAfter).toBeLessThan(5_000);
+    } finally {
+      await timed.close('test done');
+    }
+  });
+
   it('lets a relay that keeps sending outlive requestTimeoutMs, and drops one that goes idle', async () => {
     const timed = await timedServer(1_000, 800);
     try {

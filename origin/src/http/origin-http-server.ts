@@ -94,12 +94,22 @@ export class OriginHttpServer {
       });
       return;
     }
+    // The limit covers the whole exchange: a request whose body stalls after we answered (a
+    // 405 to a POST) would otherwise hold its socket for ever, since Node's own limit is off.
     const timer = setTimeout(() => {
       this.#opts.logger.warn({ url: req.url, timeoutMs: this.#opts.requestTimeoutMs }, 'origin http request took too long; closing it');
       if (!res.headersSent) json(res, 408, { error: { code: 'request_timeout', message: `request not completed within ${this.#opts.requestTimeoutMs} ms` } });
-      res.destroy();
+      req.socket.destroy();
     }, this.#opts.requestTimeoutMs);
-    res.once('close', () => clearTimeout(timer));
+    // Both sides closed (request body consumed or aborted, answer sent or connection gone): done.
+    // No listener goes on the socket itself: keep-alive connections carry many requests.
+    let open = 2;
+    const closed = () => {
+      if (--open === 0) clearTimeout(timer);
+    };
+    req.once('close', closed);
+    res.once('close', closed);
+    req.resume(); // no ordinary route reads a body: drain it, so a finished answer frees the socket
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
