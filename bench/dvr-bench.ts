@@ -78,7 +78,7 @@ function streamDo(opts: { dvrWindowSeconds: number; record: boolean }) {
   store.migrate({ reconnectWindowSeconds: 60 });
   recordingsStore.migrate({ retentionSeconds: 604_800 });
   recordingsStore.configure(opts.record, 604_800);
-  store.insertStream({ id: 'benchstream00001', name: 'bench', keyHash: 'ab'.repeat(32), ladder: DEFAULT_LADDER, lowLatency: false, dvrWindowSeconds: opts.dvrWindowSeconds, segmentSeconds: 2, reconnectWindowSeconds: 60, createdAt: T0 });
+  store.insertStream({ id: 'benchstream00001', name: 'bench', keyHash: 'ab'.repeat(32), ladder: DEFAULT_LADDER, lowLatency: false, partSeconds: 0.333, dvrWindowSeconds: opts.dvrWindowSeconds, segmentSeconds: 2, reconnectWindowSeconds: 60, createdAt: T0 });
   store.updateStream({ status: 'live', epoch: 1 });
   for (const [i, name] of RENDITIONS.entries()) {
     store.upsertRendition(1, { name, width: 1280 / (i + 1), height: 720 / (i + 1), codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 2_000_000, initFile: 'init-1.mp4' });

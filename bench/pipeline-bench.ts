@@ -1,10 +1,12 @@
 /**
  * `npm run bench:pipeline` — two figures for the foundation path, measured on this machine:
  *
- * 1. Segment delay: a 720p30 test source is published in real time into the full local stack;
- *    for each segment, the delay from the wall time its last frame was sent (publisher start +
- *    media time, so the publisher's own start-up counts against us) to the segment being listed
- *    in the edge's media playlist (p50/p95).
+ * 1. Segment and part delay: a 720p30 test source is published in real time into the full local
+ *    stack (LL-HLS on, the default); for each segment and each LL-HLS part, the delay from the wall
+ *    time its last frame was sent (publisher start + media time, so the publisher's own start-up
+ *    counts against us) to it being listed in the edge's media playlist (p50/p95). Segments are
+ *    seen by polling every 50 ms; parts by blocking playlist reloads on the preload hint, as
+ *    LL-HLS players do, so they are seen the moment the edge lists them.
  * 2. CPU cost of the default ladder: CPU seconds per media second of ONE ffmpeg (decode once,
  *    split, encode; the origin's real command) against the same ladder made by three separate
  *    ffmpeg processes, side by side in the same run, as a ratio. Both scenarios: the top rung
@@ -39,6 +41,7 @@ async function segmentDelay(): Promise<void> {
     });
     const stream = (await created.json()) as { id: string; streamKey: string };
     const publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 1280, height: 720, fps: 30, seconds: PUBLISH_SECONDS, videoKbps: 2500 });
+    const partsListed = watchParts(`${stack.edgeUrl}/live/${stream.id}/720p/index.m3u8`, () => publisher.child.exitCode !== null);
     const listedAt = new Map<number, number>();
     const durations = new Map<number, number>();
     let poll = 0;
@@ -81,9 +84,82 @@ async function segmentDelay(): Promise<void> {
     const r = (n: number) => `${Math.round(n)} ms`;
     console.log(`  first segment listed ${firstListedMs} ms after the publisher started (target: < 5000 ms after the first keyframe)`);
     console.log(`  segment last frame sent → listed at the edge over ${delays.length} segments: p50 ${r(percentile(delays, 50))}, p95 ${r(percentile(delays, 95))}, max ${r(Math.max(...delays))}`);
+    const parts = await partsListed;
+    const segmentStart = new Map<number, number>();
+    let start = 0;
+    for (const msn of [...durations.keys()].sort((a, b) => a - b)) {
+      segmentStart.set(msn, start);
+      start += durations.get(msn)! * 1000;
+    }
+    const partDelays: number[] = [];
+    for (const p of parts) {
+      const from = segmentStart.get(p.msn);
+      if (from === undefined || p.msn === 0) continue; // msn 0 also pays the stream start-up
+      partDelays.push(p.listedAt - (publisher.startedAt + from + p.endMs));
+    }
+    const durationsMs = parts.map((p) => p.durationMs);
+    console.log(`  part durations over ${parts.length} parts: min ${r(Math.min(...durationsMs))}, p50 ${r(percentile(durationsMs, 50))}, max ${r(Math.max(...durationsMs))}`);
+    console.log(`  part last frame sent → listed at the edge over ${partDelays.length} parts: p50 ${r(percentile(partDelays, 50))}, p95 ${r(percentile(partDelays, 95))}, max ${r(Math.max(...partDelays))} (goal: p50 ≤ 150 ms)`);
+    // The origin's own share: part cut from ffmpeg's output → announce accepted by the edge (listed).
+    const metrics = await (await fetch(`${stack.originHttpUrl}/metrics`)).text();
+    const count = Number(/^edgelive_part_announce_seconds_count (\S+)/m.exec(metrics)?.[1] ?? 0);
+    const sum = Number(/^edgelive_part_announce_seconds_sum (\S+)/m.exec(metrics)?.[1] ?? 0);
+    const within = (le: string) => Number(new RegExp(`^edgelive_part_announce_seconds_bucket\\{le="${le}"\\} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0);
+    const share = (le: string) => `${((within(le) / Math.max(1, count)) * 100).toFixed(0)}%`;
+    console.log(`  origin: part cut → listed at the edge over ${count} part announces: mean ${r((sum / Math.max(1, count)) * 1000)}; ≤ 25 ms ${share('0.025')}, ≤ 50 ms ${share('0.05')}, ≤ 150 ms ${share('0.15')}`);
   } finally {
     await stack.close();
   }
+}
+
+/** One LL-HLS part as first seen listed: its segment, when it was seen, and its end within the segment (ms). */
+interface ListedPart {
+  msn: number;
+  part: number;
+  listedAt: number;
+  endMs: number;
+  durationMs: number;
+}
+
+/**
+ * Follows a media playlist with blocking reloads on its preload hint (`_HLS_msn`/`_HLS_part`), as
+ * an LL-HLS player does, recording when each part is first listed, until `done()`.
+ */
+async function watchParts(playlistUrl: string, done: () => boolean): Promise<ListedPart[]> {
+  const seen = new Map<string, ListedPart>();
+  let query = '?start=1';
+  while (!done()) {
+    const res = await fetch(`${playlistUrl}${query}`).catch(() => undefined);
+    const now = Date.now();
+    if (!res || !res.ok) {
+      await res?.body?.cancel();
+      await new Promise((r) => setTimeout(r, 100));
+      query = `?retry=${now}`;
+      continue;
+    }
+    const body = await res.text();
+    let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(body)?.[1] ?? 0);
+    let endMs = 0;
+    let part = 0;
+    for (const line of body.split('\n')) {
+      const p = /^#EXT-X-PART:DURATION=([\d.]+),/.exec(line);
+      if (p) {
+        const durationMs = Number(p[1]) * 1000;
+        endMs += durationMs;
+        const key = `${msn}/${part}`;
+        if (!seen.has(key)) seen.set(key, { msn, part, listedAt: now, endMs, durationMs });
+        part++;
+      } else if (line.startsWith('#EXTINF:')) {
+        msn++;
+        endMs = 0;
+        part = 0;
+      }
+    }
+    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
+    query = hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : `?wait=${now}`;
+    if (!hint) await new Promise((r) => setTimeout(r, 100));
+  }
+  return [...seen.values()];
 }
 
 /** CPU seconds (user + system) of one ffmpeg run, from the shell's `times` for its children. */
@@ -134,4 +210,4 @@ function cpuCost(): void {
 }
 
 if (!process.env.BENCH_SKIP_DELAY) await segmentDelay();
-cpuCost();
+if (!process.env.BENCH_SKIP_CPU) cpuCost();

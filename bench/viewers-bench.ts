@@ -12,6 +12,12 @@
  * snapshot transit time, and StreamDO calls per 1,000 viewer requests (from GET /v1/edge/stats).
  * Goals: zero errors, exact counts, p99 delivery ≤ 1 s, ≤ 10 DO calls per 1,000 viewer requests.
  *
+ * Then an LL-HLS phase: the synthetic origin announces a part of each rendition every third of a
+ * second (6 a segment), and BENCH_LL_VIEWERS viewers (500) follow their playlist as hls.js in
+ * low-latency mode does: a blocking reload on the preload hint (`_HLS_msn`/`_HLS_part`) as soon as
+ * the previous one is answered. Reports requests, errors, the hold time of a blocked reload and
+ * StreamDO calls per 1,000 requests (goal ≤ 10, zero errors) for BENCH_LL_SECONDS (20).
+ *
  * Env: BENCH_VIEWERS (10000), BENCH_CONSUMERS (1000), BENCH_SECONDS (30, polling time),
  * BENCH_CONCURRENCY (64 requests in flight), BENCH_ROTATIONS (5 key rotations).
  */
@@ -22,7 +28,7 @@ import { join } from 'node:path';
 import { freePort } from '../infra/local/free-port.ts';
 import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
 import { feedMessageSchema } from '../shared/src/feed/feed-messages.ts';
-import { INTERNAL_API, segmentFileName } from '../shared/src/internal-api.ts';
+import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { signSession } from '../edge/src/viewers/signed-session.ts';
 import { machineInfo, percentile } from './machine-info.ts';
@@ -35,6 +41,10 @@ const ROTATIONS = Number(process.env.BENCH_ROTATIONS ?? 5);
 const TARGET_MS = 2000;
 const WINDOW_MS = 3 * TARGET_MS;
 const RENDITIONS = ['720p', '360p'] as const;
+const LL_VIEWERS = Number(process.env.BENCH_LL_VIEWERS ?? 500);
+const LL_SECONDS = Number(process.env.BENCH_LL_SECONDS ?? 20);
+const PART_MS = 333;
+const PARTS_PER_SEGMENT = 6;
 
 console.log(`machine: ${machineInfo(process.env.FFMPEG_PATH ?? 'ffmpeg')}`);
 console.log(`viewers ${VIEWERS}, consumers ${CONSUMERS}, ${SECONDS} s of polling, ${CONCURRENCY} requests in flight, ${ROTATIONS} key rotations`);
@@ -85,15 +95,21 @@ async function signed(path: string, body: unknown): Promise<Response> {
 }
 
 let originTimer: NodeJS.Timeout | undefined;
+let partTimer: NodeJS.Timeout | undefined;
+/** Set for the LL-HLS phase: segments then follow their parts instead of the 2 s clock. */
+let llPhase = false;
 try {
   // 1. A stream, made live by the synthetic origin.
   const created = (await (await fetch(`${base}/v1/streams`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ name: 'bench-viewers' }) })).json()) as { id: string; streamKey: string };
   const id = created.id;
   const grant = (await (await signed(INTERNAL_API.publish, { streamKey: created.streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number };
-  const epoch = grant.epoch;
-  for (const [i, name] of RENDITIONS.entries()) {
-    await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: i ? 640 : 1280, height: i ? 360 : 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: i ? 928_000 : 2_928_000, initFile: `init-${epoch}.mp4` } });
-  }
+  let epoch = grant.epoch;
+  const announceRenditions = async () => {
+    for (const [i, name] of RENDITIONS.entries()) {
+      await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: i ? 640 : 1280, height: i ? 360 : 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: i ? 928_000 : 2_928_000, initFile: `init-${epoch}.mp4` } });
+    }
+  };
+  await announceRenditions();
   let msn = 0;
   const announce = async () => {
     const segments = RENDITIONS.map((rendition) => ({ rendition, msn, duration: 2, programDateTime: Date.now(), epoch, file: segmentFileName(msn, epoch), bytes: 400_000 }));
@@ -105,7 +121,7 @@ try {
   originTimer = setInterval(() => {
     tick++;
     const hb = signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 2500 + (tick % 7), fps: 30, speed: 1, droppedFrames: 0 } });
-    const work = tick % 2 === 0 ? Promise.all([hb, announce()]) : hb;
+    const work = tick % 2 === 0 && !llPhase ? Promise.all([hb, announce()]) : hb;
     work.catch((err: unknown) => console.error('synthetic origin call failed:', err));
   }, 1000);
 
@@ -255,8 +271,76 @@ try {
   console.log(`  snapshot transit (DO send → consumer): p50 ${percentile(snapshotTransit, 50)} ms, p99 ${percentile(snapshotTransit, 99)} ms`);
   console.log(`  StreamDO calls per 1,000 viewer requests: ${((doCalls / Math.max(1, viewerRequests)) * 1000).toFixed(2)} (${doCalls} calls for ${viewerRequests} playlist requests)`);
   for (const s of sockets) s.close(1000, 'bench done');
+
+  // 5. LL-HLS: parts every third of a second, viewers on blocking reloads of the preload hint.
+  console.log(`\nLL-HLS phase: ${LL_VIEWERS} viewers on blocking playlist reloads for ${LL_SECONDS} s, a part every ${PART_MS} ms per rendition`);
+  // The key rotations above fenced the synthetic origin's epoch: publish again with the current key (a reconnect).
+  const { streamKey } = (await (await fetch(`${base}/v1/streams/${id}/key`, { method: 'POST', headers: adminHeaders })).json()) as { streamKey: string };
+  const regrant = (await (await signed(INTERNAL_API.publish, { streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number; firstMsn: number };
+  epoch = regrant.epoch;
+  msn = regrant.firstMsn;
+  await announceRenditions();
+  llPhase = true;
+  await announce(); // the new epoch's first segment: its parts' segment follows
+  let partIndex = 0;
+  const announceParts = async () => {
+    const part = partIndex++;
+    const last = part === PARTS_PER_SEGMENT - 1;
+    const parts = RENDITIONS.map((rendition) => ({ rendition, msn, part, epoch, duration: 0.33333, independent: part === 0, last, file: partFileName(msn, part, epoch) }));
+    await signed(INTERNAL_API.parts(id), { epoch, parts });
+    if (last) {
+      partIndex = 0;
+      await announce(); // the segment these parts made, then the next segment's parts
+    }
+  };
+  partTimer = setInterval(() => void announceParts().catch((err: unknown) => console.error('synthetic part announce failed:', err)), PART_MS);
+  await sleep(2 * PART_MS);
+  const llBefore = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const llStop = Date.now() + LL_SECONDS * 1000;
+  let llRequests = 0;
+  let llErrors = 0;
+  const llStatuses = new Map<number, number>();
+  const holds: number[] = [];
+  const follow = async (v: number) => {
+    const rendition = RENDITIONS[v % 2];
+    const sid = `ll-${String(v).padStart(6, '0')}`;
+    let directive = '';
+    // Spread the viewers' first requests over one part duration.
+    await sleep((v / LL_VIEWERS) * PART_MS);
+    while (Date.now() < llStop) {
+      const t0 = Date.now();
+      try {
+        const res = await fetch(`${base}/live/${id}/${rendition}/index.m3u8?sid=${sid}${directive}`);
+        const body = await res.text();
+        llRequests++;
+        if (res.status !== 200) {
+          llErrors++;
+          llStatuses.set(res.status, (llStatuses.get(res.status) ?? 0) + 1);
+          await sleep(PART_MS);
+          directive = '';
+          continue;
+        }
+        if (directive) holds.push(Date.now() - t0);
+        const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
+        directive = hint ? `&_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : '';
+      } catch {
+        llRequests++;
+        llErrors++;
+        await sleep(PART_MS);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: LL_VIEWERS }, (_, v) => follow(v)));
+  clearInterval(partTimer);
+  const llAfter = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const llPlaylistRequests = llAfter.playlistRequests - llBefore.playlistRequests;
+  const llDoCalls = llAfter.doCalls - llBefore.doCalls;
+  console.log(`  requests: ${llRequests} in ${LL_SECONDS} s = ${(llRequests / LL_SECONDS).toFixed(0)} req/s; errors ${llErrors}${llStatuses.size ? ` (${JSON.stringify(Object.fromEntries(llStatuses))})` : ''}`);
+  console.log(`  blocked reload held: p50 ${percentile(holds, 50)} ms, p95 ${percentile(holds, 95)} ms (a part every ${PART_MS} ms)`);
+  console.log(`  StreamDO calls per 1,000 viewer requests: ${((llDoCalls / Math.max(1, llPlaylistRequests)) * 1000).toFixed(2)} (${llDoCalls} calls for ${llPlaylistRequests} playlist requests)`);
 } finally {
   clearInterval(originTimer);
+  clearInterval(partTimer);
   await edge.close();
   rmSync(persist, { recursive: true, force: true });
 }

@@ -21,6 +21,7 @@ import type { StreamOwnership } from './cluster/lease-keeper.ts';
 import type { PublishOutcome } from './publish/publish-lifecycle.ts';
 import { PublishRun } from './publish/publish-run.ts';
 import { S3SegmentStore } from './store/s3-segment-store.ts';
+import { RecentParts } from './store/recent-parts.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 import { resolveFfmpeg, type FfmpegBinary } from './transcode/ffmpeg-binary.ts';
 import { Transcoder } from './transcode/transcoder.ts';
@@ -55,6 +56,8 @@ export class OriginNode {
   readonly #log: Logger;
   readonly #edge: EdgeClient;
   readonly #store: SegmentStore;
+  /** LL-HLS parts of every stream on this node, for the media route (memory only). */
+  readonly #recentParts = new RecentParts();
   readonly #metrics = new OriginMetrics();
   /** Publishes running here, by ingest session id. */
   readonly #runs = new Map<string, { run: PublishRun; done: Promise<PublishOutcome>; order: number }>();
@@ -148,6 +151,7 @@ export class OriginNode {
       onRelay: (req, res, target) => this.#onRelay(req, res, target),
       metrics: this.#metrics,
       store: this.#store,
+      recentParts: this.#recentParts,
       logger: this.#log,
       requestTimeoutMs: this.#config.httpRequestTimeoutMs,
       relayIdleTimeoutMs: this.#config.relayIdleTimeoutMs,
@@ -309,6 +313,7 @@ export class OriginNode {
         settings: { maxQueuedBytes: this.#config.uploadQueueMaxBytes, retryBaseMs: OUTBOX_RETRY_BASE_MS, retryMaxMs: OUTBOX_RETRY_MAX_MS },
         logger: this.#log.child({ streamId }),
         onRefused: (r) => this.#current.get(streamId)?.fence(`edge refused ${r.code}: ${r.message}`),
+        recentParts: this.#recentParts,
       });
       this.#outboxes.set(streamId, outbox);
     }

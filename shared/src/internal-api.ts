@@ -5,6 +5,7 @@ export const INTERNAL_API = {
   keyCheck: '/internal/v1/key-check',
   renditions: (streamId: string) => `/internal/v1/streams/${streamId}/renditions`,
   segments: (streamId: string) => `/internal/v1/streams/${streamId}/segments`,
+  parts: (streamId: string) => `/internal/v1/streams/${streamId}/parts`,
   heartbeat: (streamId: string) => `/internal/v1/streams/${streamId}/heartbeat`,
   end: (streamId: string) => `/internal/v1/streams/${streamId}/end`,
 } as const;
@@ -47,5 +48,13 @@ export function segmentFileName(msn: number, epoch: number): string {
   return `seg-${msn}-e${epoch}.m4s`;
 }
 
+/** LL-HLS part file name: fragment `part` of segment `msn`, made in `epoch` (kept in the origin's memory only). */
+export function partFileName(msn: number, part: number, epoch: number): string {
+  return `part-${msn}-${part}-e${epoch}.m4s`;
+}
+
+/** Pattern of LL-HLS part file names; groups: msn, part, epoch. */
+export const PART_FILE_PATTERN = /^part-(\d{1,12})-(\d{1,3})-e(\d{1,10})\.m4s$/;
+
 /** Pattern of the media file names the origin writes and the edge serves. */
-export const MEDIA_FILE_PATTERN = /^(?:init-\d{1,10}\.mp4|seg-\d{1,12}-e\d{1,10}\.m4s)$/;
+export const MEDIA_FILE_PATTERN = /^(?:init-\d{1,10}\.mp4|seg-\d{1,12}-e\d{1,10}\.m4s|part-\d{1,12}-\d{1,3}-e\d{1,10}\.m4s)$/;

@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { STREAM_STATUSES } from './types.ts';
 
+/** LL-HLS part target of a stream that does not choose one (Apple's examples use a third of a second). */
+export const DEFAULT_PART_SECONDS = 0.333;
+
 /** Rendition names appear in URLs and object keys: keep them short and path-safe. */
 export const renditionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'rendition name must be 1-16 of [a-z0-9_-], starting with a letter or digit');
 
@@ -38,7 +41,10 @@ export const createStreamSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     ladder: ladderSchema.optional(),
-    lowLatency: z.boolean().default(false),
+    /** LL-HLS (parts, blocking reload, delta updates); on unless turned off. */
+    lowLatency: z.boolean().default(true),
+    /** LL-HLS part target in seconds (PART-TARGET). */
+    partSeconds: z.number().min(0.2).max(1).default(DEFAULT_PART_SECONDS),
     /** Seconds of media live playlists keep for seeking back (0 = off, at most 4 h). `dvr: true` alone means DVR_DEFAULT_SECONDS. */
     dvrWindowSeconds: z.number().int().min(0).max(MAX_DVR_WINDOW_SECONDS).optional(),
     dvr: z.boolean().optional(),
@@ -118,6 +124,8 @@ export const publishGrantSchema = z.object({
   segmentSeconds: z.number(),
   /** First media sequence number this epoch must use (continues across epochs). */
   firstMsn: z.number().int().min(0),
+  /** LL-HLS part target in seconds; null when the stream has low latency off (no parts are cut). */
+  partSeconds: z.number().min(0.2).max(1).nullable().default(null),
 });
 export type PublishGrant = z.infer<typeof publishGrantSchema>;
 
@@ -167,6 +175,31 @@ export const segmentAnnounceSchema = z.object({
   segments: z.array(announcedSegmentSchema).min(1).max(64),
 });
 export type SegmentAnnounce = z.infer<typeof segmentAnnounceSchema>;
+
+/**
+ * One LL-HLS part in an announce: fragment `part` of segment `msn`, held in the origin's memory
+ * (`part-<msn>-<part>-e<epoch>.m4s`, served by its media route). `last`: it closes segment `msn`.
+ */
+export const announcedPartSchema = z
+  .object({
+    rendition: renditionName,
+    msn: z.number().int().min(0),
+    part: z.number().int().min(0).max(255),
+    epoch: z.number().int().positive(),
+    duration: z.number().positive().max(2),
+    independent: z.boolean(),
+    last: z.boolean(),
+    file: z.string().regex(/^part-\d{1,12}-\d{1,3}-e\d{1,10}\.m4s$/),
+  })
+  .refine((p) => p.file === `part-${p.msn}-${p.part}-e${p.epoch}.m4s`, { message: 'file must be part-<msn>-<part>-e<epoch>.m4s', path: ['file'] });
+export type AnnouncedPart = z.infer<typeof announcedPartSchema>;
+
+/** Origin → edge: LL-HLS parts are ready (in the origin's memory), batched across renditions. */
+export const partAnnounceSchema = z.object({
+  epoch,
+  parts: z.array(announcedPartSchema).min(1).max(256),
+});
+export type PartAnnounce = z.infer<typeof partAnnounceSchema>;
 
 /** Origin → edge: the stream's transcoder is alive; ingest health. */
 export const heartbeatSchema = z.object({

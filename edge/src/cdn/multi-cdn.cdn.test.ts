@@ -30,7 +30,7 @@ async function text(res: Response): Promise<string> {
 }
 
 async function streamWithSegments(): Promise<{ id: string }> {
-  const s = await liveStream();
+  const s = await liveStream({ lowLatency: false }); // plain HLS; LL-HLS rewriting keeps URI attributes (rewrite-media-playlist)
   await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '720p'));
   await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', [0, 1]));
   return s;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { EdgeliveError, type ErrorBody } from '../../../shared/src/errors.ts';
-import { mediaObjectKey } from '../../../shared/src/internal-api.ts';
+import { mediaObjectKey, PART_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
@@ -94,7 +94,8 @@ export async function serveMediaFile(c: Context<AppEnv>, streamId: string, rendi
   if (hit) return new Response(hit.body, hit);
 
   const key = mediaObjectKey(streamId, rendition, file);
-  const found = (await fromBucket(c, key)) ?? (await fromOrigin(c, key));
+  // LL-HLS parts live only in the origin's memory (never stored): no bucket read for them.
+  const found = PART_FILE_PATTERN.test(file) ? await fromOrigin(c, key) : ((await fromBucket(c, key)) ?? (await fromOrigin(c, key)));
   if (!found) throw new EdgeliveError('not_found', `${rendition}/${file} not found`);
   const headers = fullHeaders(file, found.etag);
   if (range) {

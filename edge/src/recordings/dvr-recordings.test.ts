@@ -82,9 +82,9 @@ describe('DVR window', () => {
       '#EXTM3U',
       '#EXT-X-VERSION:7',
       '#EXT-X-TARGETDURATION:2',
+      '#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0',
       '#EXT-X-MEDIA-SEQUENCE:70',
       '#EXT-X-INDEPENDENT-SEGMENTS',
-      '#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0',
       '#EXT-X-MAP:URI="init-1.mp4"',
     ]);
     // The rows kept are bounded by the window (30 + 2), not by the 100 announced.
@@ -96,9 +96,9 @@ describe('DVR window', () => {
     expect(delta).toBe(`#EXTM3U
 #EXT-X-VERSION:9
 #EXT-X-TARGETDURATION:2
+#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0
 #EXT-X-MEDIA-SEQUENCE:70
 #EXT-X-INDEPENDENT-SEGMENTS
-#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0
 #EXT-X-SKIP:SKIPPED-SEGMENTS=24
 #EXT-X-MAP:URI="init-1.mp4"
 #EXT-X-PROGRAM-DATE-TIME:2025-01-01T00:03:08.000Z

@@ -50,7 +50,7 @@ describe('POST /internal/v1/publish', () => {
     const { id, streamKey } = await createStream({ segmentSeconds: 4 });
     const res = await publish(streamKey);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ streamId: id, epoch: 1, ladder: DEFAULT_LADDER, segmentSeconds: 4, firstMsn: 0 });
+    expect(await res.json()).toEqual({ streamId: id, epoch: 1, ladder: DEFAULT_LADDER, segmentSeconds: 4, firstMsn: 0, partSeconds: 0.333 });
     expect(await status(id)).toMatchObject({ status: 'live', epoch: 1, startedAt: expect.any(Number), ingest: { nodeId: 'node-a', source: H264_AAC } });
     expect(await eventTypes(id)).toEqual(['created', 'publish_accepted', 'live']);
   });

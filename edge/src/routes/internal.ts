@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { hashKeySecret, parseStreamKey } from '../../../shared/src/keys/stream-key.ts';
-import { endAnnounceSchema, heartbeatSchema, keyCheckRequestSchema, publishRequestSchema, renditionAnnounceSchema, segmentAnnounceSchema } from '../../../shared/src/schemas.ts';
+import { endAnnounceSchema, heartbeatSchema, keyCheckRequestSchema, partAnnounceSchema, publishRequestSchema, renditionAnnounceSchema, segmentAnnounceSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { originSignature } from '../middleware/origin-signature.ts';
@@ -44,6 +44,11 @@ internalRoutes.post('/streams/:id/renditions', async (c) => {
 internalRoutes.post('/streams/:id/segments', async (c) => {
   const stub = streamStub(c.env, c.req.param('id'));
   return c.json(unwrap(await stub.announceSegments(segmentAnnounceSchema.parse(parseJsonBody(c.var.rawBody)))));
+});
+
+internalRoutes.post('/streams/:id/parts', async (c) => {
+  const stub = streamStub(c.env, c.req.param('id'));
+  return c.json(unwrap(await stub.announceParts(partAnnounceSchema.parse(parseJsonBody(c.var.rawBody)))));
 });
 
 internalRoutes.post('/streams/:id/heartbeat', async (c) => {

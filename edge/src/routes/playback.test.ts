@@ -13,7 +13,7 @@ afterEach(() => {
 
 /** A live stream with 720p (msn 0..count-1, 500 kB each) and a declared-only 1080p. */
 async function streamWithSegments(count: number): Promise<{ id: string; streamKey: string; epoch: number }> {
-  const s = await liveStream();
+  const s = await liveStream({ lowLatency: false }); // plain HLS here; LL-HLS playlists: low-latency.test.ts
   await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '720p'));
   await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '1080p', { width: 1920, height: 1080, declaredBandwidth: 5_128_000 }));
   await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', Array.from({ length: count }, (_, i) => i)));

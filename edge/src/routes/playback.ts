@@ -19,6 +19,7 @@ import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
 import { requireIssuedStreamId } from '../playback/stream-id-gate.ts';
 import { requireServedStream } from '../playback/stream-serving.ts';
+import { playlistDirectives } from '../playback/playlist-directives.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -68,14 +69,17 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
   edgeStats.playlistRequests++;
+  // LL-HLS directives are part of the cache key: viewers blocked on the same part share one held DO call.
+  const directives = playlistDirectives(new URL(c.req.url));
   const shared = await cachedPlaylist(c, async () =>
-    renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments)), {
+    renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments, directives.block)), {
       now: Date.now(),
       endedRetentionSeconds: settings.endedRetentionSeconds,
       streamId: id,
       rendition,
-      // Delta update (RFC 8216bis §6.2.5.1); the query stays in the cache key, so each form is cached apart.
-      skip: c.req.query('_HLS_skip') === 'YES',
+      // Delta update (RFC 8216bis §6.2.5.1); the directives stay in the cache key, so each form is cached apart.
+      skip: directives.skip,
+      blocking: directives.block !== undefined,
     }),
   );
   const sid = sessionIdOf(new URL(c.req.url));

@@ -2,6 +2,7 @@
 import type { SegmentInfo, StreamStatus } from '../../../shared/src/types.ts';
 import { dvrRowsToRead, dvrWindow } from '../recordings/dvr-window.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
+import type { LowLatencyData } from './low-latency-playlist.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
 import { renditionView, segmentInfo, type RenditionView } from './stream-view.ts';
@@ -25,6 +26,8 @@ export interface MediaPlaylistData {
   targetDuration: number;
   discontinuitySequence: number;
   segments: SegmentInfo[];
+  /** LL-HLS parts, hint and rendition reports; absent when the stream has low latency off. */
+  lowLatency?: LowLatencyData;
 }
 
 /** Renditions and status for the master playlist. */

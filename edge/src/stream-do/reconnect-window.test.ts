@@ -74,7 +74,7 @@ describe('reconnect window after the publisher leaves', () => {
   });
 
   it('resumes with the same key: same URLs, a new epoch from the reserved msn, older-epoch uploads listed before the discontinuity', async () => {
-    const { id, streamKey } = await disconnected({}, 5);
+    const { id, streamKey } = await disconnected({ lowLatency: false }, 5);
     const before = await view(id);
     const grant = await json(await publish(streamKey, undefined, 'node-b'));
     expect(grant).toMatchObject({ streamId: id, epoch: 2, firstMsn: 5 });

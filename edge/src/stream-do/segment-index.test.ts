@@ -28,7 +28,7 @@ async function nextEpoch(id: string, streamKey: string, epoch: number, firstMsn:
 
 describe('bounded segment index (PLAYLIST_WINDOW_SEGMENTS 8: 10 rows kept)', () => {
   it('keeps 10 rows over 504 segments and 6 epochs, with the right discontinuity sequence', async () => {
-    const { id, streamKey } = await liveStream();
+    const { id, streamKey } = await liveStream({ lowLatency: false });
     let epoch = 1;
     await signed(INTERNAL_API.renditions(id), rendition(epoch));
     for (const [from, to] of [[0, 99], [100, 199], [200, 299], [300, 399], [400, 497]] as const) {
@@ -91,7 +91,7 @@ describe('gaps in the index', () => {
   });
 
   it('fills numbers the origin skipped with EXT-X-GAP rows, logs them, and 404s their files', async () => {
-    const { id, epoch } = await liveStream();
+    const { id, epoch } = await liveStream({ lowLatency: false });
     await signed(INTERNAL_API.renditions(id), rendition(epoch));
     await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0]));
     expect(await json(await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [3])))).toEqual({ status: 'live', epoch, stored: 1, skipped: 0 });

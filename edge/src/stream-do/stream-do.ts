@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { EndAnnounce, HeartbeatAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce, UpdateStreamInput } from '../../../shared/src/schemas.ts';
+import type { EndAnnounce, HeartbeatAnnounce, PartAnnounce, PublishGrant, RenditionAnnounce, SegmentAnnounce, UpdateStreamInput } from '../../../shared/src/schemas.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
 import { readStreamMetrics } from '../metrics/read-stream-metrics.ts';
@@ -11,6 +11,9 @@ import { fail, ok, type DoResult } from './do-result.ts';
 import { existingStream, requireStream } from './existing-stream.ts';
 import { FeedBridge } from './feed-bridge.ts';
 import { dashManifestData, type DashManifestData } from './dash-data.ts';
+import { lowLatencyData, renditionEdge, tooFarAhead, holdsRequested, type BlockingRequest } from './low-latency-playlist.ts';
+import { PartIndex } from './part-index.ts';
+import { PlaylistWaiters } from './playlist-waiters.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
 import { endByApi, rotateKey, updateSettings } from './stream-admin.ts';
@@ -48,6 +51,9 @@ export class StreamDO extends DurableObject<Env> {
   readonly #settings: Settings;
   /** Recordings, DVR retention and storage accounting (recordings/). */
   readonly #media: RecordingsRpc;
+  /** LL-HLS parts the origin holds (memory only) and the playlist requests blocked on them. */
+  readonly #parts = new PartIndex();
+  readonly #waiters = new PlaylistWaiters();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -160,6 +166,7 @@ export class StreamDO extends DurableObject<Env> {
   async endNow(): Promise<DoResult<StreamView>> {
     const result = this.#writer.write((tx) => endByApi(this.#store, tx, requireStream(this.#store.stream()), Date.now()));
     if (!result.ok) return result;
+    this.#waiters.wake(); // blocked playlist requests get the final playlist
     await this.#upkeep.afterChange();
     return this.describe();
   }
@@ -257,6 +264,20 @@ export class StreamDO extends DurableObject<Env> {
     });
   }
 
+  /**
+   * LL-HLS parts are ready in the origin's memory: index them and answer the playlist requests
+   * blocked on them. Nothing is written to storage (see PartIndex); the epoch is checked like any announce.
+   */
+  announceParts(a: PartAnnounce): DoResult<{ added: number }> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    if (a.epoch !== row.value.epoch) return fail('stale_epoch', `epoch ${a.epoch} is not the current epoch ${row.value.epoch}`);
+    if (row.value.status === 'ended' || row.value.status === 'idle') return fail('invalid_transition', `stream ${row.value.id} is ${row.value.status}: parts are refused`);
+    const added = this.#parts.add(a.parts);
+    this.#waiters.wake();
+    return ok({ added });
+  }
+
   /** The transcoder is alive; keep its ingest metrics. */
   async heartbeat(a: HeartbeatAnnounce): Promise<DoResult<AnnounceAck>> {
     const result = await this.#announce(a.epoch, 'heartbeat', (_tx, row, now) => storeHeartbeat(this.#store, row, now, a));
@@ -319,11 +340,41 @@ export class StreamDO extends DurableObject<Env> {
     return ok(dashManifestData(row.value, this.#store, windowSegments));
   }
 
-  /** The last `windowSegments` segments of a rendition and what the playlist header needs. */
-  mediaPlaylist(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
+  /**
+   * The last `windowSegments` segments of a rendition and what the playlist header needs, with
+   * LL-HLS parts when the stream has low latency on. A blocking request (`_HLS_msn`, `_HLS_part`)
+   * is held until the playlist holds what it asks for (RFC 8216bis §6.2.5.2): 400 at once when it
+   * is too far ahead, 503 after three target durations without it; directives are ignored once ended.
+   */
+  async mediaPlaylist(rendition: string, windowSegments: number, block?: BlockingRequest): Promise<DoResult<MediaPlaylistData>> {
+    const first = this.#mediaPlaylistNow(rendition, windowSegments);
+    const row = this.#store.stream();
+    if (!first.ok || !block || !row || row.low_latency !== 1 || row.status === 'ended') return first;
+    if (holdsRequested(this.#store, this.#parts, rendition, block)) return first;
+    const refusal = tooFarAhead(renditionEdge(this.#store, this.#parts, rendition), block, row.part_seconds);
+    if (refusal) return fail('bad_request', refusal);
+    const timeoutMs = 3 * row.target_duration * 1000;
+    const outcome = await this.#waiters.wait(() => this.#store.stream()?.status === 'ended' || holdsRequested(this.#store, this.#parts, rendition, block), timeoutMs);
+    if (outcome === 'timeout') return fail('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
+    return this.#mediaPlaylistNow(rendition, windowSegments);
+  }
+
+  #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
-    return mediaPlaylistData(row.value, this.#store, rendition, windowSegments);
+    const data = mediaPlaylistData(row.value, this.#store, rendition, windowSegments);
+    if (!data.ok || row.value.low_latency !== 1) return data;
+    const others = this.#store.renditions().map((r) => r.name).filter((name) => name !== rendition);
+    data.value.lowLatency = lowLatencyData(this.#store, this.#parts, {
+      rendition,
+      others,
+      segments: data.value.segments,
+      partTarget: row.value.part_seconds,
+      targetDuration: row.value.target_duration,
+      epoch: row.value.epoch,
+      live: row.value.status === 'live',
+    });
+    return data;
   }
 
   /**
@@ -346,6 +397,7 @@ export class StreamDO extends DurableObject<Env> {
       if (checkAnnounce(row, epoch, kind) === 'resume') row = resumeStream(this.#store, tx, row, now);
       return apply(tx, row, now);
     });
+    if (result.ok) this.#waiters.wake();
     if (this.#store.stream()?.registry_version !== version) await this.#upkeep.afterChange();
     return result;
   }

@@ -190,7 +190,7 @@ describe('lifecycle writes (unit)', () => {
 
   it('creates a stream once', () => {
     const fresh = lifecycle(null);
-    const input = { id: 's1', name: 'n', keyHash: 'k', ladder: { rungs: [], audioKbps: 128 }, lowLatency: false, dvrWindowSeconds: 0, segmentSeconds: 2, reconnectWindowSeconds: 45 };
+    const input = { id: 's1', name: 'n', keyHash: 'k', ladder: { rungs: [], audioKbps: 128 }, lowLatency: false, partSeconds: 0.333, dvrWindowSeconds: 0, segmentSeconds: 2, reconnectWindowSeconds: 45 };
     expect(fresh.writer.write((tx) => createStream(fresh.store, tx, input, NOW))).toEqual({ ok: true, value: undefined });
     expect(fresh.inserted).toEqual([{ ...input, createdAt: NOW }]);
     expect(fresh.log.map((e) => [e.type, e.data])).toEqual([['created', { name: 'n', reconnectWindowSeconds: 45 }]]);
@@ -202,7 +202,7 @@ describe('lifecycle writes (unit)', () => {
   it('opens epoch 1 from idle', () => {
     const l = lifecycle(streamRow());
     const grant = l.writer.write((tx) => acceptPublish(l.store, tx, l.row(), NOW, REQ));
-    expect(grant).toEqual({ ok: true, value: { streamId: 's1', epoch: 1, ladder: { rungs: [], audioKbps: 128 }, segmentSeconds: 2, firstMsn: 7 } });
+    expect(grant).toEqual({ ok: true, value: { streamId: 's1', epoch: 1, ladder: { rungs: [], audioKbps: 128 }, segmentSeconds: 2, firstMsn: 7, partSeconds: null } });
     expect(l.row()).toMatchObject({ status: 'live', epoch: 1, node_id: 'node-b', started_at: NOW, last_activity_at: NOW, last_heartbeat_at: null, metrics: null });
     expect(l.log.map((e) => [e.type, e.data])).toEqual([
       ['publish_accepted', { epoch: 1, nodeId: 'node-b', source: SOURCE }],

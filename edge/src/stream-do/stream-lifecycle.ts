@@ -115,7 +115,7 @@ export function acceptPublish(store: LifecycleStore, tx: WriteContext, row: Stre
   if (interruptedAt !== null) tx.event(now, 'reconnected', { epoch, afterMs: now - interruptedAt });
   tx.event(now, 'live', { epoch });
   store.bumpRegistryVersion();
-  return { streamId: row.id, epoch, ladder: JSON.parse(row.ladder) as Ladder, segmentSeconds: row.segment_seconds, firstMsn };
+  return { streamId: row.id, epoch, ladder: JSON.parse(row.ladder) as Ladder, segmentSeconds: row.segment_seconds, firstMsn, partSeconds: row.low_latency === 1 ? row.part_seconds : null };
 }
 
 /**

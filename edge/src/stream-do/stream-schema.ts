@@ -83,6 +83,8 @@ export const ADDED_COLUMNS: readonly { table: 'stream' | 'renditions' | 'segment
   { table: 'segments', column: 'timeline_origin', definition: 'INTEGER' },
   // Wall clock where the row's run of consecutive stored segments of one encoder run began (a DASH Period).
   { table: 'segments', column: 'run_start', definition: 'INTEGER' },
+  // LL-HLS part target in seconds (0.333 for streams created before it was a setting).
+  { table: 'stream', column: 'part_seconds', definition: 'REAL NOT NULL DEFAULT 0.333' },
 ];
 
 /** The single `stream` row. JSON columns hold serialised objects. */
@@ -113,6 +115,7 @@ export interface StreamRow extends Record<string, SqlStorageValue> {
   reconnect_window_seconds: number;
   reserved_msn: number;
   interrupted_at: number | null;
+  part_seconds: number;
 }
 
 /** One `renditions` row: what the master playlist advertises plus measured totals. */

@@ -8,6 +8,8 @@ export interface NewStream {
   keyHash: string;
   ladder: Ladder;
   lowLatency: boolean;
+  /** LL-HLS part target, seconds. */
+  partSeconds: number;
   dvrWindowSeconds: number;
   segmentSeconds: number;
   reconnectWindowSeconds: number;
@@ -86,7 +88,7 @@ export class StreamStore {
   insertStream(s: NewStream): void {
     this.#sql.exec(
       `INSERT INTO stream (singleton, id, name, status, key_hash, ladder, low_latency, dvr_window_seconds, segment_seconds,
-         target_duration, reconnect_window_seconds, created_at) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?)`,
+         target_duration, reconnect_window_seconds, created_at, part_seconds) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.id,
       s.name,
       s.keyHash,
@@ -97,6 +99,7 @@ export class StreamStore {
       Math.ceil(s.segmentSeconds),
       s.reconnectWindowSeconds,
       s.createdAt,
+      s.partSeconds,
     );
   }
 

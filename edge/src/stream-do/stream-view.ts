@@ -35,6 +35,8 @@ export interface StreamView {
   endedAt: number | null;
   ladder: Ladder;
   lowLatency: boolean;
+  /** LL-HLS part target, seconds (used only with `lowLatency`). */
+  partSeconds: number;
   dvrWindowSeconds: number;
   segmentSeconds: number;
   renditions: RenditionView[];
@@ -103,6 +105,7 @@ export function streamView(
     endedAt: row.ended_at,
     ladder: JSON.parse(row.ladder) as Ladder,
     lowLatency: row.low_latency === 1,
+    partSeconds: row.part_seconds,
     dvrWindowSeconds: row.dvr_window_seconds,
     segmentSeconds: row.segment_seconds,
     renditions: renditions.map(renditionView),

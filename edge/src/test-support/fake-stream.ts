@@ -13,6 +13,7 @@ export function streamRow(overrides: Partial<StreamRow> = {}): StreamRow {
     key_hash: 'ab'.repeat(32),
     ladder: '{"rungs":[],"audioKbps":128}',
     low_latency: 0,
+    part_seconds: 0.333,
     dvr_window_seconds: 0,
     segment_seconds: 2,
     target_duration: 2,

@@ -53,6 +53,7 @@ const grant = {
   ladder: { rungs: [{ name: '720p', height: 720, videoKbps: 2800 }], audioKbps: 96 },
   segmentSeconds: 2,
   firstMsn: 41,
+  partSeconds: 0.333,
 };
 
 const heartbeat = { epoch: 3, metrics: { bitrateKbps: 2500, fps: 30, speed: 1, droppedFrames: 0 } };

@@ -6,6 +6,7 @@ import {
   type KeyCheckRequest,
   type EndAnnounce,
   type HeartbeatAnnounce,
+  type PartAnnounce,
   type PublishGrant,
   type PublishRequest,
   type RenditionAnnounce,
@@ -20,6 +21,8 @@ export interface EdgeClient {
   publish(req: PublishRequest): Promise<PublishGrant>;
   announceRendition(streamId: string, body: RenditionAnnounce): Promise<void>;
   announceSegments(streamId: string, body: SegmentAnnounce): Promise<void>;
+  /** LL-HLS parts held in the origin's memory (optional: fakes that make no parts leave it out). */
+  announceParts?(streamId: string, body: PartAnnounce): Promise<void>;
   heartbeat(streamId: string, body: HeartbeatAnnounce): Promise<void>;
   end(streamId: string, body: EndAnnounce): Promise<void>;
 }
@@ -64,6 +67,11 @@ export class HttpEdgeClient implements EdgeClient {
     await this.#call(INTERNAL_API.segments(streamId), body);
   }
 
+  async announceParts(streamId: string, body: PartAnnounce): Promise<void> {
+    // One attempt: a part is worth nothing late (its segment follows), so it is never retried.
+    await this.#call(INTERNAL_API.parts(streamId), body, 1);
+  }
+
   async heartbeat(streamId: string, body: HeartbeatAnnounce): Promise<void> {
     await this.#call(INTERNAL_API.heartbeat(streamId), body);
   }
@@ -73,10 +81,10 @@ export class HttpEdgeClient implements EdgeClient {
   }
 
   /** POSTs a signed JSON body; retries network errors and 5xx; a 4xx becomes an EdgeliveError. */
-  async #call(path: string, payload: unknown): Promise<unknown> {
+  async #call(path: string, payload: unknown, attempts = EDGE_CALL_ATTEMPTS): Promise<unknown> {
     const body = new TextEncoder().encode(JSON.stringify(payload));
     let lastError: unknown;
-    for (let attempt = 1; attempt <= EDGE_CALL_ATTEMPTS; attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await this.#sleep(EDGE_RETRY_BASE_MS * 2 ** (attempt - 2));
       const timestamp = Math.floor(this.#now() / 1000);
       const signature = await signRequest(this.#secret, 'POST', path, timestamp, body);

@@ -7,7 +7,7 @@ import type { EdgeClient } from './edge-client.ts';
 import { StreamOutbox } from './stream-outbox.ts';
 
 const silent = pino({ level: 'silent' });
-const grant: PublishGrant = { streamId: 'str1', epoch: 3, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 }, segmentSeconds: 2, firstMsn: 0 };
+const grant: PublishGrant = { streamId: 'str1', epoch: 3, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 }, segmentSeconds: 2, firstMsn: 0, partSeconds: null };
 const PLAN = { renditions: [{ name: '240p', height: 240, videoKbps: 500, passthrough: true }], audioKbps: 64 };
 const SOURCE = { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 240, fps: 15, videoKbps: 300 };
 const INIT_INFO = { tracks: [{ trackId: 1, kind: 'video' as const, timescale: 15360, codec: 'avc1.64000d', width: 320, height: 240, defaultSampleDuration: 0, defaultSampleFlags: 0 }] };

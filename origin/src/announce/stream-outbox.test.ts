@@ -1,15 +1,16 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import type { PublishGrant, SegmentAnnounce } from '../../../shared/src/schemas.ts';
+import type { PartAnnounce, PublishGrant, SegmentAnnounce } from '../../../shared/src/schemas.ts';
 import type { PackagedSegment } from '../package/rendition-segmenter.ts';
 import { MemorySegmentStore } from '../store/memory-segment-store.ts';
+import { RecentParts } from '../store/recent-parts.ts';
 import { SegmentStoreError } from '../store/segment-store-error.ts';
 import type { EdgeClient } from './edge-client.ts';
 import { StreamOutbox, type OutboxRefusal } from './stream-outbox.ts';
 
 const LADDER = { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 };
-const grant = (epoch: number, firstMsn: number): PublishGrant => ({ streamId: 'str1', epoch, ladder: LADDER, segmentSeconds: 2, firstMsn });
+const grant = (epoch: number, firstMsn: number): PublishGrant => ({ streamId: 'str1', epoch, ladder: LADDER, segmentSeconds: 2, firstMsn, partSeconds: null });
 const SOURCE = { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 240, fps: 15, videoKbps: 300 };
 const PLAN = { renditions: [{ name: '240p', height: 240, videoKbps: 500, passthrough: true }], audioKbps: 64 };
 const INIT_INFO = { tracks: [{ trackId: 1, kind: 'video' as const, timescale: 15360, codec: 'avc1.64000d', width: 320, height: 240, defaultSampleDuration: 0, defaultSampleFlags: 0 }] };
@@ -182,3 +183,41 @@ describe('StreamOutbox', () => {
     expect(calls).toEqual(['rendition 1 240p init-1.mp4']);
   });
 });
+
+describe('StreamOutbox LL-HLS parts', () => {
+  it('holds parts in memory, never stores them, and announces the renditions of one moment in one call', async () => {
+    const calls: PartAnnounce[] = [];
+    const { edge } = recordingEdge();
+    edge.announceParts = async (_id, body) => void calls.push(body);
+    const store = new FlakyStore();
+    const recentParts = new RecentParts();
+    const box = new StreamOutbox({
+      streamId: 'str1',
+      store,
+      edge,
+      metrics: { segmentStored: () => {}, segmentAnnounced: () => {}, uploadBacklog: () => {}, segmentsDropped: () => {} },
+      settings: { maxQueuedBytes: 1_000_000, retryBaseMs: 5, retryMaxMs: 20 },
+      logger: silent,
+      onRefused: () => {},
+      recentParts,
+    });
+    box.begin({ ...grant(2, 7), partSeconds: 0.333 }, PLAN, SOURCE, silent);
+    const part = (n: number) => ({ msn: 7, part: n, duration: 0.3, independent: n === 0, last: false, bytes: new Uint8Array([n]) });
+    box.part(2, '240p', part(0));
+    box.part(2, '120p', part(0));
+    box.part(1, '240p', part(1)); // an older epoch's ffmpeg: dropped
+    await tick(20);
+    expect(calls).toEqual([
+      {
+        epoch: 2,
+        parts: [
+          { rendition: '240p', msn: 7, part: 0, epoch: 2, duration: 0.3, independent: true, last: false, file: 'part-7-0-e2.m4s' },
+          { rendition: '120p', msn: 7, part: 0, epoch: 2, duration: 0.3, independent: true, last: false, file: 'part-7-0-e2.m4s' },
+        ],
+      },
+    ]);
+    expect(recentParts.get('live/str1/240p/part-7-0-e2.m4s')).toEqual(new Uint8Array([0]));
+    expect(await store.get('live/str1/240p/part-7-0-e2.m4s')).toBeNull();
+  });
+});
+

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import { mediaObjectKey, posterFileName, segmentFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
-import type { AnnouncedSegment, PublishGrant } from '../../../shared/src/schemas.ts';
+import { mediaObjectKey, partFileName, posterFileName, segmentFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
+import type { AnnouncedPart, AnnouncedSegment, PublishGrant } from '../../../shared/src/schemas.ts';
 import type { RenditionInfo, SourceInfo } from '../../../shared/src/types.ts';
 import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
-import type { PackagedSegment } from '../package/rendition-segmenter.ts';
+import type { PackagedPart, PackagedSegment } from '../package/rendition-segmenter.ts';
 import { cacheControlFor, contentTypeFor } from '../store/media-headers.ts';
 import { sleepUnlessAborted, uploadUntilStored } from '../store/persistent-upload.ts';
 import { backoffDelayMs } from '../store/retry-policy.ts';
+import type { RecentParts } from '../store/recent-parts.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
 import { isSegmentStoreError } from '../store/segment-store-error.ts';
 import type { TranscodePlan } from '../transcode/ladder-plan.ts';
@@ -20,6 +21,12 @@ import { renditionInfo } from './rendition-info.ts';
 const LATEST_JPEG = 'public, max-age=5';
 /** A poster never changes under its name (one per epoch). */
 const IMMUTABLE_JPEG = 'public, max-age=31536000, immutable';
+
+/** Parts wait this long for the other renditions' parts of the same moment, so one call carries them all. */
+export const PART_BATCH_MS = 3;
+
+/** Parts waiting for an announce at most; older ones are dropped (their segments follow anyway). */
+export const MAX_PENDING_PARTS = 256;
 
 /** Segments one announce carries at most (the internal API's limit). */
 export const MAX_SEGMENTS_PER_ANNOUNCE = 64;
@@ -37,6 +44,8 @@ export interface OutboxSettings {
 export interface OutboxMetrics {
   segmentStored(rendition: string, bytes: number, uploadMs: number): void;
   segmentAnnounced(delayMs: number): void;
+  /** An LL-HLS part was listed (announce accepted) `delayMs` after it was cut (the oldest part of the call). */
+  partAnnounced?(delayMs: number): void;
   /** Bytes of this stream's media waiting for storage now. */
   uploadBacklog(streamId: string, bytes: number | undefined): void;
   /** Segments given up: over the queue cap, or refused by the store. */
@@ -91,8 +100,24 @@ export class StreamOutbox implements MediaSink {
   readonly #posters = new Set<number>();
   #nextThumbnail: Uint8Array | undefined;
   #thumbnailBusy = false;
+  /** LL-HLS parts: held in memory for the media route, announced at once (never stored, never queued behind segments). */
+  readonly #recentParts: RecentParts | undefined;
+  #pendingParts: AnnouncedPart[] = [];
+  #partsScheduled = false;
+  /** When the oldest part waiting for an announce was cut. */
+  #partsSince = 0;
 
-  constructor(opts: { streamId: string; store: SegmentStore; edge: EdgeClient; metrics: OutboxMetrics; settings: OutboxSettings; logger: Logger; onRefused: (refusal: OutboxRefusal) => void }) {
+  constructor(opts: {
+    streamId: string;
+    store: SegmentStore;
+    edge: EdgeClient;
+    metrics: OutboxMetrics;
+    settings: OutboxSettings;
+    logger: Logger;
+    onRefused: (refusal: OutboxRefusal) => void;
+    recentParts?: RecentParts;
+  }) {
+    this.#recentParts = opts.recentParts;
     this.#streamId = opts.streamId;
     this.#store = opts.store;
     this.#edge = opts.edge;
@@ -187,6 +212,45 @@ export class StreamOutbox implements MediaSink {
       await this.#store.put(key, jpeg, { contentType: 'image/jpeg', cacheControl });
     } catch (err) {
       this.#log.warn({ key, err: (err as Error).message }, 'thumbnail not stored; the next one replaces it');
+    }
+  }
+
+  /**
+   * An LL-HLS part of the current epoch: held in memory (the origin's media route serves it) and
+   * announced within a few ms, batched across renditions. Parts of an older epoch are dropped.
+   */
+  part(epoch: number, rendition: string, part: PackagedPart): void {
+    const grant = this.#grant;
+    if (this.#cancelled || !this.#recentParts || !grant || epoch !== grant.epoch || !this.#edge.announceParts) return;
+    const file = partFileName(part.msn, part.part, epoch);
+    this.#recentParts.put(mediaObjectKey(this.#streamId, rendition, file), part.bytes);
+    this.#pendingParts.push({ rendition, msn: part.msn, part: part.part, epoch, duration: part.duration, independent: part.independent, last: part.last, file });
+    if (this.#pendingParts.length > MAX_PENDING_PARTS) this.#pendingParts.splice(0, this.#pendingParts.length - MAX_PENDING_PARTS);
+    if (!this.#partsScheduled) {
+      this.#partsScheduled = true;
+      this.#partsSince = Date.now();
+      setTimeout(() => void this.#announceParts(), PART_BATCH_MS);
+    }
+  }
+
+  async #announceParts(): Promise<void> {
+    const grant = this.#grant;
+    const batch = this.#pendingParts.splice(0);
+    const cutAt = this.#partsSince;
+    try {
+      if (!grant || this.#cancelled || batch.length === 0) return;
+      await this.#edge.announceParts!(this.#streamId, { epoch: grant.epoch, parts: batch.filter((p) => p.epoch === grant.epoch) });
+      this.#metrics.partAnnounced?.(Date.now() - cutAt);
+    } catch (err) {
+      // The segment announce (retried) carries the media; a lost part only leaves its segment without parts.
+      this.#log.debug({ err: (err as Error).message, parts: batch.length }, 'part announce failed; parts dropped');
+    } finally {
+      // Parts that came during the call go out at once, in one more call.
+      this.#partsScheduled = this.#pendingParts.length > 0;
+      if (this.#partsScheduled) {
+        this.#partsSince = Date.now();
+        setTimeout(() => void this.#announceParts(), 0);
+      }
     }
   }
 

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { ORIGIN_MEDIA_DELETE_PATH, THUMBNAIL_DIR } from '../../../shared/src/internal-api.ts';
+import { ORIGIN_MEDIA_DELETE_PATH, PART_FILE_PATTERN, THUMBNAIL_DIR } from '../../../shared/src/internal-api.ts';
 import { handleMediaDelete, isStreamMediaKey } from './media-delete-route.ts';
 import { RELAY_PATH } from '../cluster/relay-protocol.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../../shared/src/signing/request-signature.ts';
 import type { SegmentStore } from '../store/segment-store.ts';
 import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
+import type { RecentParts } from '../store/recent-parts.ts';
 import type { OriginMetrics } from './origin-metrics.ts';
 
 /** What the HTTP server asks of the node it serves. */
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   status: NodeStatus;
   metrics: OriginMetrics;
   store: SegmentStore;
+  /** LL-HLS parts in memory, served before the store is asked (parts are never stored). */
+  recentParts?: RecentParts;
   logger: Logger;
   /** Whole-request limit of every request but the relay (Node's own `requestTimeout` would cut a relay after 300 s). */
   requestTimeoutMs: number;
@@ -169,6 +172,13 @@ export class OriginHttpServer {
       const key = safeDecode(url.pathname.slice('/media/'.length));
       // Only media under `live/<id>/<rendition>/` and the stream's thumbnails.
       if (key === undefined || !isStreamMediaKey(key)) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
+      if (PART_FILE_PATTERN.test(key.slice(key.lastIndexOf('/') + 1))) {
+        // A part asked for before it is made (a preload hint) is held, not 404.
+        const part = await this.#opts.recentParts?.getOrWait(key);
+        if (!part) return json(res, 404, { error: { code: 'not_found', message: 'no such part (parts are kept for a few seconds)' } });
+        res.writeHead(200, { 'content-type': 'video/iso.segment', 'content-length': part.length, 'cache-control': 'public, max-age=31536000, immutable' });
+        return void res.end(req.method === 'HEAD' ? undefined : part);
+      }
       const object = await store.get(key);
       if (!object) return json(res, 404, { error: { code: 'not_found', message: 'no such media object' } });
       // The latest thumbnail is overwritten every few seconds; everything else never changes.

@@ -61,7 +61,7 @@ describe('OriginMetrics: operations block', () => {
       logger: silent,
       onRefused: () => {},
     });
-    const grant: PublishGrant = { streamId: 'str1', epoch: 1, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 }, segmentSeconds: 2, firstMsn: 1 };
+    const grant: PublishGrant = { streamId: 'str1', epoch: 1, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 }, segmentSeconds: 2, firstMsn: 1, partSeconds: null };
     outbox.begin(grant, { renditions: [{ name: '240p', height: 240, videoKbps: 500, passthrough: false }], audioKbps: 64 }, { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 240, fps: 15, videoKbps: 300 }, silent);
     outbox.segment(1, '240p', { msn: 1, duration: 2, startSeconds: 0, programDateTime: 1, timelineOrigin: 1, bytes: new Uint8Array([1]) });
     await outbox.whenIdle();

@@ -31,6 +31,12 @@ export class OriginMetrics implements PublishRunMetrics, OutboxMetrics {
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
     registers: [this.registry],
   });
+  readonly partAnnounceSeconds = new Histogram({
+    name: 'edgelive_part_announce_seconds',
+    help: 'From an LL-HLS part cut from ffmpeg output to its announce being accepted by the edge (listed)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
   readonly redisErrors = new Counter({ name: 'edgelive_redis_errors_total', help: 'Coordinator (Redis) calls or connections that failed', registers: [this.registry] });
   readonly relays = new Gauge({ name: 'edgelive_relays_active', help: 'Publishes this node ingests and relays to another node for transcoding', registers: [this.registry] });
   readonly ingestKbps = new Gauge({ name: 'edgelive_ingest_bitrate_kbps', help: 'Bitrate arriving from the broadcaster', labelNames: ['stream'], registers: [this.registry] });
@@ -55,6 +61,11 @@ export class OriginMetrics implements PublishRunMetrics, OutboxMetrics {
 
   segmentsDropped(count: number, reason: 'queue_full' | 'store_rejected'): void {
     this.segmentsDroppedTotal.inc({ reason }, count);
+  }
+
+  /** An LL-HLS part's announce was accepted `delayMs` after the origin cut it from ffmpeg's output. */
+  partAnnounced(delayMs: number): void {
+    this.partAnnounceSeconds.observe(Math.max(0, delayMs) / 1000);
   }
 
   segmentAnnounced(delayMs: number): void {

@@ -88,3 +88,25 @@ describe('RenditionSegmenter', () => {
     expect(() => seg.fragment(first!.bytes)).toThrow(/before init/);
   });
 });
+
+describe('RenditionSegmenter parts (LL-HLS)', () => {
+  const [init, ...fragments] = split(fixture, 65536);
+
+  it('gives every fragment of a segment as a numbered part, independent at keyframes, the last one closing it', () => {
+    const segmenter = new RenditionSegmenter({ targetSeconds: 2, firstMsn: 10, anchorWallMs: 1_000 });
+    segmenter.init(init!.bytes);
+    const out = fragments.map((f) => segmenter.cut(f.bytes));
+    // The fixture's first fragment runs 1.021354 s (its first video sample starts late); the others 1 s.
+    expect(out.map((o) => o.part && [o.part.msn, o.part.part, o.part.duration, o.part.independent, o.part.last])).toEqual([
+      [10, 0, 1.021354, true, false],
+      [10, 1, 1, true, true],
+      [11, 0, 1, true, false],
+      [11, 1, 1, true, true],
+      [12, 0, 1, true, false],
+      [12, 1, 1, true, true],
+    ]);
+    expect(out.map((o) => o.segment?.msn ?? null)).toEqual([null, 10, null, 11, null, 12]);
+    // A segment's bytes are its parts' bytes, in order.
+    expect(out[1]!.segment!.bytes).toEqual(new Uint8Array([...out[0]!.part!.bytes, ...out[1]!.part!.bytes]));
+  });
+});

@@ -20,6 +20,26 @@ export interface PackagedSegment {
   bytes: Uint8Array;
 }
 
+/** An LL-HLS partial segment: one fragment of segment `msn`, as ffmpeg wrote it. */
+export interface PackagedPart {
+  msn: number;
+  /** Index of the part in its segment, from 0. */
+  part: number;
+  /** Seconds, from the video track's sample durations. */
+  duration: number;
+  /** Starts with a sync sample (EXT-X-PART INDEPENDENT=YES). */
+  independent: boolean;
+  /** The segment closes with this part: the next part is part 0 of the next segment. */
+  last: boolean;
+  bytes: Uint8Array;
+}
+
+/** What one fragment yields: the part it is (if it went into a segment) and the segment it closed. */
+export interface SegmenterOutput {
+  part: PackagedPart | null;
+  segment: PackagedSegment | null;
+}
+
 /** How close to the target a segment must be before a sync fragment closes it. */
 export const SEGMENT_CLOSE_RATIO = 0.9;
 
@@ -54,22 +74,30 @@ export class RenditionSegmenter {
 
   /** Takes one fragment; returns a segment when this fragment completes one. */
   fragment(bytes: Uint8Array): PackagedSegment | null {
+    return this.cut(bytes).segment;
+  }
+
+  /** Takes one fragment; returns it as a part of the open segment, and the segment when it completes one. */
+  cut(bytes: Uint8Array): SegmenterOutput {
     if (!this.#init || !this.#timing) throw new Error('fragment before init segment');
     const timing = this.#timing;
     const info = parseFragment(bytes, this.#init).find((t) => t.trackId === timing.trackId);
-    if (!info) return null; // a fragment without the timing track carries nothing to cut on
+    if (!info) return { part: null, segment: null }; // a fragment without the timing track carries nothing to cut on
     const start = info.baseDecodeTime / timing.timescale;
     const duration = info.duration / timing.timescale;
     this.#firstDecodeSeconds ??= start;
     if (!this.#open) {
-      if (!info.startsWithSync) return null; // wait for a keyframe: a segment must be independent
+      if (!info.startsWithSync) return { part: null, segment: null }; // wait for a keyframe: a segment must be independent
       this.#open = { parts: [], bytes: 0, start, duration: 0 };
     }
+    const index = this.#open.parts.length;
     this.#open.parts.push(bytes);
     this.#open.bytes += bytes.length;
     this.#open.duration += duration;
     // Close as soon as the segment is long enough: waiting for the next keyframe would add a GOP of latency.
-    return this.#open.duration >= this.#targetSeconds * SEGMENT_CLOSE_RATIO ? this.#close() : null;
+    const closes = this.#open.duration >= this.#targetSeconds * SEGMENT_CLOSE_RATIO;
+    const part: PackagedPart = { msn: this.#nextMsn, part: index, duration: Math.round(duration * 1e6) / 1e6, independent: info.startsWithSync, last: closes, bytes };
+    return { part, segment: closes ? this.#close() : null };
   }
 
   /** Closes the open segment at end of stream, if any. */

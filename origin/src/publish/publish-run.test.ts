@@ -44,7 +44,7 @@ function fakeEdge() {
       check();
       state.epoch++;
       calls.push(`publish takeover=${req.takeover?.previousEpoch ?? '-'} minMsn=${req.minMsn ?? 0}`);
-      return { streamId: req.streamKey.split('_')[0]!, epoch: state.epoch, ladder: LADDER, segmentSeconds: 2, firstMsn: Math.max(state.nextMsn, req.minMsn ?? 0) };
+      return { streamId: req.streamKey.split('_')[0]!, epoch: state.epoch, ladder: LADDER, segmentSeconds: 2, firstMsn: Math.max(state.nextMsn, req.minMsn ?? 0), partSeconds: null };
     },
     announceRendition: async (_id, b) => {
       check();

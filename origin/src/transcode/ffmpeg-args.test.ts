@@ -140,4 +140,12 @@ describe('ffmpegArgv', () => {
     ]);
     expect(ffmpegArgv({ ...args, complexFilter: undefined, outputs: [] }, 'in.flv')).toEqual(['-f', 'flv', '-probesize', '500000', '-i', 'in.flv']);
   });
+
+  it('fragments every output at 85% of the LL-HLS part target (µs), so ffmpeg fragments become parts', () => {
+    const plan: TranscodePlan = { renditions: [{ name: '720p', height: 720, videoKbps: 2800, passthrough: true }], audioKbps: 128 };
+    const args = buildFfmpegArgs(plan, { ...settings, partSeconds: 0.333 });
+    expect(args.outputs[0]!.options.slice(-2)).toEqual(['-frag_duration', '283050']);
+    expect(buildFfmpegArgs(plan, { ...settings, partSeconds: null }).outputs[0]!.options).not.toContain('-frag_duration');
+  });
 });
+

@@ -16,6 +16,8 @@ export interface EncodeSettings {
   outputUrl: (rendition: string) => string;
   /** A small JPEG of the picture every `everySeconds`, written as MJPEG frames to `url` (thumbnails, recording posters). */
   thumbnail?: { url: string; everySeconds: number; height: number };
+  /** LL-HLS part target in seconds: ffmpeg then fragments at most this long (null or absent: one fragment per GOP). */
+  partSeconds?: number | null;
 }
 
 /** The output name of the thumbnail stream in `FfmpegArgs.outputs`; a leading `_` no rendition name can take. */
@@ -32,6 +34,18 @@ function thumbnailOutput(t: NonNullable<EncodeSettings['thumbnail']>): { filter:
     filter: `[0:v:0]select='isnan(prev_selected_t)+gte(t-prev_selected_t,${t.everySeconds})',scale=-2:'min(${t.height},ih)'[thumb]`,
     output: { rendition: THUMBNAIL_OUTPUT, url: t.url, options: ['-map', '[thumb]', '-c:v', 'mjpeg', '-q:v', '5', '-fps_mode', 'passthrough', '-f', 'image2pipe'] },
   };
+}
+
+/**
+ * Share of the part target given to ffmpeg's `-frag_duration`. The mp4 muxer cuts before the
+ * first packet at or past it, so a fragment holds ceil(0.85 × target × fps) frames: within the
+ * target and at least 85% of it (Apple's bounds) at 24-60 fps, without knowing the frame rate.
+ */
+export const FRAG_DURATION_RATIO = 0.85;
+
+/** `-frag_duration` (µs) for a part target, as options to append to an output. */
+export function partFragmentOptions(partSeconds: number | null | undefined): string[] {
+  return partSeconds ? ['-frag_duration', String(Math.round(partSeconds * FRAG_DURATION_RATIO * 1e6))] : [];
 }
 
 /** Fragmented MP4 as CMAF wants it: fragments start at keyframes, no seeking back. */
@@ -87,7 +101,7 @@ export function buildFfmpegArgs(plan: TranscodePlan, settings: EncodeSettings): 
           `${Math.round(r.videoKbps * 1.5)}k`,
           ...keyframes,
         ];
-    return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS] };
+    return { rendition: r.name, url: settings.outputUrl(r.name), options: [...video, ...audio, ...FMP4_OPTIONS, ...partFragmentOptions(settings.partSeconds)] };
   });
 
   if (settings.thumbnail) {

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { Fmp4StreamSplitter } from '../package/fmp4-stream-splitter.ts';
 import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
-import { RenditionSegmenter, type PackagedSegment } from '../package/rendition-segmenter.ts';
+import { RenditionSegmenter, type PackagedPart, type PackagedSegment } from '../package/rendition-segmenter.ts';
 import { buildFfmpegArgs, ffmpegArgv, THUMBNAIL_OUTPUT } from './ffmpeg-args.ts';
 import { JpegFrameSplitter } from './jpeg-frame-splitter.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
@@ -23,6 +23,8 @@ export type FfmpegJobState = 'idle' | 'running' | 'draining' | 'closed';
 export interface FfmpegJobEvents {
   onInit(rendition: string, bytes: Uint8Array, info: InitInfo): void;
   onSegment(rendition: string, segment: PackagedSegment): void;
+  /** LL-HLS: one fragment of the open segment (only with `partSeconds`); comes before the segment it closes. */
+  onPart?(rendition: string, part: PackagedPart): void;
   onProgress(progress: TranscodeProgress): void;
   /** A thumbnail JPEG (when `thumbnailSeconds` > 0). */
   onThumbnail?(jpeg: Uint8Array): void;
@@ -36,6 +38,8 @@ export interface FfmpegJobOptions {
   ffmpegPath: string;
   plan: TranscodePlan;
   segmentSeconds: number;
+  /** LL-HLS part target (seconds): ffmpeg fragments this short and each fragment is reported as a part; null: off. */
+  partSeconds?: number | null;
   firstMsn: number;
   preset: string;
   /** Seconds between thumbnails; 0 = no thumbnail output. */
@@ -99,6 +103,7 @@ export class FfmpegJob {
       preset: this.#opts.preset,
       outputUrl: (r) => `unix:${socketPath(r)}`,
       ...(thumbnailSeconds > 0 ? { thumbnail: { url: `unix:${socketPath(THUMBNAIL_OUTPUT)}`, everySeconds: thumbnailSeconds, height: THUMBNAIL_HEIGHT } } : {}),
+      partSeconds: this.#opts.partSeconds ?? null,
     });
     const progress = new ProgressParser();
     // -progress on stderr gives machine-readable fps/speed/drops; -nostats drops the human line.
@@ -198,7 +203,8 @@ export class FfmpegJob {
           for (const chunk of splitter.push(data)) {
             if (chunk.kind === 'init') this.#opts.events.onInit(rendition, chunk.bytes, segmenter.init(chunk.bytes));
             else {
-              const segment = segmenter.fragment(chunk.bytes);
+              const { part, segment } = segmenter.cut(chunk.bytes);
+              if (part && this.#opts.partSeconds) this.#opts.events.onPart?.(rendition, part);
               if (segment) this.#opts.events.onSegment(rendition, segment);
             }
           }

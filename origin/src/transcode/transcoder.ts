@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PublishGrant } from '../../../shared/src/schemas.ts';
 import type { InitInfo } from '../../../shared/src/mp4/fmp4-init-info.ts';
-import type { PackagedSegment } from '../package/rendition-segmenter.ts';
+import type { PackagedPart, PackagedSegment } from '../package/rendition-segmenter.ts';
 import { FfmpegJob } from './ffmpeg-job.ts';
 import type { TranscodePlan } from './ladder-plan.ts';
 import type { TranscodeProgress } from './progress-parser.ts';
@@ -27,6 +27,8 @@ export interface MediaSink {
   segment(epoch: number, rendition: string, segment: PackagedSegment): void;
   /** A JPEG of the picture (every few seconds). */
   thumbnail?(epoch: number, jpeg: Uint8Array): void;
+  /** LL-HLS: a part of the segment being made (before that segment). */
+  part?(epoch: number, rendition: string, part: PackagedPart): void;
 }
 
 /** Why a transcoder failed: ffmpeg exited or was killed by someone else, stalled, or fell behind its input. */
@@ -76,6 +78,7 @@ export class Transcoder {
       ffmpegPath: this.#settings.ffmpegPath,
       plan,
       segmentSeconds: grant.segmentSeconds,
+      partSeconds: grant.partSeconds,
       firstMsn: grant.firstMsn,
       preset: this.#settings.x264Preset,
       thumbnailSeconds: this.#settings.thumbnailSeconds ?? 0,
@@ -85,6 +88,7 @@ export class Transcoder {
         onInit: (rendition, bytes, info) => sink.init(grant.epoch, rendition, bytes, info),
         onSegment: (rendition, segment) => sink.segment(grant.epoch, rendition, segment),
         onThumbnail: (jpeg) => sink.thumbnail?.(grant.epoch, jpeg),
+        onPart: (rendition, part) => sink.part?.(grant.epoch, rendition, part),
         onProgress: (p) => {
           this.#progress = p;
           this.#stall.progressed(p.frame, Date.now());
