@@ -70,7 +70,7 @@ describe('DVR window', () => {
   });
 
   it('lists up to the window of media, slides beyond it, and answers _HLS_skip=YES with EXT-X-SKIP', async () => {
-    const { id, streamKey } = await createStream({ dvrWindowSeconds: 60 });
+    const { id, streamKey } = await createStream({ dvrWindowSeconds: 60, lowLatency: false });
     const { epoch } = await json<{ epoch: number }>(await publish(streamKey));
     await signed(INTERNAL_API.renditions(id), rendition(epoch));
     await announceRange(id, epoch, '720p', 0, 99);
@@ -117,8 +117,8 @@ seg-99-e1.m4s
 `);
   });
 
-  it('without DVR keeps the 8-segment playlist and advertises no delta updates', async () => {
-    const { id, streamKey } = await createStream({});
+  it('without DVR (and without LL-HLS) keeps the 8-segment playlist and advertises no delta updates', async () => {
+    const { id, streamKey } = await createStream({ lowLatency: false });
     const { epoch } = await json<{ epoch: number }>(await publish(streamKey));
     await signed(INTERNAL_API.renditions(id), rendition(epoch));
     await announceRange(id, epoch, '720p', 0, 19);
