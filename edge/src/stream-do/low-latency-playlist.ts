@@ -57,6 +57,9 @@ export function renditionEdge(store: SegmentEdgeStore, parts: PartIndex, renditi
   return own ? { rendition, lastMsn: last.msn, lastPart: own.parts.length - 1 } : { rendition, lastMsn: last.msn };
 }
 
+/** How far under the target duration a segment's parts may add up and still make it complete (rounding of part durations). */
+const FULL_SEGMENT_SLACK_SECONDS = 0.001;
+
 /** The LL-HLS data of a rendition's playlist over the listed `segments`. */
 export function lowLatencyData(
   store: SegmentEdgeStore,
@@ -75,8 +78,12 @@ export function lowLatencyData(
   const last = store.lastSegment(opts.rendition);
   let preloadHint: string | null = null;
   if (opts.live && last) {
-    // The next part the origin makes: the following one in the open segment, or part 0 of the next segment.
-    if (open && !open.closed) preloadHint = partFileName(open.msn, open.parts.length, opts.epoch);
+    // The next part the origin makes: the following one in the open segment, or part 0 of the next
+    // segment. The origin closes a segment when the next keyframe's part comes, so a segment whose
+    // parts already add up to the target duration (keyframes are forced at that interval) is
+    // followed by part 0 of the next one.
+    const full = open !== undefined && open.parts.reduce((sum, p) => sum + p.duration, 0) >= opts.targetDuration - FULL_SEGMENT_SLACK_SECONDS;
+    if (open && !open.closed && !full) preloadHint = partFileName(open.msn, open.parts.length, opts.epoch);
     else preloadHint = partFileName((open?.msn ?? last.msn) + 1, 0, opts.epoch);
   }
   return {

@@ -48,4 +48,21 @@ describe('blocking reload rules', () => {
     expect(lowLatencyData(store(2), index, opts).preloadHint).toBe('part-4-0-e1.m4s');
     expect(lowLatencyData(store(2), index, { ...opts, live: false }).preloadHint).toBeNull();
   });
+
+  it('takes part 0 of a segment as the close of the previous one, and hints it once the open segment is full', () => {
+    const index = new PartIndex();
+    // 25 fps, 0.333 s part target: six 0.32 s parts and a 0.08 s one make a 2 s GOP; the origin
+    // closes the segment only when the next keyframe's part arrives, so none of them says `last`.
+    const at = (msn: number, p: number, duration: number) => ({ ...part(msn, p), duration });
+    index.add([0, 1, 2, 3, 4, 5].map((p) => at(3, p, 0.32)));
+    const opts = { rendition: '720p', others: [], segments: [], partTarget: 0.333, targetDuration: 2, epoch: 1, live: true };
+    expect(lowLatencyData(store(2), index, opts).preloadHint).toBe('part-3-6-e1.m4s');
+    index.add([at(3, 6, 0.08)]);
+    expect(index.of('720p', 3)?.closed).toBe(false);
+    expect(lowLatencyData(store(2), index, opts).preloadHint).toBe('part-4-0-e1.m4s');
+    index.add([at(4, 0, 0.32)]);
+    expect(index.of('720p', 3)?.closed).toBe(true);
+    // Once segment 3 is listed, a request for its part 7 is answered by part 0 of segment 4.
+    expect(holdsRequested(store(3), index, '720p', { msn: 3, part: 7 })).toBe(true);
+  });
 });

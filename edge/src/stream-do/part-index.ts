@@ -39,6 +39,10 @@ export class PartIndex {
       if (!known) {
         if (p.part !== 0) continue;
         segments.set(p.msn, (known = { epoch: p.epoch, parts: [], closed: false }));
+        // Part 0 of a segment says the previous one is complete (the origin closes a segment when the
+        // next keyframe's part arrives, so its own last part could not say so).
+        const previous = segments.get(p.msn - 1);
+        if (previous && previous.epoch === p.epoch) previous.closed = true;
       }
       if (p.part !== known.parts.length || known.closed) continue; // a repeat, or a hole after a restart
       known.parts.push({ file: p.file, duration: p.duration, independent: p.independent });

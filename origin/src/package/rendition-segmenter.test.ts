@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { codecsAttribute, parseInitSegment } from '../../../shared/src/mp4/fmp4-init-info.ts';
@@ -108,5 +109,35 @@ describe('RenditionSegmenter parts (LL-HLS)', () => {
     expect(out.map((o) => o.segment?.msn ?? null)).toEqual([null, 10, null, 11, null, 12]);
     // A segment's bytes are its parts' bytes, in order.
     expect(out[1]!.segment!.bytes).toEqual(new Uint8Array([...out[0]!.part!.bytes, ...out[1]!.part!.bytes]));
+  });
+});
+
+describe('RenditionSegmenter with parts shorter than a GOP', () => {
+  // 6 s at 25 fps, a keyframe every 2 s (50 frames), fragments cut at 0.283 s as with a 0.333 s part
+  // target: 8-frame parts, and a 2-frame one before each keyframe. Made by the real ffmpeg.
+  const mp4 = new Uint8Array(
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=25', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '283000', 'pipe:1'], { maxBuffer: 64 << 20 }),
+  );
+  const [init, ...fragments] = split(mp4, 65536);
+
+  it('closes each segment at the next keyframe: no frame is lost, every segment starts with one', () => {
+    const segmenter = new RenditionSegmenter({ targetSeconds: 2, firstMsn: 0, anchorWallMs: 0 });
+    const info = segmenter.init(init!.bytes);
+    const out = [...fragments.map((f) => segmenter.cut(f.bytes)), { part: null, segment: segmenter.flush() }];
+    const segments = out.flatMap((o) => (o.segment ? [o.segment] : []));
+    const frames = (bytes: Uint8Array) => parseFragment(bytes, info)[0]!.sampleCount;
+    const allFrames = fragments.reduce((n, f) => n + frames(f.bytes), 0);
+    expect(allFrames).toBe(150);
+    // Every frame is in a segment (a segment is its parts' bytes: sum the fragments of each).
+    const parts = out.flatMap((o) => (o.part ? [o.part] : []));
+    expect(parts.reduce((n, p) => n + frames(p.bytes), 0)).toBe(150);
+    expect(segments.map((s) => s.msn)).toEqual([0, 1, 2]);
+    expect(segments.map((s) => s.duration)).toEqual([2, 2, 2]);
+    // Part numbers restart at each keyframe, which is part 0 of its segment (and says the previous one closed).
+    expect(parts.filter((p) => p.independent).map((p) => [p.msn, p.part])).toEqual([[0, 0], [1, 0], [2, 0]]);
+    expect(parts.filter((p) => p.msn === 0).map((p) => p.part)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // The segment closes when the next keyframe's part arrives.
+    const closing = out.findIndex((o) => o.segment?.msn === 0);
+    expect(out[closing]!.part).toMatchObject({ msn: 1, part: 0, independent: true });
   });
 });

@@ -29,7 +29,11 @@ export interface PackagedPart {
   duration: number;
   /** Starts with a sync sample (EXT-X-PART INDEPENDENT=YES). */
   independent: boolean;
-  /** The segment closes with this part: the next part is part 0 of the next segment. */
+  /**
+   * The segment closes with this part: the next part is part 0 of the next segment. Known only for
+   * whole-GOP fragments; with shorter ones the segment closes when the next keyframe's part arrives,
+   * so part 0 of a segment is what says the previous one is complete.
+   */
   last: boolean;
   bytes: Uint8Array;
 }
@@ -57,6 +61,8 @@ export class RenditionSegmenter {
   #timing: TrackInfo | undefined;
   #firstDecodeSeconds: number | undefined;
   #open: { parts: Uint8Array[]; bytes: number; start: number; duration: number } | undefined;
+  /** Fragments shorter than a GOP were seen (LL-HLS parts): segments close at the next keyframe. */
+  #subGop = false;
 
   constructor(opts: { targetSeconds: number; firstMsn: number; anchorWallMs: number }) {
     this.#targetSeconds = opts.targetSeconds;
@@ -77,7 +83,14 @@ export class RenditionSegmenter {
     return this.cut(bytes).segment;
   }
 
-  /** Takes one fragment; returns it as a part of the open segment, and the segment when it completes one. */
+  /**
+   * Takes one fragment; returns it as a part of the open segment, and the segment when one is
+   * complete. Whole-GOP fragments (every one starts with a sync sample) close a segment as soon as it
+   * is long enough: waiting for the next keyframe would add a GOP of latency. Shorter fragments
+   * (LL-HLS parts, `-frag_duration`) close it only when the next keyframe's fragment arrives: a
+   * segment must end where the next one can begin, and the fragments between an early close and the
+   * next keyframe would otherwise be lost (at 25 fps with 0.333 s parts: 2 frames of every 2 s GOP).
+   */
   cut(bytes: Uint8Array): SegmenterOutput {
     if (!this.#init || !this.#timing) throw new Error('fragment before init segment');
     const timing = this.#timing;
@@ -86,18 +99,22 @@ export class RenditionSegmenter {
     const start = info.baseDecodeTime / timing.timescale;
     const duration = info.duration / timing.timescale;
     this.#firstDecodeSeconds ??= start;
+    if (!info.startsWithSync) this.#subGop = true;
+    const longEnough = () => this.#open !== undefined && this.#open.duration >= this.#targetSeconds * SEGMENT_CLOSE_RATIO;
+    // Sub-GOP fragments: the segment ends here, where a keyframe starts the next.
+    const closed = this.#subGop && info.startsWithSync && longEnough() ? this.#close() : null;
     if (!this.#open) {
-      if (!info.startsWithSync) return { part: null, segment: null }; // wait for a keyframe: a segment must be independent
+      if (!info.startsWithSync) return { part: null, segment: closed }; // wait for a keyframe: a segment must be independent
       this.#open = { parts: [], bytes: 0, start, duration: 0 };
     }
     const index = this.#open.parts.length;
     this.#open.parts.push(bytes);
     this.#open.bytes += bytes.length;
     this.#open.duration += duration;
-    // Close as soon as the segment is long enough: waiting for the next keyframe would add a GOP of latency.
-    const closes = this.#open.duration >= this.#targetSeconds * SEGMENT_CLOSE_RATIO;
-    const part: PackagedPart = { msn: this.#nextMsn, part: index, duration: Math.round(duration * 1e6) / 1e6, independent: info.startsWithSync, last: closes, bytes };
-    return { part, segment: closes ? this.#close() : null };
+    // Whole-GOP fragments: the next one starts with a keyframe anyway, so close now.
+    const closesNow = !this.#subGop && longEnough();
+    const part: PackagedPart = { msn: this.#nextMsn, part: index, duration: Math.round(duration * 1e6) / 1e6, independent: info.startsWithSync, last: closesNow, bytes };
+    return { part, segment: closesNow ? this.#close() : closed };
   }
 
   /** Closes the open segment at end of stream, if any. */
