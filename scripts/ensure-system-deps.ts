@@ -10,6 +10,7 @@ const REQUIRED: { command: string; aptPackage: string; why: string }[] = [
   { command: 'ffmpeg', aptPackage: 'ffmpeg', why: 'publishes, transcodes and plays streams in the end-to-end tests' },
   { command: 'redis-server', aptPackage: 'redis-server', why: 'the Redis coordinator and origin-cluster tests run against a real server' },
   { command: 'promtool', aptPackage: 'prometheus', why: 'unit-tests the alerting rules (promtool test rules infra/prometheus/alerts.test.yml)' },
+  { command: 'chromium', aptPackage: 'chromium', why: 'the watch page and the players are tested in headless Chromium (playwright-core drives /usr/bin/chromium, never a downloaded browser)' },
 ];
 
 function has(command: string): boolean {
