@@ -9,7 +9,7 @@ import { AudienceStore } from './audience-store.ts';
 import { segmentRowsKept } from './append-segments.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
 import { existingStream, requireStream } from './existing-stream.ts';
-import { FeedBridge } from './feed-bridge.ts';
+import { StreamFeed } from './stream-feed.ts';
 import { dashManifestData, type DashManifestData } from './dash-data.ts';
 import { lowLatencyData, renditionEdge, tooFarAhead, holdsRequested, type BlockingRequest } from './low-latency-playlist.ts';
 import { PartIndex } from './part-index.ts';
@@ -44,7 +44,7 @@ export type ExternalEventType = 'cdn_health';
 export class StreamDO extends DurableObject<Env> {
   readonly #store: StreamStore;
   readonly #audience: StreamAudience;
-  readonly #feed: FeedBridge;
+  readonly #feed: StreamFeed;
   readonly #writer: StreamWriter;
   readonly #upkeep: StreamUpkeep;
   readonly #timeouts: StreamTimeouts;
@@ -63,7 +63,7 @@ export class StreamDO extends DurableObject<Env> {
     this.#store = new StreamStore(ctx.storage.sql, this.#media.indexHooks(() => this.#store.stream()));
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
-    this.#feed = new FeedBridge(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
+    this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
     const sources = { store: this.#store, audience: this.#audience };
     const duties = [this.#media.upkeepDuty(this.#store, this.#writer)];

@@ -109,7 +109,7 @@ export async function purgeMedia(env: Env, settings: { mediaDeleteUrl: string | 
   return true;
 }
 
-/** The analytics feed as the alarm sees it (FeedBridge). */
+/** The analytics feed as the alarm sees it (StreamFeed). */
 export interface SnapshotSource {
   /** Closes every feed socket (the stream expired: nothing follows). */
   closeAll(code: number, reason: string): void;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SnapshotBody } from '../../../shared/src/feed/feed-messages.ts';
-import { wantsSnapshot } from './feed-bridge.ts';
+import { wantsSnapshot } from './stream-feed.ts';
 
 function body(current: number): SnapshotBody {
   return {
