@@ -159,7 +159,8 @@ async function startHlsJs() {
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30 });
+  // Low latency: start at, and catch up to (up to 1.5× speed), the playlist's PART-HOLD-BACK behind the live edge.
+  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
   state.player = 'hls.js';
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
     for (const level of data.levels ?? []) {
