@@ -125,8 +125,9 @@ try {
     work.catch((err: unknown) => console.error('synthetic origin call failed:', err));
   }, 1000);
 
-  // 2. M feed consumers with a feed token (the browser path: ?token=).
-  const { url: feedUrl } = (await (await fetch(`${base}/v1/streams/${id}/feed-tokens`, { method: 'POST', headers: adminHeaders, body: '{}' })).json()) as { url: string };
+  // 2. M feed consumers, each with its own feed token (the browser path: ?token=; a token holds at
+  // most 4 sockets, so one per dashboard).
+  const feedUrl = async (): Promise<string> => ((await (await fetch(`${base}/v1/streams/${id}/feed-tokens`, { method: 'POST', headers: adminHeaders, body: '{}' })).json()) as { url: string }).url;
   let feedErrors = 0;
   let feedMessages = 0;
   const keyRotatedAt: number[][] = Array.from({ length: CONSUMERS }, () => []);
@@ -136,9 +137,10 @@ try {
   const wsLimit = new Limit(50);
   for (let c = 0; c < CONSUMERS; c++) {
     await wsLimit.acquire();
+    const url = await feedUrl();
     opening.push(
       new Promise<void>((resolve) => {
-        const ws = new WebSocket(feedUrl);
+        const ws = new WebSocket(url);
         sockets.push(ws);
         let opened = false;
         ws.onopen = () => {

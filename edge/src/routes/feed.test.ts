@@ -90,9 +90,12 @@ describe('analytics feed auth', () => {
     const fifth = await upgrade(`/v1/streams/${id}/events?token=${issued.token}`, {});
     expect(fifth.status).toBe(429);
     expect(await fifth.json()).toEqual({ error: { code: 'rate_limited', message: 'this feed token already has 4 open sockets (at most 4)' } });
+    // Another token minted at once is another token, with sockets of its own.
+    const second = await json<{ token: string }>(await admin('POST', `/v1/streams/${id}/feed-tokens`, {}));
+    const other = await connect(`/v1/streams/${id}/events?token=${second.token}`, {});
     // The admin bearer is not capped this way.
     const adminConsumer = await connect(`/v1/streams/${id}/events`);
-    for (const c of [...consumers, adminConsumer]) c.ws.close(1000, 'done');
+    for (const c of [...consumers, other, adminConsumer]) c.ws.close(1000, 'done');
   });
 
   it.each<[string, (id: string) => Promise<Record<string, string> | string>, string]>([
