@@ -149,6 +149,7 @@ export class RecordingsRpc {
       if (epochs.at(-1)?.initKey !== initKey) epochs.push({ initKey, keys: [] });
       epochs.at(-1)!.keys.push(mediaObjectKey(streamId, top.name, r.file));
     }
+    if (epochs.length === 0) return fail('not_found', `recording ${id} holds no stored segment of ${top.name}`);
     return ok({ rendition: top.name, bytes: media.reduce((sum, r) => sum + r.bytes, 0), epochs });
   }
 
