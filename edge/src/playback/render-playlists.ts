@@ -33,11 +33,15 @@ export interface RenderContext {
   streamId: string;
 }
 
+/** How long an ended stream keeps serving its final playlists: its retention, or its DVR window if longer. */
+export function servedAfterEndMs(endedRetentionSeconds: number, dvrWindowSeconds: number): number {
+  return Math.max(endedRetentionSeconds, dvrWindowSeconds) * 1000;
+}
+
 /** 410 once an ended stream is past its retention (or its DVR window, if longer). */
 export function assertNotGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: RenderContext): void {
   if (data.status !== 'ended' || data.endedAt === null) return;
-  const keepMs = Math.max(ctx.endedRetentionSeconds, data.dvrWindowSeconds) * 1000;
-  if (ctx.now - data.endedAt > keepMs) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);
+  if (ctx.now - data.endedAt > servedAfterEndMs(ctx.endedRetentionSeconds, data.dvrWindowSeconds)) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);
 }
 
 /** The master playlist over renditions that have at least one segment. */

@@ -6,6 +6,7 @@
  * more than a primary key or an index range per segment.
  */
 import { mediaObjectKey, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
+import { servedAfterEndMs } from '../playback/render-playlists.ts';
 import type { SegmentRow, StreamRow } from '../stream-do/stream-schema.ts';
 import type { NewSegment } from '../stream-do/stream-store.ts';
 import type { StreamWriter } from '../stream-do/stream-writer.ts';
@@ -16,7 +17,7 @@ import type { RecordingsStore } from './recordings-store.ts';
 /** Objects a storage delete call carries at most (R2's and S3's limit). */
 export const PURGE_BATCH = 1000;
 /** Delete calls one alarm makes at most; the rest waits for the next alarm. */
-const PURGE_BATCHES_PER_ALARM = 5;
+export const PURGE_BATCHES_PER_ALARM = 5;
 /**
  * Objects due within this long of the oldest due one are deleted in the same alarm, so a live
  * stream costs one purge (and one `media_purged` event) per this period, not one per segment.
@@ -156,7 +157,7 @@ export class StreamRecordings {
    */
   #finalWindowGoneAt(row: StreamRow): number | null {
     if (row.status !== 'ended' || row.ended_at === null || this.#d.store.settings().final_window_released === 1) return null;
-    return row.ended_at + Math.max(this.#d.endedRetentionSeconds, row.dvr_window_seconds) * 1000;
+    return row.ended_at + servedAfterEndMs(this.#d.endedRetentionSeconds, row.dvr_window_seconds);
   }
 
   /** Queues the ended stream's last index rows, inits and thumbnails no recording uses for deletion, once. */

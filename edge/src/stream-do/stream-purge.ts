@@ -4,14 +4,13 @@
  * storage. Kept apart from retention purges (recordings, DVR) so each purge has one owner.
  */
 import { deleteAtOrigin } from '../recordings/media-deleter.ts';
+import { PURGE_BATCH, PURGE_BATCHES_PER_ALARM } from '../recordings/stream-recordings.ts';
 
-/** R2 list/delete rounds per alarm (1,000 objects each): a long stream is purged over several alarms. */
-export const PURGE_BATCHES_PER_ALARM = 5;
 
-/** Deletes up to `PURGE_BATCHES_PER_ALARM` pages of `live/<id>/` in R2; true once none are left. */
+/** Deletes up to `PURGE_BATCHES_PER_ALARM` pages of `live/<id>/` in R2 (a long stream over several alarms); true once none are left. */
 export async function purgeBucket(bucket: R2Bucket, streamId: string): Promise<boolean> {
   for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
-    const listed = await bucket.list({ prefix: `live/${streamId}/`, limit: 1000 });
+    const listed = await bucket.list({ prefix: `live/${streamId}/`, limit: PURGE_BATCH });
     if (listed.objects.length > 0) await bucket.delete(listed.objects.map((o) => o.key));
     if (!listed.truncated) return true;
   }

@@ -9,19 +9,15 @@ import { parseFragment } from './fmp4-fragment-info.ts';
 import { parseInitSegment, type InitInfo } from './fmp4-init-info.ts';
 import { findAll, findBox, readBoxAt, viewOf } from './mp4-box.ts';
 
-/** The `stsd` (codec configuration) bytes of each track, by track id. */
-function sampleDescriptions(init: Uint8Array): Map<number, string> {
-  const out = new Map<number, string>();
+/** The `stsd` (codec configuration) bytes of each track, by track id (`parseInitSegment` lists tracks in `trak` order). */
+function sampleDescriptions(init: Uint8Array, info: InitInfo): Map<number, string> {
   const moov = findBox(init, undefined, ['moov']);
   if (!moov) throw new Error('init segment has no moov box');
-  for (const trak of findAll(init, moov, 'trak')) {
-    const tkhd = findBox(init, trak, ['tkhd']);
-    const stsd = findBox(init, trak, ['mdia', 'minf', 'stbl', 'stsd']);
-    if (!tkhd || !stsd) throw new Error('trak without tkhd or stsd');
-    const view = viewOf(init);
-    const trackId = view.getUint32(tkhd.contentStart + (init[tkhd.contentStart] === 1 ? 20 : 12));
-    out.set(trackId, Array.from(init.subarray(stsd.start, stsd.end), (b) => b.toString(16).padStart(2, '0')).join(''));
-  }
+  const out = new Map<number, string>();
+  findAll(init, moov, 'trak').forEach((trak, i) => {
+    const stsd = findBox(init, trak, ['mdia', 'minf', 'stbl', 'stsd'])!;
+    out.set(info.tracks[i]!.trackId, Array.from(init.subarray(stsd.start, stsd.end), (b) => b.toString(16).padStart(2, '0')).join(''));
+  });
   return out;
 }
 
@@ -37,8 +33,8 @@ export function initsCompatible(a: Uint8Array, b: Uint8Array): boolean {
     const u = ib.tracks.find((x) => x.trackId === t.trackId);
     if (!u || u.timescale !== t.timescale || u.kind !== t.kind) return false;
   }
-  const sa = sampleDescriptions(a);
-  const sb = sampleDescriptions(b);
+  const sa = sampleDescriptions(a, ia);
+  const sb = sampleDescriptions(b, ib);
   return [...sa].every(([id, desc]) => sb.get(id) === desc);
 }
 
