@@ -26,6 +26,8 @@ const FPS = Number(process.env.BENCH_FPS ?? 30);
 const GOP_SECONDS = Number(process.env.BENCH_GOP_SECONDS ?? 2);
 /** Seconds of playing before recording starts, so start-up catch-up does not count. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+/** Page opens per player for time to first frame (each a fresh page and viewer); the last one stays to measure latency. */
+const TTFF_RUNS = Math.max(1, Number(process.env.BENCH_TTFF_RUNS ?? 5));
 
 interface Contender {
   label: string;
@@ -79,7 +81,7 @@ async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<
 
 interface Result {
   label: string;
-  ttff: { player: number; page: number };
+  ttff: { player: number[]; page: number[] };
   samples: number[];
   bad: number;
   stalls: number;
@@ -116,8 +118,17 @@ async function main(): Promise<void> {
     ];
     browser = await launchChromium();
     // One page at a time, so each time to first frame is measured without the others starting alongside.
-    const ttff = new Map<string, { player: number; page: number }>();
-    for (const c of contenders) ttff.set(c.label, await open(browser, stack, c));
+    const ttff = new Map<string, { player: number[]; page: number[] }>();
+    for (const c of contenders) {
+      const runs = { player: [] as number[], page: [] as number[] };
+      for (let i = 0; i < TTFF_RUNS; i++) {
+        if (c.page) await c.page.close();
+        const t = await open(browser, stack, c);
+        runs.player.push(t.player);
+        runs.page.push(t.page);
+      }
+      ttff.set(c.label, runs);
+    }
     await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
     for (const c of contenders) await c.page!.evaluate(() => ((window as unknown as { __latency: { recording: boolean } }).__latency.recording = true));
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -130,12 +141,13 @@ async function main(): Promise<void> {
       const state = await watchState(c.page!);
       results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}`) });
     }
-    const widths = [42, 9, 12, 8, 8, 7, 11, 10];
+    const widths = [42, 16, 16, 8, 8, 7, 11, 10];
+    const spread = (v: number[]) => `${Math.round(percentile(v, 50))} (${Math.round(Math.min(...v))}-${Math.round(Math.max(...v))})`;
     console.log(`\nglass-to-glass over ${SECONDS} s, read from the picture (clock code in every frame)`);
-    console.log('TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load)');
-    console.log(row(['player', 'TTFF ms', 'page→frame', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'samples'], widths));
+    console.log(`TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load); p50 (min-max) of ${TTFF_RUNS} fresh pages`);
+    console.log(row(['player', 'TTFF ms', 'page→frame ms', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'samples'], widths));
     for (const r of results) {
-      console.log(row([r.label, Math.round(r.ttff.player), Math.round(r.ttff.page), Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`], widths));
+      console.log(row([r.label, spread(r.ttff.player), spread(r.ttff.page), Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`], widths));
     }
     for (const r of results) if (r.errors.length > 0) console.log(`${r.label}: player errors: ${r.errors.slice(0, 10).join(', ')}${r.errors.length > 10 ? ` (+${r.errors.length - 10})` : ''}`);
     console.log(`\nLL-HLS parts served for the lowLatency: true stream: ${servesParts ? 'yes' : 'no (the stack serves plain HLS for it; the first row measures that)'}`);

@@ -1,6 +1,6 @@
 // edgelive watch page: hls.js in low-latency mode (native HLS on Safari), or dash.js with
-// ?player=dash; stream status from /live/:id/status.json; QoE beacons to /live/:id/beacon and CDN
-// error beacons to /live/:id/cdn-errors. Plain browser JavaScript: served as a static asset.
+// ?player=dash; stream status written into the page by the edge, then polled from
+// /live/:id/status.json; QoE beacons to /live/:id/beacon and CDN error beacons to /live/:id/cdn-errors. Plain browser JavaScript: served as a static asset.
 
 const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
 const messageEl = /** @type {HTMLElement} */ (document.getElementById('message'));
@@ -159,8 +159,16 @@ async function startHlsJs() {
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  // Low latency: start at, and catch up to (up to 1.5× speed), the playlist's PART-HOLD-BACK behind the live edge.
-  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
+  // Low latency: the first frame shows as soon as the first part (or segment) is buffered — playback
+  // starts at the keyframe it begins with (startOnSegmentBoundary) instead of waiting for every part
+  // up to the live sync point — then catches up (up to 1.5× speed) to the playlist's PART-HOLD-BACK
+  // behind the live edge.
+  const hls = new Hls({
+    lowLatencyMode: params.get('lowLatency') !== '0',
+    startOnSegmentBoundary: true,
+    backBufferLength: 30,
+    maxLiveSyncPlaybackRate: 1.5,
+  });
   state.player = 'hls.js';
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
     for (const level of data.levels ?? []) {
@@ -234,30 +242,52 @@ async function startPlayer() {
 }
 
 // ---- stream status -----------------------------------------------------------------------
+/** Acts on a status answer (`status.json`, or the copy the edge wrote into the page). */
+function applyStatus(body) {
+  state.status = body.status;
+  if (body.status === 'live' && body.playable) startPlayer();
+  else if (body.status === 'live') { if (!state.playing) showMessage('starting'); }
+  else if (body.status === 'idle') showMessage('idle');
+  else if (body.status === 'reconnecting' || body.status === 'error') showMessage(body.status);
+  else if (body.status === 'ended') { if (body.playable && !started) startPlayer(); if (!state.playing || video.ended) showMessage('ended'); }
+  else if (state.playing) showMessage(null);
+  if (body.status === 'live' && state.playing) showMessage(null);
+  showStatus();
+}
+
+function showStatus() {
+  statusEl.textContent = state.status ?? '…';
+  statusEl.dataset.status = state.status ?? '';
+}
+
 async function pollStatus() {
   let next = 3000;
   try {
     const res = await fetch(`${base}/status.json`, { cache: 'no-store' });
     if (res.status === 404) { state.status = 'unknown'; showMessage('unknown'); next = 10_000; }
-    else if (res.status === 410) { state.status = 'gone'; showMessage('gone'); return; }
-    else if (res.ok) {
-      const body = await res.json();
-      state.status = body.status;
-      if (body.status === 'live' && body.playable) startPlayer();
-      else if (body.status === 'live') { if (!state.playing) showMessage('starting'); }
-      else if (body.status === 'idle') showMessage('idle');
-      else if (body.status === 'reconnecting' || body.status === 'error') showMessage(body.status);
-      else if (body.status === 'ended') { if (body.playable && !started) startPlayer(); if (!state.playing || video.ended) showMessage('ended'); }
-      else if (state.playing) showMessage(null);
-      if (body.status === 'live' && state.playing) showMessage(null);
-    }
+    else if (res.status === 410) { state.status = 'gone'; showMessage('gone'); showStatus(); return; }
+    else if (res.ok) applyStatus(await res.json());
   } catch {
     // the edge is out of reach: keep the last message and ask again
   }
-  statusEl.textContent = state.status ?? '…';
-  statusEl.dataset.status = state.status ?? '';
+  showStatus();
   setTimeout(pollStatus, next);
 }
 
+/** The status the edge wrote into the page when it served it: playback starts without asking first. */
+function statusInPage() {
+  try {
+    return JSON.parse(document.querySelector('meta[name="edgelive-status"]')?.getAttribute('content') || 'null');
+  } catch {
+    return null;
+  }
+}
+
 if (!streamId) showMessage('unknown');
-else pollStatus();
+else {
+  const known = statusInPage();
+  if (known) {
+    applyStatus(known);
+    setTimeout(pollStatus, 3000);
+  } else pollStatus();
+}

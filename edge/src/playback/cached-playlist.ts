@@ -7,18 +7,27 @@ import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { Coalescer } from './coalescer.ts';
 import { playlistCacheKey } from './playlist-cache-key.ts';
 import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
+import { RecentPlaylists } from './recent-playlists.ts';
 
 const playlists = new Coalescer<RenderedPlaylist>();
+const recent = new RecentPlaylists();
+/** When a cached playlist was rendered (ms since epoch), so an isolate keeps it no longer than its max-age. */
+const RENDERED_AT_HEADER = 'X-Edgelive-Rendered-At';
 // Playlists are UTF-8 under a media type workerd does not treat as text (Response.text() warns).
 const decoder = new TextDecoder();
 
 /** How long an isolate's data center remembers that a stream does not exist (a deleted or unknown id). */
 export const NOT_FOUND_CACHE_SECONDS = 5;
 
+/** Forgets this isolate's copy of the playlist at `url` (the Cache API entry is the caller's to delete). */
+export function forgetRecentPlaylist(url: string): void {
+  recent.delete(playlistCacheKey(url));
+}
+
 /**
- * A playlist as the StreamDO renders it (relative URIs), from the Cache API, else from one
- * in-flight `render` per URL in this isolate, so Durable Object calls stay far below one per
- * viewer request. The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid` and
+ * A playlist as the StreamDO renders it (relative URIs), from this isolate's memory while fresh,
+ * else from the Cache API, else from one in-flight `render` per URL in this isolate, so Durable
+ * Object calls stay far below one per viewer request (and Cache API lookups below one per request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid` and
  * any other parameter are left out. A `stream_not_found` answer is remembered briefly (negative
  * cache), so made-up ids stop at the cache too; other errors are never cached.
  */
@@ -26,21 +35,35 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   const askedAt = Date.now();
   const cache = caches.default;
   const url = playlistCacheKey(c.req.url);
+  const fresh = recent.get(url, askedAt);
+  if (fresh) {
+    isolateMetrics.playlistServed('cache', 0);
+    return fresh;
+  }
   const key = new Request(url, { method: 'GET' });
   const hit = await cache.match(key);
   if (hit?.status === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   if (hit) {
+    const playlist = { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+    recent.set(url, playlist, Number(hit.headers.get(RENDERED_AT_HEADER) ?? 0), Date.now());
     isolateMetrics.playlistServed('cache', Date.now() - askedAt);
-    return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+    return playlist;
   }
-  const { promise, started } = playlists.run(url, () => {
+  const { promise, started } = playlists.run(url, async () => {
     edgeStats.doCalls++;
-    return render();
+    const playlist = await render();
+    // Rendered now: fresh for its whole max-age (the Cache API entry says when, for other isolates).
+    recent.set(url, playlist, Date.now(), Date.now());
+    return playlist;
   });
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) {
     const remember = promise.then(
-      (p) => cache.put(key, playlistResponse(p)),
+      (p) => {
+        const response = playlistResponse(p);
+        response.headers.set(RENDERED_AT_HEADER, String(Date.now()));
+        return cache.put(key, response);
+      },
       (err: unknown) => {
         if (err instanceof EdgeliveError && err.code === 'stream_not_found') {
           return cache.put(key, new Response(null, { status: 404, headers: { 'Cache-Control': `public, max-age=${NOT_FOUND_CACHE_SECONDS}` } }));

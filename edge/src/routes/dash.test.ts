@@ -165,6 +165,8 @@ describe('GET /watch/:id', () => {
     expect(res.headers.get('cache-control')).toBe('private, no-store');
     const html = await res.text();
     expect(html).toContain('<script type="module" src="/watch/watch.js"></script>');
+    // The stream's status travels in the page, so the player starts without asking status.json first.
+    expect(html).toContain('<meta name="edgelive-status" content="{&quot;status&quot;:&quot;live&quot;,&quot;playable&quot;:false}">');
     // Each load carries its own signed session: what beacons and viewer counts accept.
     const sids = [html, await (await viewer(`/watch/${id}`)).text()].map((h) => /<meta name="edgelive-sid" content="([A-Za-z0-9_-]+)">/.exec(h)?.[1]);
     expect(sids[0]).toBeDefined();
@@ -173,5 +175,8 @@ describe('GET /watch/:id', () => {
     expect((await beacon(sids[0])).status).toBe(204);
     expect((await beacon('forgedforgedforgedforged')).status).toBe(403);
     expect((await viewer('/watch/BAD')).status).toBe(404);
+    // A well-formed id the edge does not know: the page is served with no status, and asks (and shows "unknown").
+    const unknown = await (await viewer('/watch/zzzzzzzzzzzzzzzz')).text();
+    expect(unknown).toContain('<meta name="edgelive-status" content="">');
   });
 });

@@ -17,12 +17,17 @@ export interface PublicStatus {
   playable: boolean;
 }
 
-export async function publicStatus(c: Context<AppEnv>): Promise<Response> {
-  const stub = streamStub(c.env, c.req.param('id') ?? '');
-  const rendered = await cachedPlaylist(c, async () => {
+/** The stream's public status as JSON text, through the playlist cache (throws `stream_not_found` / `stream_gone`). */
+export async function publicStatusJson(c: Context<AppEnv>, id: string): Promise<{ body: string; maxAge: number }> {
+  const stub = streamStub(c.env, id);
+  return cachedPlaylist(c, async () => {
     const data = unwrap(await stub.masterPlaylist());
     const body: PublicStatus = { status: data.status, playable: data.renditions.some((r) => r.segments > 0) };
     return { body: JSON.stringify(body), maxAge: MASTER_MAX_AGE };
   });
+}
+
+export async function publicStatus(c: Context<AppEnv>): Promise<Response> {
+  const rendered = await publicStatusJson(c, c.req.param('id') ?? '');
   return new Response(rendered.body, { headers: { 'Content-Type': 'application/json', 'Cache-Control': `public, max-age=${rendered.maxAge}` } });
 }

@@ -7,7 +7,7 @@ import { renditionName } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
-import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist, forgetRecentPlaylist } from '../playback/cached-playlist.ts';
 import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
 import { playlistResponse } from '../playback/playlist-response.ts';
 import { renderVodMaster, renderVodMedia, vodMaxAge } from '../recordings/vod-data.ts';
@@ -20,7 +20,9 @@ import { streamStub } from '../stream-do/stream-stub.ts';
  */
 export async function forgetVodPlaylists(c: Context<AppEnv>, streamId: string, recordingId: string, renditions: readonly string[]): Promise<void> {
   const base = `${new URL(c.req.url).origin}/vod/${streamId}/${recordingId}`;
-  await Promise.all([`${base}/master.m3u8`, ...renditions.map((r) => `${base}/${r}/index.m3u8`)].map((url) => caches.default.delete(new Request(url))));
+  const urls = [`${base}/master.m3u8`, ...renditions.map((r) => `${base}/${r}/index.m3u8`)];
+  for (const url of urls) forgetRecentPlaylist(url);
+  await Promise.all(urls.map((url) => caches.default.delete(new Request(url))));
 }
 
 /** Recording ids: `r` and 15 base-36 characters (recordings-rpc.ts). Anything else is 404 without a DO call. */

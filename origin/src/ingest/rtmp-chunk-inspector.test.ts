@@ -36,6 +36,34 @@ describe('RtmpChunkInspector', () => {
     }
   });
 
+  it('reports each whole message with its timestamp: absolute (type 0), deltas (types 1 and 2), a repeated delta (type 3), extended', () => {
+    const seen: { type: number; timestamp: number; length: number }[] = [];
+    const inspector = new RtmpChunkInspector(DEFAULT_RTMP_LIMITS, (m) => seen.push(m));
+    const ts = (n: number) => [(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+    const len = (n: number) => [(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+    const bytes = new Uint8Array([
+      ...HANDSHAKE,
+      // type 0 on csid 4: video, t=1000, 200 bytes in two chunks (128 + 72)
+      0x04, ...ts(1000), ...len(200), 9, 1, 0, 0, 0, ...new Array(128).fill(1), 0xc4, ...new Array(72).fill(1),
+      // type 1: delta 33, new length 10
+      0x44, ...ts(33), ...len(10), 9, ...new Array(10).fill(2),
+      // type 2: delta 34, same length
+      0x84, ...ts(34), ...new Array(10).fill(3),
+      // type 3 starting a new message: the delta 34 again
+      0xc4, ...new Array(10).fill(4),
+      // type 0 on csid 6 with an extended timestamp (0x01000000 ms), audio, 4 bytes
+      0x06, 0xff, 0xff, 0xff, ...len(4), 8, 1, 0, 0, 0, 0x01, 0x00, 0x00, 0x00, 9, 9, 9, 9,
+    ]);
+    for (let i = 0; i < bytes.length; i += 50) expect(inspector.push(bytes.subarray(i, i + 50))).toBeNull();
+    expect(seen).toEqual([
+      { type: 9, timestamp: 1000, length: 200 },
+      { type: 9, timestamp: 1033, length: 10 },
+      { type: 9, timestamp: 1067, length: 10 },
+      { type: 9, timestamp: 1101, length: 10 },
+      { type: 8, timestamp: 0x01000000, length: 4 },
+    ]);
+  });
+
   it('refuses a declared message over the limit before its payload arrives', () => {
     const inspector = new RtmpChunkInspector();
     inspector.push(HANDSHAKE);

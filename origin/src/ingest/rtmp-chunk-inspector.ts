@@ -40,8 +40,18 @@ interface ChunkStream {
   type: number;
   received: number;
   extended: boolean;
+  /** Timestamp of the message being read, and the delta the last header gave (type 3 chunks reuse it). */
+  timestamp: number;
+  delta: number;
   /** Start of a command payload, to read its name. */
   prefix: number[] | null;
+}
+
+/** A whole message the client sent: its type (8 audio, 9 video, 18 data, 20 command…) and RTMP timestamp (ms). */
+export interface RtmpMessageSeen {
+  type: number;
+  timestamp: number;
+  length: number;
 }
 
 /** Where the inspector is in the client's byte stream. */
@@ -60,9 +70,12 @@ export class RtmpChunkInspector {
   #pending = 0;
   #publish = false;
   #violation: RtmpViolation | null = null;
+  readonly #onMessage: ((m: RtmpMessageSeen) => void) | undefined;
 
-  constructor(limits: RtmpLimits = DEFAULT_RTMP_LIMITS) {
+  /** `onMessage` hears of each message as its last byte is read (the pipeline bench times frames with it). */
+  constructor(limits: RtmpLimits = DEFAULT_RTMP_LIMITS, onMessage?: (m: RtmpMessageSeen) => void) {
     this.#limits = limits;
+    this.#onMessage = onMessage;
   }
 
   get phase(): InspectorPhase {
@@ -122,15 +135,16 @@ export class RtmpChunkInspector {
     if (extended) size += 4;
     if (h.length < size) return i + 1;
     this.#header = [];
-    return this.#startChunk(csid, fmt, basic, h, extended, known, i + 1);
+    const timestamp = extended ? ((h[size - 4]! << 24) | (h[size - 3]! << 16) | (h[size - 2]! << 8) | h[size - 1]!) >>> 0 : tsField;
+    return this.#startChunk(csid, fmt, basic, h, extended, timestamp, known, i + 1);
   }
 
-  #startChunk(csid: number, fmt: number, basic: number, h: number[], extended: boolean, known: ChunkStream | undefined, next: number): number {
+  #startChunk(csid: number, fmt: number, basic: number, h: number[], extended: boolean, timestamp: number, known: ChunkStream | undefined, next: number): number {
     let stream = known;
     if (!stream) {
       if (fmt !== 0) return this.#fail('bad_chunk', `chunk stream ${csid} starts with a type ${fmt} header`);
       if (this.#streams.size >= this.#limits.maxChunkStreams) return this.#fail('chunk_streams', `more than ${this.#limits.maxChunkStreams} chunk streams`);
-      stream = { length: 0, type: 0, received: 0, extended, prefix: null };
+      stream = { length: 0, type: 0, received: 0, extended, timestamp: 0, delta: 0, prefix: null };
       this.#streams.set(csid, stream);
     }
     stream.extended = extended;
@@ -141,6 +155,10 @@ export class RtmpChunkInspector {
       stream.type = h[basic + 6]!;
     }
     if (newMessage) {
+      // §5.3.1.2: type 0 carries the absolute timestamp, types 1 and 2 a delta, type 3 repeats the last delta.
+      if (fmt === 0) (stream.timestamp = timestamp), (stream.delta = 0);
+      else if (fmt <= 2) (stream.delta = timestamp), (stream.timestamp += timestamp);
+      else stream.timestamp += stream.delta;
       if (stream.length > this.#limits.maxMessageBytes) return this.#fail('message_length', `a message of ${stream.length} bytes declared (at most ${this.#limits.maxMessageBytes})`);
       if (this.#pending + stream.length > this.#limits.maxPendingBytes) return this.#fail('pending_bytes', `${this.#pending + stream.length} bytes of messages pending (at most ${this.#limits.maxPendingBytes})`);
       stream.received = 0;
@@ -178,6 +196,7 @@ export class RtmpChunkInspector {
   /** A message is complete: release its budget and act on control and command messages. */
   #finish(stream: ChunkStream): number {
     this.#pending -= stream.length;
+    this.#onMessage?.({ type: stream.type, timestamp: stream.timestamp, length: stream.length });
     const prefix = stream.prefix;
     stream.prefix = null;
     if (!prefix) return 0;
