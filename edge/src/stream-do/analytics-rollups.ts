@@ -42,6 +42,8 @@ export const FLEET_RETRY_MS = 30_000;
 export const FLEET_PUSH_GIVE_UP_MS = 24 * 3600_000;
 /** Closed minutes one push carries at most. */
 const PUSH_BATCH = 60;
+/** Batches one push call sends at most; the alarm carries on after that. */
+const MAX_PUSH_ROUNDS = 10;
 /** Pruning waits up to this long past retention, so an idle stream's alarm wakes at most hourly for it. */
 export const PRUNE_SLACK_MS = 3600_000;
 
@@ -130,10 +132,10 @@ export class AnalyticsRollups {
     return this.#sql.exec<OpenRow>('SELECT * FROM analytics_open WHERE singleton = 1').toArray()[0] ?? null;
   }
 
-  /** Opens the minute of `now` if none is open (after closing a finished one). */
-  #openAt(now: number): void {
+  /** Opens the minute of `now` if none is open (after closing a finished one); true when it opened one. */
+  #openAt(now: number): boolean {
     this.closeDue(now);
-    this.#sql.exec('INSERT OR IGNORE INTO analytics_open (singleton, minute) VALUES (1, ?)', minuteOf(now));
+    return this.#sql.exec('INSERT OR IGNORE INTO analytics_open (singleton, minute) VALUES (1, ?)', minuteOf(now)).rowsWritten > 0;
   }
 
   /**
@@ -172,15 +174,16 @@ export class AnalyticsRollups {
     return fromRow(row);
   }
 
-  /** A heartbeat's ingest bitrate; the minute counts as live. */
-  heartbeat(now: number, kbps: number): void {
-    this.#openAt(now);
+  /** A heartbeat's ingest bitrate; the minute counts as live. True when it opened a minute (the alarm must be set to close it). */
+  heartbeat(now: number, kbps: number): boolean {
+    const opened = this.#openAt(now);
     this.#sql.exec('UPDATE analytics_open SET heartbeats = heartbeats + 1, kbps_sum = kbps_sum + ? WHERE singleton = 1', kbps);
+    return opened;
   }
 
-  /** A viewer batch: its sessions (counted once a minute), the peak, startups (once per session a minute) and beacon sums. */
-  viewers(now: number, v: ViewerMinuteInput): void {
-    this.#openAt(now);
+  /** A viewer batch: its sessions (counted once a minute), the peak, startups (once per session a minute) and beacon sums. True when it opened a minute. */
+  viewers(now: number, v: ViewerMinuteInput): boolean {
+    const opened = this.#openAt(now);
     // A session already seen this minute is an ignored conflict: no row is written for it.
     for (const s of v.sessions) this.#sql.exec('INSERT OR IGNORE INTO analytics_open_sessions (sid) VALUES (?)', s.sid);
     const open = this.#open()!;
@@ -194,6 +197,7 @@ export class AnalyticsRollups {
          errors = errors + ?, startups = ? WHERE singleton = 1`,
       v.current, v.playedMs, v.rebufferMs, v.errors, startups === null ? open.startups : JSON.stringify(startups),
     );
+    return opened;
   }
 
   /** Closed minutes in [from, to), oldest first, not older than retention. */
@@ -221,13 +225,17 @@ export class AnalyticsRollups {
   async #push(now: number): Promise<void> {
     const stale = this.#sql.exec('UPDATE analytics_minutes SET pushed = 1 WHERE pushed = 0 AND minute < ?', now - FLEET_PUSH_GIVE_UP_MS).rowsWritten;
     if (stale > 0) console.warn(`analytics: ${stale} minutes older than a day were never taken by the fleet; giving up on them`);
-    const rows = this.#sql.exec<MinuteRow>('SELECT * FROM analytics_minutes WHERE pushed = 0 ORDER BY minute LIMIT ?', PUSH_BATCH).toArray();
-    if (rows.length === 0) return;
-    try {
-      await this.#d.push(rows.map(fromRow));
+    // Minutes that close while a push is under way go in the next round of the same call.
+    for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
+      const rows = this.#sql.exec<MinuteRow>('SELECT * FROM analytics_minutes WHERE pushed = 0 ORDER BY minute LIMIT ?', PUSH_BATCH).toArray();
+      if (rows.length === 0) return;
+      try {
+        await this.#d.push(rows.map(fromRow));
+      } catch (err) {
+        console.error(`analytics: fleet push of ${rows.length} minutes failed, the alarm retries`, err);
+        return;
+      }
       for (const r of rows) this.#sql.exec('UPDATE analytics_minutes SET pushed = 1 WHERE minute = ?', r.minute);
-    } catch (err) {
-      console.error(`analytics: fleet push of ${rows.length} minutes failed, the alarm retries`, err);
     }
   }
 

@@ -306,7 +306,8 @@ export class StreamDO extends DurableObject<Env> {
   /** The transcoder is alive; keep its ingest metrics. */
   async heartbeat(a: HeartbeatAnnounce): Promise<DoResult<AnnounceAck>> {
     const result = await this.#announce(a.epoch, 'heartbeat', (_tx, row, now) => storeHeartbeat(this.#store, row, now, a));
-    if (result.ok) this.#rollups.heartbeat(Date.now(), a.metrics.bitrateKbps);
+    // A new minute needs the alarm at its end to close it.
+    if (result.ok && this.#rollups.heartbeat(Date.now(), a.metrics.bitrateKbps)) await this.#upkeep.afterChange();
     if (result.ok) await this.#feed.scheduleSnapshot();
     return result;
   }
@@ -322,7 +323,8 @@ export class StreamDO extends DurableObject<Env> {
     const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
     if (result.ok) {
       const { sessions, qoe } = batch;
-      this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors });
+      const opened = this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors });
+      if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
       await this.#feed.scheduleSnapshot();
     }
     return result;
