@@ -1,12 +1,11 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import type { MinuteRollup } from '../analytics/minute-rollup.ts';
 import { addStartup } from '../analytics/startup-histogram.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, BASE, createStream, json } from '../test-support/edge-client.ts';
+import { admin, awayFromMinuteEnd, BASE, createStream, json } from '../test-support/edge-client.ts';
 import { emptyQoe } from '../viewers/viewer-batch.ts';
-import { SELF } from 'cloudflare:test';
 
 const M = 60_000;
 
@@ -65,6 +64,7 @@ describe('GET /v1/streams/:id/analytics and /v1/analytics: validation', () => {
 
 describe('fleet totals', () => {
   it('sums the minutes two real streams push, at 1m and 5m', async () => {
+    await awayFromMinuteEnd();
     const at = minutesAgo(30);
     const now = Date.now();
     const streams = [await createStream(), await createStream()];

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import type { MinuteRollup } from '../analytics/minute-rollup.ts';
 import { addStartup, type StartupHistogram } from '../analytics/startup-histogram.ts';
-import { admin, createStream, json, liveStream, signed } from '../test-support/edge-client.ts';
+import { admin, awayFromMinuteEnd, createStream, json, liveStream, signed } from '../test-support/edge-client.ts';
 import { emptyQoe } from '../viewers/viewer-batch.ts';
 import { AnalyticsRollups, FLEET_RETRY_MS, PRUNE_SLACK_MS, type RollupDeps } from './analytics-rollups.ts';
 import type { StreamDO } from './stream-do.ts';
@@ -132,6 +132,7 @@ describe('AnalyticsRollups', () => {
 
 describe('StreamDO analytics hooks', () => {
   it('rolls up heartbeats and viewer batches through the real object, closes the minute from its alarm and serves it', async () => {
+    await awayFromMinuteEnd();
     const { id, epoch } = await liveStream();
     for (const kbps of [2000, 4000]) expect((await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: kbps, fps: 30, speed: 1, droppedFrames: 0 } })).status).toBe(200);
     const now = Date.now();
