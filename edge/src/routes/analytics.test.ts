@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
+import { fleetAnalyticsSchema, streamAnalyticsSchema, type FleetAnalytics, type StreamAnalytics } from '../../../shared/src/analytics/analytics-query.ts';
 import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import type { MinuteRollup } from '../analytics/minute-rollup.ts';
 import { addStartup } from '../analytics/startup-histogram.ts';
@@ -52,7 +53,10 @@ describe('GET /v1/streams/:id/analytics and /v1/analytics: validation', () => {
 
   it('gives a new stream the last hour by the minute, all empty', async () => {
     const { id } = await createStream();
-    const body = await json<{ streamId: string; from: number; to: number; step: string; points: { t: number }[] }>(await admin('GET', `/v1/streams/${id}/analytics`));
+    const raw = await json(await admin('GET', `/v1/streams/${id}/analytics`));
+    // The answer is what the shared schema describes; the exact keys are asserted below.
+    expect(streamAnalyticsSchema.safeParse(raw).success).toBe(true);
+    const body = raw as StreamAnalytics;
     expect(body.streamId).toBe(id);
     expect(body.step).toBe('1m');
     expect(body.to - body.from).toBe(3_600_000);
@@ -93,7 +97,8 @@ describe('fleet totals', () => {
     expect(await fleet.record('streambbbbbbbbbb', b)).toBe(2);
     // A retry after a lost acknowledgement changes nothing.
     expect(await fleet.record('streamaaaaaaaaaa', a)).toBe(0);
-    const perMinute = await json<{ points: unknown[] }>(await admin('GET', `/v1/analytics?from=${step}&to=${step + 2 * M}`));
+    const perMinute = await json<FleetAnalytics>(await admin('GET', `/v1/analytics?from=${step}&to=${step + 2 * M}`));
+    expect(fleetAnalyticsSchema.safeParse(perMinute).success).toBe(true);
     expect(perMinute.points).toEqual([
       // Startups 1000, 4000, 4000: the median is 4000's bucket (3922).
       { t: step, currentViewers: 15, peakViewers: 17, uniqueViewers: 20, ingestKbps: 4000, startupP50Ms: 3922, rebufferRatio: null, errors: 0, liveStreams: 2, activeStreams: 2 },

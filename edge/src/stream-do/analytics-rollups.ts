@@ -223,6 +223,15 @@ export class AnalyticsRollups {
   }
 
   async #push(now: number): Promise<void> {
+    try {
+      await this.#pushRounds(now);
+    } catch (err) {
+      // Storage gone under a push (the stream was purged meanwhile): nothing is left to mark.
+      console.error('analytics: fleet push stopped', err);
+    }
+  }
+
+  async #pushRounds(now: number): Promise<void> {
     const stale = this.#sql.exec('UPDATE analytics_minutes SET pushed = 1 WHERE pushed = 0 AND minute < ?', now - FLEET_PUSH_GIVE_UP_MS).rowsWritten;
     if (stale > 0) console.warn(`analytics: ${stale} minutes older than a day were never taken by the fleet; giving up on them`);
     // Minutes that close while a push is under way go in the next round of the same call.

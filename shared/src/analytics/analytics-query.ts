@@ -14,6 +14,9 @@ export const MAX_ANALYTICS_POINTS = 1440;
 /** The window read when `from` is not given: the hour before `to`. */
 export const DEFAULT_ANALYTICS_WINDOW_MS = 60 * MINUTE_MS;
 
+/** A step's name as the query and the answer carry it. */
+const stepSchema = z.enum(Object.keys(ANALYTICS_STEPS) as [AnalyticsStep, ...AnalyticsStep[]]);
+
 /** A time as ms since epoch (digits) or an ISO 8601 date-time with a zone (`2026-11-30T02:00:00Z`). */
 const instant = z.string().transform((s, ctx) => {
   const ms = /^\d{1,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(s) ? Date.parse(s) : Number.NaN;
@@ -28,7 +31,7 @@ const instant = z.string().transform((s, ctx) => {
 export const analyticsQuerySchema = z.object({
   from: instant.optional(),
   to: instant.optional(),
-  step: z.enum(Object.keys(ANALYTICS_STEPS) as [AnalyticsStep, ...AnalyticsStep[]]).default('1m'),
+  step: stepSchema.default('1m'),
 });
 export type AnalyticsQuery = z.infer<typeof analyticsQuerySchema>;
 
@@ -57,39 +60,32 @@ export function analyticsRange(query: AnalyticsQuery, now: number): AnalyticsRan
 }
 
 /** One point of a stream's history (see docs/edge.md for each field's meaning and approximation). */
-export interface StreamAnalyticsPoint {
+export const streamAnalyticsPointSchema = z.object({
   /** Start of the step, ms since epoch. */
-  t: number;
-  currentViewers: number;
-  peakViewers: number;
-  uniqueViewers: number;
-  ingestKbps: number | null;
-  startupP50Ms: number | null;
-  rebufferRatio: number | null;
-  errors: number;
-}
+  t: z.number().int(),
+  currentViewers: z.number().int().min(0),
+  peakViewers: z.number().int().min(0),
+  uniqueViewers: z.number().int().min(0),
+  ingestKbps: z.number().min(0).nullable(),
+  startupP50Ms: z.number().int().min(0).nullable(),
+  rebufferRatio: z.number().min(0).max(1).nullable(),
+  errors: z.number().int().min(0),
+});
+export type StreamAnalyticsPoint = z.infer<typeof streamAnalyticsPointSchema>;
 
 /** One point of the fleet's history: the stream fields summed over streams, and stream counts. */
-export interface FleetAnalyticsPoint extends StreamAnalyticsPoint {
+export const fleetAnalyticsPointSchema = streamAnalyticsPointSchema.extend({
   /** Streams live in the step (the most in any one minute). */
-  liveStreams: number;
+  liveStreams: z.number().int().min(0),
   /** Streams with a rollup in the step (live or watched; the most in any one minute). */
-  activeStreams: number;
-}
+  activeStreams: z.number().int().min(0),
+});
+export type FleetAnalyticsPoint = z.infer<typeof fleetAnalyticsPointSchema>;
 
 /** `GET /v1/streams/:id/analytics`. */
-export interface StreamAnalytics {
-  streamId: string;
-  from: number;
-  to: number;
-  step: AnalyticsStep;
-  points: StreamAnalyticsPoint[];
-}
+export const streamAnalyticsSchema = z.object({ streamId: z.string(), from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(streamAnalyticsPointSchema) });
+export type StreamAnalytics = z.infer<typeof streamAnalyticsSchema>;
 
 /** `GET /v1/analytics`. */
-export interface FleetAnalytics {
-  from: number;
-  to: number;
-  step: AnalyticsStep;
-  points: FleetAnalyticsPoint[];
-}
+export const fleetAnalyticsSchema = z.object({ from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(fleetAnalyticsPointSchema) });
+export type FleetAnalytics = z.infer<typeof fleetAnalyticsSchema>;
