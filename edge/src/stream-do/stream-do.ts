@@ -323,7 +323,7 @@ export class StreamDO extends DurableObject<Env> {
     const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
     if (result.ok) {
       const { sessions, qoe } = batch;
-      const opened = this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors });
+      const opened = this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors ?? 0 }); // ?? 0: a batch from an isolate still on the previous version
       if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
       await this.#feed.scheduleSnapshot();
     }
