@@ -37,6 +37,7 @@ describe('wrangler deploy --dry-run', () => {
     expect(code).toContain('StreamDO');
     expect(code).toContain('StreamRegistry');
     expect(code).toContain('CdnHealth');
+    expect(code).toContain('FleetAnalytics');
     expect(statSync(bundle).size).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
     expect(listing).toContain(`env.MEDIA (${bucket})`);
     // The watch page and its players are static assets (copied from npm by the [build] step), not script.

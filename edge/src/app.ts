@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { settingsMiddleware } from './middleware/settings.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { edgeStatsRoutes } from './routes/edge-stats.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { internalRoutes } from './routes/internal.ts';
@@ -20,6 +21,7 @@ app.use('*', settingsMiddleware);
 // The feed's WebSocket upgrade has its own auth (feed tokens); everything else falls through.
 app.route('/v1/streams', feedRoutes);
 app.route('/v1/streams', recordingRoutes);
+app.route('/v1', analyticsRoutes);
 app.route('/v1/streams', managementRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);

@@ -1,3 +1,4 @@
+import type { FleetAnalytics } from './analytics/fleet-analytics.ts';
 import type { CdnHealth } from './cdn/cdn-health.ts';
 import type { StreamDO } from './stream-do/stream-do.ts';
 import type { StreamRegistry } from './stream-registry/stream-registry.ts';
@@ -10,6 +11,8 @@ export interface Env {
   STREAM_REGISTRY: DurableObjectNamespace<StreamRegistry>;
   /** The single CdnHealth object (`idFromName("global")`): probes CDNs, holds their health. */
   CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
+  /** The single FleetAnalytics object (`idFromName("global")`): per-minute totals over all streams. */
+  FLEET_ANALYTICS: DurableObjectNamespace<FleetAnalytics>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
   MEDIA: R2Bucket;
   /** Static assets (edge/public): the watch page and the players it loads. */
@@ -34,6 +37,8 @@ export interface Env {
   RECONNECT_WINDOW_SECONDS?: string;
   SIGNATURE_MAX_SKEW_SECONDS?: string;
   EVENT_RETENTION_SECONDS?: string;
+  /** Days per-minute analytics rollups are kept (default 30). */
+  ANALYTICS_RETENTION_DAYS?: string;
   /** DVR retention and recordings (recordings/media-settings.ts). */
   MEDIA_DELETE_URL?: string;
   MEDIA_PURGE_DELAY_SECONDS?: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from './env.ts';
 import { parseSettings } from './settings.ts';
 
-const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, CDN_HEALTH: env.CDN_HEALTH, MEDIA: env.MEDIA };
+const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, CDN_HEALTH: env.CDN_HEALTH, FLEET_ANALYTICS: env.FLEET_ANALYTICS, MEDIA: env.MEDIA };
 
 const CDN_A = { id: 'a', baseUrl: 'https://cdn-a.example.com/', weight: 2, healthUrl: 'https://cdn-a.example.com/health' };
 
@@ -37,6 +37,7 @@ describe('parseSettings', () => {
       reconnectWindowSeconds: 60,
       signatureMaxSkewSeconds: 60,
       eventRetentionSeconds: 604_800,
+      analyticsRetentionDays: 30,
       adminToken: null,
       originSecret: null,
       streamIdSecret: null,
@@ -57,6 +58,7 @@ describe('parseSettings', () => {
       RECONNECT_WINDOW_SECONDS: '0',
       SIGNATURE_MAX_SKEW_SECONDS: '5',
       EVENT_RETENTION_SECONDS: '3600',
+      ANALYTICS_RETENTION_DAYS: '7',
       ADMIN_TOKEN: 'a',
       ORIGIN_SECRET: '',
       EDGELIVE_ENV: 'development',
@@ -71,6 +73,7 @@ describe('parseSettings', () => {
       reconnectWindowSeconds: 0,
       signatureMaxSkewSeconds: 5,
       eventRetentionSeconds: 3600,
+      analyticsRetentionDays: 7,
       adminToken: 'a',
       originSecret: null,
       environment: 'development',
@@ -97,6 +100,8 @@ describe('parseSettings', () => {
     [{ INGEST_URL: 'http://x/live' }, 'invalid setting INGEST_URL: must be an rtmp:// or rtmps:// application URL without a trailing slash'],
     [{ ORIGIN_PULL_URL: 'ftp://origin/media' }, 'invalid setting ORIGIN_PULL_URL: Invalid URL'],
     [{ CDN_HASH_KEY: 'viewer' }, 'invalid setting CDN_HASH_KEY: Invalid option: expected one of "session"|"stream"|"segment"'],
+    [{ ANALYTICS_RETENTION_DAYS: '0' }, 'invalid setting ANALYTICS_RETENTION_DAYS: Too small: expected number to be >=1'],
+    [{ ANALYTICS_RETENTION_DAYS: 'a month' }, 'invalid setting ANALYTICS_RETENTION_DAYS: Invalid input: expected number, received NaN'],
     [{ CDN_PROBE_INTERVAL_SECONDS: '0' }, 'invalid setting CDN_PROBE_INTERVAL_SECONDS: Too small: expected number to be >=1'],
     [{ CDNS: '{"id":"a"}' }, 'invalid setting CDNS: must be a JSON array of {"id","baseUrl","weight","healthUrl"}'],
     [{ CDNS: '[{"id":"a"' }, 'invalid setting CDNS: not valid JSON'],

@@ -26,6 +26,7 @@ const settingsSchema = z.object({
   RECONNECT_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   SIGNATURE_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   EVENT_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
+  ANALYTICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(400).default(30),
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
   STREAM_ID_SECRET: z.string().min(1).optional(),
@@ -69,6 +70,8 @@ export interface Settings {
   readonly signatureMaxSkewSeconds: number;
   /** How long events stay in a stream's log before the alarm prunes them. */
   readonly eventRetentionSeconds: number;
+  /** How many days per-minute analytics rollups are kept (per stream and fleet). */
+  readonly analyticsRetentionDays: number;
   /** Null when the secret is not set: the management API then refuses every call. */
   readonly adminToken: string | null;
   /** Null when the secret is not set: the internal API then refuses every call. */
@@ -102,6 +105,7 @@ export function parseSettings(env: Env): Settings {
     RECONNECT_WINDOW_SECONDS: env.RECONNECT_WINDOW_SECONDS,
     SIGNATURE_MAX_SKEW_SECONDS: env.SIGNATURE_MAX_SKEW_SECONDS,
     EVENT_RETENTION_SECONDS: env.EVENT_RETENTION_SECONDS,
+    ANALYTICS_RETENTION_DAYS: env.ANALYTICS_RETENTION_DAYS,
     // An empty secret is as good as none.
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
@@ -141,6 +145,7 @@ export function parseSettings(env: Env): Settings {
     reconnectWindowSeconds: s.RECONNECT_WINDOW_SECONDS,
     signatureMaxSkewSeconds: s.SIGNATURE_MAX_SKEW_SECONDS,
     eventRetentionSeconds: s.EVENT_RETENTION_SECONDS,
+    analyticsRetentionDays: s.ANALYTICS_RETENTION_DAYS,
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
     streamIdSecret: s.STREAM_ID_SECRET ?? s.ORIGIN_SECRET ?? null,

@@ -54,7 +54,7 @@ function showMessage(key) {
 }
 
 // ---- QoE beacons ---------------------------------------------------------------------------
-const qoe = { loadStartedAt: 0, startupMs: /** @type {number | undefined} */ (undefined), playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: /** @type {{from: string, to: string}[]} */ ([]) };
+const qoe = { loadStartedAt: 0, startupMs: /** @type {number | undefined} */ (undefined), playedMs: 0, rebufferCount: 0, rebufferMs: 0, errors: 0, switches: /** @type {{from: string, to: string}[]} */ ([]) };
 let playingSince = 0;
 let rebufferSince = 0;
 let lastRendition = /** @type {string | null} */ (null);
@@ -70,8 +70,9 @@ function sendBeacon(final = false) {
   accrue(performance.now());
   const body = { sid, playedMs: Math.round(qoe.playedMs), rebufferCount: qoe.rebufferCount, rebufferMs: Math.round(qoe.rebufferMs), switches: qoe.switches.slice(0, 50) };
   if (qoe.startupMs !== undefined) body.startupMs = qoe.startupMs;
-  if (body.startupMs === undefined && body.playedMs === 0 && body.rebufferCount === 0 && body.switches.length === 0) return;
-  qoe.startupMs = undefined; qoe.playedMs = 0; qoe.rebufferCount = 0; qoe.rebufferMs = 0; qoe.switches = [];
+  if (qoe.errors > 0) body.errors = Math.min(qoe.errors, 1000);
+  if (body.startupMs === undefined && body.playedMs === 0 && body.rebufferCount === 0 && body.switches.length === 0 && body.errors === undefined) return;
+  qoe.startupMs = undefined; qoe.playedMs = 0; qoe.rebufferCount = 0; qoe.rebufferMs = 0; qoe.errors = 0; qoe.switches = [];
   const url = `${base}/beacon`;
   const json = JSON.stringify(body);
   state.beaconsSent++;
@@ -189,6 +190,7 @@ async function startHlsJs() {
     state.errors.push({ fatal: !!data.fatal, details: String(data.details), reason: data.reason ?? data.error?.message, url });
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR) reportCdnError(url, errorKind(String(data.details), data.response?.code));
     if (!data.fatal) return;
+    qoe.errors++; // fatal ones only: hls.js reports many recoverable hiccups as errors
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
     else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => hls.startLoad(), 1000);
     else { showMessage('failed'); hls.destroy(); started = false; }
@@ -202,7 +204,7 @@ function startNative() {
   state.player = 'native';
   qoe.loadStartedAt = performance.now();
   video.src = masterUrl;
-  video.addEventListener('error', () => state.errors.push({ fatal: true, details: `MEDIA_ERR_${video.error?.code}` }));
+  video.addEventListener('error', () => { qoe.errors++; state.errors.push({ fatal: true, details: `MEDIA_ERR_${video.error?.code}` }); });
 }
 
 async function startDash() {
@@ -218,6 +220,7 @@ async function startDash() {
     streaming: { capabilities: { useMediaCapabilitiesApi: false } },
   });
   player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+    qoe.errors++;
     state.errors.push({ fatal: true, details: String(e.error?.message ?? e.error?.code ?? 'dash.js error') });
   });
   player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, (e) => noteRendition(e.newRepresentation?.id ?? null));

@@ -242,6 +242,18 @@ describe('POST /live/:id/cdn-errors', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(message);
   });
 
+  it('counts an accepted beacon in the per-minute errors of its stream', async () => {
+    const { id } = await liveStream();
+    const res = await SELF_POST(`/live/${id}/cdn-errors`, JSON.stringify({ sid: await session('analytics-session-3'), cdn: 'cdn-b', kind: 'network' }));
+    expect(res.status).toBe(204);
+    const stream = env.STREAM_DO.get(env.STREAM_DO.idFromName(id));
+    await vi.waitFor(async () => {
+      // Open or already closed by the alarm at a minute's end: the count is the same.
+      const errors = await runInDurableObject(stream, (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT (SELECT COALESCE(SUM(errors), 0) FROM analytics_open) + (SELECT COALESCE(SUM(errors), 0) FROM analytics_minutes) AS n').one().n);
+      expect(errors).toBe(1);
+    });
+  });
+
   it('answers CORS preflights for POST', async () => {
     const { SELF } = await import('cloudflare:test');
     const res = await SELF.fetch('https://edge.test/live/abcdefghijklmnop/cdn-errors', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } });

@@ -5,9 +5,13 @@ import { isSignedStreamId } from '../../../shared/src/keys/signed-stream-id.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import type { AppEnv } from '../app-env.ts';
 
+/** True when `id` is well-formed and carries the edge's tag (when ids are signed). */
+export async function isIssuedStreamId(c: Context<AppEnv>, id: string): Promise<boolean> {
+  const secret = c.var.settings.streamIdSecret;
+  return secret === null ? isStreamId(id) : await isSignedStreamId(secret, id);
+}
+
 /** Throws `stream_not_found` unless `id` is well-formed and carries the edge's tag (when ids are signed). */
 export async function requireIssuedStreamId(c: Context<AppEnv>, id: string): Promise<void> {
-  const secret = c.var.settings.streamIdSecret;
-  const issued = secret === null ? isStreamId(id) : await isSignedStreamId(secret, id);
-  if (!issued) throw new EdgeliveError('stream_not_found', 'stream not found');
+  if (!(await isIssuedStreamId(c, id))) throw new EdgeliveError('stream_not_found', 'stream not found');
 }

@@ -17,7 +17,7 @@ import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
-import { requireIssuedStreamId } from '../playback/stream-id-gate.ts';
+import { isIssuedStreamId, requireIssuedStreamId } from '../playback/stream-id-gate.ts';
 import { requireServedStream } from '../playback/stream-serving.ts';
 import { playlistDirectives } from '../playback/playlist-directives.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
@@ -57,8 +57,12 @@ playbackRoutes.get('/:id/steering.json', async (c) => {
 });
 
 playbackRoutes.post('/:id/cdn-errors', async (c) => {
-  if (!isStreamId(c.req.param('id'))) throw new EdgeliveError('stream_not_found', 'stream not found');
-  return acceptErrorBeacon(c);
+  const id = c.req.param('id');
+  if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  const answer = await acceptErrorBeacon(c);
+  // Counted in the stream's analytics too, batched like viewers; only for ids the edge issued.
+  if (await isIssuedStreamId(c, id)) flushViewers(c, id, isolateViewers.recordError(id, Date.now()));
+  return answer;
 });
 
 playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {

@@ -30,6 +30,11 @@ import { StreamWriter, type WriteContext } from './stream-writer.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
 import { RecordingsRpc, type RecordingOptions } from '../recordings/recordings-rpc.ts';
+import type { AnalyticsRange, FleetAnalyticsPoint } from '../../../shared/src/analytics/analytics-query.ts';
+import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
+import { foldMinutes } from '../analytics/minute-rollup.ts';
+import { AnalyticsRollups } from './analytics-rollups.ts';
+import { viewerWindowMs } from './stream-audience.ts';
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -54,6 +59,8 @@ export class StreamDO extends DurableObject<Env> {
   /** LL-HLS parts the origin holds (memory only) and the playlist requests blocked on them. */
   readonly #parts = new PartIndex();
   readonly #waiters = new PlaylistWaiters();
+  /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
+  readonly #rollups: AnalyticsRollups;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,7 +73,15 @@ export class StreamDO extends DurableObject<Env> {
     this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
     const sources = { store: this.#store, audience: this.#audience };
-    const duties = [this.#media.upkeepDuty(this.#store, this.#writer)];
+    this.#rollups = new AnalyticsRollups(ctx.storage.sql, {
+      retentionMs: this.#settings.analyticsRetentionDays * 86_400_000,
+      currentViewers: (at) => audienceStore.counts(at, viewerWindowMs(this.#store.stream()?.target_duration ?? 0)).current,
+      push: async (minutes) => {
+        const id = this.#store.stream()?.id;
+        if (id) await fleetAnalyticsStub(env).record(id, minutes);
+      },
+    });
+    const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#rollups.duty()];
     this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { mediaDeleteUrl: this.#media.mediaDeleteUrl, originSecret: this.#settings.originSecret }, duties });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
@@ -84,6 +99,7 @@ export class StreamDO extends DurableObject<Env> {
     this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
     this.#migrateAudience();
     this.#media.migrate();
+    this.#rollups.migrate();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
@@ -105,6 +121,15 @@ export class StreamDO extends DurableObject<Env> {
     if (!row.ok) return row;
     const view = streamView(row.value, this.#store.renditions(), this.#audience.summary(row.value, Date.now()), this.#store.rowCounts());
     return ok(this.#media.describe(view));
+  }
+
+  /** The stream's per-minute history folded into the steps of `range` (the minute just ended is closed first). */
+  analytics(range: AnalyticsRange): DoResult<FleetAnalyticsPoint[]> {
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    const now = Date.now();
+    this.#rollups.closeDue(now);
+    return ok(foldMinutes(this.#rollups.read(range.from - (range.from % range.stepMs), range.to, now), range));
   }
 
   /** The stream's recordings, newest first. */
@@ -281,6 +306,8 @@ export class StreamDO extends DurableObject<Env> {
   /** The transcoder is alive; keep its ingest metrics. */
   async heartbeat(a: HeartbeatAnnounce): Promise<DoResult<AnnounceAck>> {
     const result = await this.#announce(a.epoch, 'heartbeat', (_tx, row, now) => storeHeartbeat(this.#store, row, now, a));
+    // A new minute needs the alarm at its end to close it.
+    if (result.ok && this.#rollups.heartbeat(Date.now(), a.metrics.bitrateKbps)) await this.#upkeep.afterChange();
     if (result.ok) await this.#feed.scheduleSnapshot();
     return result;
   }
@@ -290,8 +317,16 @@ export class StreamDO extends DurableObject<Env> {
    * updates sessions, peak and QoE sums, and logs viewer milestones and quality switches.
    */
   async recordViewers(batch: ViewerBatch): Promise<DoResult<{ current: number }>> {
-    const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), Date.now(), batch));
-    if (result.ok) await this.#feed.scheduleSnapshot();
+    const now = Date.now();
+    // The minute that just ended closes before this batch moves the sessions it reads.
+    if (this.#store.stream()) this.#rollups.closeDue(now);
+    const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
+    if (result.ok) {
+      const { sessions, qoe } = batch;
+      const opened = this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors ?? 0 }); // ?? 0: a batch from an isolate still on the previous version
+      if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
+      await this.#feed.scheduleSnapshot();
+    }
     return result;
   }
 

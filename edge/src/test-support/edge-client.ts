@@ -100,3 +100,9 @@ export function segments(epoch: number, name: string, msns: number[], bytes = 50
     segments: msns.map((msn) => ({ rendition: name, msn, epoch: segmentEpoch, duration, programDateTime: T0 + msn * 2000, file: segmentFileName(msn, segmentEpoch), bytes })),
   };
 }
+
+/** Waits out the last 3 s of a minute: the alarm at the minute's end would close the minute a test is filling. */
+export async function awayFromMinuteEnd(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 3000) await new Promise((r) => setTimeout(r, left + 100));
+}

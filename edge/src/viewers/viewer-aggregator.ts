@@ -53,6 +53,7 @@ export class ViewerAggregator {
     q.playedMs += beacon.playedMs;
     q.rebufferCount += beacon.rebufferCount;
     q.rebufferMs += beacon.rebufferMs;
+    q.errors += beacon.errors;
     for (const s of beacon.switches) {
       const key = `${s.from}>${s.to}`;
       q.switches[key] = (q.switches[key] ?? 0) + 1;
@@ -60,11 +61,18 @@ export class ViewerAggregator {
     return this.#take(streamId, p, now);
   }
 
+  /** A CDN error beacon a viewer of the stream sent (counted in the stream's errors); returns a batch to flush, or null. */
+  recordError(streamId: string, now: number): ViewerBatch | null {
+    const p = this.#pending(streamId);
+    p.qoe.errors++;
+    return this.#take(streamId, p, now);
+  }
+
   /** Takes every stream's pending batch regardless of the interval (tests, shutdown). */
   drain(): Map<string, ViewerBatch> {
     const out = new Map<string, ViewerBatch>();
     for (const [id, p] of this.#streams) {
-      if (p.sessions.size > 0 || p.qoe.beacons > 0) out.set(id, { sessions: [...p.sessions.values()], qoe: p.qoe });
+      if (p.sessions.size > 0 || p.qoe.beacons > 0 || p.qoe.errors > 0) out.set(id, { sessions: [...p.sessions.values()], qoe: p.qoe });
     }
     this.#streams.clear();
     return out;

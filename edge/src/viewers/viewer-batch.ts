@@ -18,6 +18,8 @@ export interface QoeDelta {
   rebufferMs: number;
   /** Switch counts keyed `from>to`. */
   switches: Record<string, number>;
+  /** Player errors the beacons reported plus CDN error beacons (analytics rollups count them per minute). */
+  errors: number;
 }
 
 /** One isolate's flush for one stream. */
@@ -28,5 +30,5 @@ export interface ViewerBatch {
 
 /** A QoE delta with nothing in it. */
 export function emptyQoe(): QoeDelta {
-  return { beacons: 0, startups: [], playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: {} };
+  return { beacons: 0, startups: [], playedMs: 0, rebufferCount: 0, rebufferMs: 0, switches: {}, errors: 0 };
 }

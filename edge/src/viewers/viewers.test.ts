@@ -160,6 +160,18 @@ describe('POST /live/:id/beacon', () => {
     expect(view.qoe).toMatchObject({ beacons: 21, startupMsP50: 700 });
   });
 
+  it('carries the player errors a beacon reports into the per-minute analytics of its stream', async () => {
+    const id = await playableStream();
+    expect((await beacon(id, { sid: 'qoe-err-00001', playedMs: 2000, errors: 2 })).status).toBe(204);
+    await vi.waitFor(async () => {
+      // Open or already closed by the alarm at a minute's end: the sums are the same.
+      const sums = await runInDurableObject(stub(id), (_o: StreamDO, state) =>
+        state.storage.sql.exec<{ errors: number; played_ms: number }>('SELECT SUM(errors) AS errors, SUM(played_ms) AS played_ms FROM (SELECT errors, played_ms FROM analytics_open UNION ALL SELECT errors, played_ms FROM analytics_minutes)').one(),
+      );
+      expect(sums).toEqual({ errors: 2, played_ms: 2000 });
+    });
+  });
+
   it('aggregates QoE per stream: beacons, median startup, rebuffer ratio, switches', async () => {
     const id = await playableStream();
     expect((await beacon(id, { sid: 'qoe-a-000001', startupMs: 900, playedMs: 9000, switches: [{ from: '360p', to: '720p' }] })).status).toBe(204);

@@ -19,6 +19,8 @@ export const beaconSchema = z
     playedMs: z.number().int().min(0).max(3_600_000).default(0),
     rebufferCount: z.number().int().min(0).max(10_000).default(0),
     rebufferMs: z.number().int().min(0).max(3_600_000).default(0),
+    /** Playback errors since the previous beacon (fatal ones, or ones the player had to recover from). */
+    errors: z.number().int().min(0).max(1000).default(0),
     switches: z.array(z.object({ from: renditionName, to: renditionName }).strict()).max(50).default([]),
   })
   .strict();
