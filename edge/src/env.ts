@@ -1,6 +1,7 @@
 import type { CdnHealth } from './cdn/cdn-health.ts';
 import type { StreamDO } from './stream-do/stream-do.ts';
 import type { StreamRegistry } from './stream-registry/stream-registry.ts';
+import type { WebhookHub } from './webhooks/webhook-hub.ts';
 
 /** Bindings, vars and secrets of the edge Worker (see wrangler.toml and docs/edge.md). */
 export interface Env {
@@ -10,6 +11,8 @@ export interface Env {
   STREAM_REGISTRY: DurableObjectNamespace<StreamRegistry>;
   /** The single CdnHealth object (`idFromName("global")`): probes CDNs, holds their health. */
   CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
+  /** The single WebhookHub (`idFromName("global")`): endpoints and the delivery queue. */
+  WEBHOOK_HUB: DurableObjectNamespace<WebhookHub>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
   MEDIA: R2Bucket;
   /** Static assets (edge/public): the watch page and the players it loads. */
@@ -38,6 +41,9 @@ export interface Env {
   MEDIA_DELETE_URL?: string;
   MEDIA_PURGE_DELAY_SECONDS?: string;
   RECORDING_RETENTION_SECONDS?: string;
+  /** Webhook delivery (webhooks/webhook-settings.ts): first retry wait, per-attempt timeout. */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_TIMEOUT_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */

@@ -30,6 +30,8 @@ import { StreamWriter, type WriteContext } from './stream-writer.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { timingSafeEqualHex } from '../../../shared/src/keys/stream-key.ts';
 import { RecordingsRpc, type RecordingOptions } from '../recordings/recordings-rpc.ts';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
+import { webhookHubStub } from '../webhooks/webhook-hub.ts';
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -54,6 +56,8 @@ export class StreamDO extends DurableObject<Env> {
   /** LL-HLS parts the origin holds (memory only) and the playlist requests blocked on them. */
   readonly #parts = new PartIndex();
   readonly #waiters = new PlaylistWaiters();
+  /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
+  readonly #webhooks: WebhookOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,9 +68,13 @@ export class StreamDO extends DurableObject<Env> {
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
-    this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
+    this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, storage: ctx.storage, source: this.#store, sink: () => webhookHubStub(env) });
+    this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => {
+      this.#feed.publishEvents(events);
+      this.#webhooks.committed(events);
+    });
     const sources = { store: this.#store, audience: this.#audience };
-    const duties = [this.#media.upkeepDuty(this.#store, this.#writer)];
+    const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#webhooks];
     this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { mediaDeleteUrl: this.#media.mediaDeleteUrl, originSecret: this.#settings.originSecret }, duties });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
@@ -84,6 +92,7 @@ export class StreamDO extends DurableObject<Env> {
     this.#store.migrate({ reconnectWindowSeconds: this.#settings.reconnectWindowSeconds });
     this.#migrateAudience();
     this.#media.migrate();
+    this.#webhooks.migrate();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
