@@ -148,10 +148,15 @@ export class WebhookStore {
 
   /** Queues a message for an endpoint, due at once; false when it was already queued. */
   insertDelivery(endpointId: string, messageId: string, now: number): boolean {
-    return (
-      this.#sql.exec("INSERT OR IGNORE INTO deliveries (endpoint_id, message_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)", endpointId, messageId, now, now)
-        .rowsWritten > 0
+    // RETURNING yields no row when the conflict clause skipped the insert (rowsWritten counts index work too).
+    const inserted = this.#sql.exec(
+      "INSERT INTO deliveries (endpoint_id, message_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+      endpointId,
+      messageId,
+      now,
+      now,
     );
+    return inserted.toArray().length > 0;
   }
 
   /** Pending deliveries due by `now`, earliest first. */
@@ -217,14 +222,14 @@ export class WebhookStore {
    * `maxDeliveries`; then attempts and messages nothing refers to. Returns the deliveries removed.
    */
   prune(before: number, maxDeliveries: number): number {
-    let removed = this.#sql.exec("DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?", before).rowsWritten;
+    let removed = this.#sql.exec("DELETE FROM deliveries WHERE status != 'pending' AND created_at < ? RETURNING seq", before).toArray().length;
     const { n } = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM deliveries').one();
     if (n > maxDeliveries) {
-      removed += this.#sql.exec("DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq LIMIT ?)", n - maxDeliveries).rowsWritten;
+      removed += this.#sql
+        .exec("DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq LIMIT ?) RETURNING seq", n - maxDeliveries)
+        .toArray().length;
     }
-    if (removed > 0) {
-      this.#sql.exec('DELETE FROM attempts WHERE delivery_seq NOT IN (SELECT seq FROM deliveries)');
-    }
+    if (removed > 0) this.#sql.exec('DELETE FROM attempts WHERE delivery_seq NOT IN (SELECT seq FROM deliveries)');
     this.#sql.exec('DELETE FROM messages WHERE created_at < ? AND id NOT IN (SELECT message_id FROM deliveries)', before);
     return removed;
   }

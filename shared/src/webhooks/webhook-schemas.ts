@@ -31,7 +31,7 @@ export type CreateWebhookInput = z.infer<typeof createWebhookSchema>;
 /** Query of `GET /v1/webhooks/:id/deliveries`: newest first, `cursor` from the previous page. */
 export const listDeliveriesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^\d{1,15}$/, 'cursor: not one this API gave').optional(),
+  cursor: z.string().regex(/^\d{1,15}$/, 'not one this API gave').optional(),
 });
 
 /** An endpoint as the API shows it (the secret only once, at creation). */
