@@ -1,5 +1,6 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { createdWebhookViewSchema, webhookDeliveryPageSchema, webhookEndpointViewSchema, webhookListSchema } from '../../../shared/src/webhooks/webhook-schemas.ts';
 import { BASE, admin, json } from '../test-support/edge-client.ts';
 
 type Created = { id: string; secret: string; url: string; events: string[]; createdAt: number; disabledAt: number | null; disabledReason: string | null };
@@ -30,12 +31,18 @@ describe('webhook endpoints API', () => {
       disabledAt: null,
       disabledReason: null,
     });
+    // Every answer has the shape its published schema describes.
+    expect(createdWebhookViewSchema.parse(created)).toEqual(created);
     const { secret: _secret, ...view } = created;
-    expect(await json(await admin('GET', `/v1/webhooks/${created.id}`))).toEqual(view);
+    const one = await json(await admin('GET', `/v1/webhooks/${created.id}`));
+    expect(one).toEqual(view);
+    expect(webhookEndpointViewSchema.strict().parse(one)).toEqual(view);
     const list = await json<{ webhooks: Record<string, unknown>[] }>(await admin('GET', '/v1/webhooks'));
+    expect(webhookListSchema.parse(list)).toEqual(list);
     expect(list.webhooks).toContainEqual(view);
     expect(list.webhooks.every((w) => !('secret' in w))).toBe(true);
-    expect(await json(await admin('GET', `/v1/webhooks/${created.id}/deliveries`))).toEqual({ deliveries: [], nextCursor: null });
+    const page = await json(await admin('GET', `/v1/webhooks/${created.id}/deliveries`));
+    expect(webhookDeliveryPageSchema.parse(page)).toEqual({ deliveries: [], nextCursor: null });
   });
 
   it('accepts "*" alone for every event type, and plain http to loopback in development', async () => {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebhookDeliveryPage, WebhookPayload } from '../../../shared/src/webhooks/webhook-schemas.ts';
+import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookDeliveryPage, type WebhookPayload } from '../../../shared/src/webhooks/webhook-schemas.ts';
 import { admin, json, liveStream } from '../test-support/edge-client.ts';
 import { DELIVERY_RETENTION_MS, webhookHubStub, type WebhookHub } from './webhook-hub.ts';
 import { webhookEventOf } from './webhook-events.ts';
@@ -44,7 +44,8 @@ async function endpoint(url: string, events: string[]): Promise<{ id: string; se
 }
 
 async function deliveries(id: string, query = ''): Promise<WebhookDeliveryPage> {
-  return json<WebhookDeliveryPage>(await admin('GET', `/v1/webhooks/${id}/deliveries${query}`));
+  // Parsed with the published schema: every page the tests read has its documented shape.
+  return webhookDeliveryPageSchema.strict().parse(await json(await admin('GET', `/v1/webhooks/${id}/deliveries${query}`))) as WebhookDeliveryPage;
 }
 
 /** Runs the hub's alarm (whatever is due is attempted) until `probe` yields a value. */
@@ -67,7 +68,7 @@ function makeDue(): Promise<void> {
 }
 
 function verify(secret: string, r: Received): WebhookPayload {
-  return new Webhook(secret).verify(r.body, r.headers) as WebhookPayload;
+  return webhookPayloadSchema.parse(new Webhook(secret).verify(r.body, r.headers)) as WebhookPayload;
 }
 
 describe('WebhookHub deliveries', { timeout: 20_000 }, () => {

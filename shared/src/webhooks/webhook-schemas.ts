@@ -34,59 +34,68 @@ export const listDeliveriesQuerySchema = z.object({
   cursor: z.string().regex(/^\d{1,15}$/, 'not one this API gave').optional(),
 });
 
+const webhookEventSelector = z.enum([...WEBHOOK_EVENT_TYPES, ALL_WEBHOOK_EVENTS]);
+
 /** An endpoint as the API shows it (the secret only once, at creation). */
-export interface WebhookEndpointView {
-  id: string;
-  url: string;
-  events: (WebhookEventType | typeof ALL_WEBHOOK_EVENTS)[];
+export const webhookEndpointViewSchema = z.object({
+  id: z.string().regex(/^wh_[a-z0-9]{16}$/),
+  url: z.string(),
+  events: z.array(webhookEventSelector),
   /** ms since epoch. */
-  createdAt: number;
+  createdAt: z.number().int(),
   /** Set when the receiver answered 410 Gone: nothing more is sent to it. */
-  disabledAt: number | null;
-  disabledReason: string | null;
-}
+  disabledAt: z.number().int().nullable(),
+  disabledReason: z.string().nullable(),
+});
+export type WebhookEndpointView = z.infer<typeof webhookEndpointViewSchema>;
 
 /** `POST /v1/webhooks` answer: the endpoint and its signing secret (`whsec_` + base64), shown this once. */
-export interface CreatedWebhookView extends WebhookEndpointView {
-  secret: string;
-}
+export const createdWebhookViewSchema = webhookEndpointViewSchema.extend({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/) });
+export type CreatedWebhookView = z.infer<typeof createdWebhookViewSchema>;
+
+/** `GET /v1/webhooks` answer. */
+export const webhookListSchema = z.object({ webhooks: z.array(webhookEndpointViewSchema) });
 
 /** One try at delivering a message to an endpoint. */
-export interface WebhookAttemptView {
+export const webhookAttemptViewSchema = z.object({
   /** When it started, ms since epoch. */
-  at: number;
+  at: z.number().int(),
   /** The receiver's status, or null when none came (network error, timeout). */
-  statusCode: number | null;
-  /** Why it failed without a status (`timeout after 15000 ms`, a network error), else null. */
-  error: string | null;
-  durationMs: number;
+  statusCode: z.number().int().nullable(),
+  /** Why it failed without a status (`timeout after 15000 ms`, `network error: …`), else null. */
+  error: z.string().nullable(),
+  durationMs: z.number().int().min(0),
   /** When the next attempt is due after this one failed, or null (it succeeded, or it was the last). */
-  nextRetryAt: number | null;
-}
+  nextRetryAt: z.number().int().nullable(),
+});
+export type WebhookAttemptView = z.infer<typeof webhookAttemptViewSchema>;
 
 /** One message to one endpoint, with every attempt so far. */
-export interface WebhookDeliveryView {
+export const webhookDeliveryViewSchema = z.object({
   /** The `webhook-id` header: the same on every attempt. */
-  messageId: string;
-  type: WebhookEventType;
+  messageId: z.string(),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
   /** When the event happened (the payload's `timestamp`), ms since epoch. */
-  eventAt: number;
-  status: 'pending' | 'succeeded' | 'failed';
-  createdAt: number;
-  nextAttemptAt: number | null;
-  attempts: WebhookAttemptView[];
-}
+  eventAt: z.number().int(),
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  createdAt: z.number().int(),
+  nextAttemptAt: z.number().int().nullable(),
+  attempts: z.array(webhookAttemptViewSchema),
+});
+export type WebhookDeliveryView = z.infer<typeof webhookDeliveryViewSchema>;
 
-/** A page of deliveries, newest first. */
-export interface WebhookDeliveryPage {
-  deliveries: WebhookDeliveryView[];
-  nextCursor: string | null;
-}
+/** A page of deliveries, newest first (`GET /v1/webhooks/:id/deliveries`). */
+export const webhookDeliveryPageSchema = z.object({
+  deliveries: z.array(webhookDeliveryViewSchema),
+  nextCursor: z.string().nullable(),
+});
+export type WebhookDeliveryPage = z.infer<typeof webhookDeliveryPageSchema>;
 
 /** The JSON body of every delivery (Standard Webhooks payload). */
-export interface WebhookPayload {
-  type: WebhookEventType;
+export const webhookPayloadSchema = z.object({
+  type: z.enum(WEBHOOK_EVENT_TYPES),
   /** ISO 8601 time of the event (not of the attempt). */
-  timestamp: string;
-  data: { streamId: string } & Record<string, unknown>;
-}
+  timestamp: z.iso.datetime(),
+  data: z.looseObject({ streamId: z.string() }),
+});
+export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
