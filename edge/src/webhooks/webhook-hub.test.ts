@@ -3,7 +3,8 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookDeliveryPage, type WebhookPayload } from '../../../shared/src/webhooks/webhook-schemas.ts';
-import { admin, json, liveStream } from '../test-support/edge-client.ts';
+import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import { admin, json, liveStream, rendition, segments, signed } from '../test-support/edge-client.ts';
 import { DELIVERY_RETENTION_MS, webhookHubStub, type WebhookHub } from './webhook-hub.ts';
 import { webhookEventOf } from './webhook-events.ts';
 
@@ -112,6 +113,25 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const endedRequest = received.find((r) => r.headers['webhook-id'] === ended.messageId)!;
     expect(verify(secret, endedRequest)).toEqual({ type: 'stream.ended', timestamp: new Date(ended.eventAt).toISOString(), data: { streamId: stream.id, epoch: 1, reason: 'ended_by_api' } });
     expect((await deliveries(id)).deliveries.map((d) => d.type)).toEqual(['stream.ended', 'stream.live']);
+  });
+
+  it('delivers a recorded broadcast’s whole life to a "*" endpoint: created, live, ended, recording.ready', async () => {
+    const url = 'https://hooks.test/all';
+    const { id, secret } = await endpoint(url, ['*']);
+    const stream = await liveStream({ record: true });
+    await signed(INTERNAL_API.renditions(stream.id), rendition(stream.epoch));
+    await signed(INTERNAL_API.segments(stream.id), segments(stream.epoch, '720p', [0, 1]));
+    expect((await admin('POST', `/v1/streams/${stream.id}/end`)).status).toBe(200);
+    const page = await until('four deliveries', async () => {
+      const p = await deliveries(id);
+      return p.deliveries.length === 4 && p.deliveries.every((d) => d.status === 'succeeded') ? p : undefined;
+    });
+    expect(page.deliveries.map((d) => d.type).reverse()).toEqual(['stream.created', 'stream.live', 'stream.ended', 'recording.ready']);
+    const ready = received.find((r) => r.headers['webhook-id'] === page.deliveries[0]!.messageId)!;
+    const recordings = await json<{ recordings: { id: string; expiresAt: number }[] }>(await admin('GET', `/v1/streams/${stream.id}/recordings`));
+    expect(verify(secret, ready).data).toEqual({ streamId: stream.id, recordingId: recordings.recordings[0]!.id, durationSeconds: 4, bytes: 1_000_000, expiresAt: recordings.recordings[0]!.expiresAt });
+    // A "*" endpoint would take part in every later test's counts.
+    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
   });
 
   it('records a refused connection as an attempt without a status, and retries it', async () => {
