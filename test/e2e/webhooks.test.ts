@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import type { WebhookDeliveryPage, WebhookPayload } from '../../shared/src/webhooks/webhook-schemas.ts';
+import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookDeliveryPage, type WebhookPayload } from '../../shared/src/webhooks/webhook-schemas.ts';
 import { adminFetch, createStream, waitFor } from '../support/e2e-helpers.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 
@@ -72,7 +72,7 @@ describe('webhooks from a real broadcast', () => {
     publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 12, videoKbps: 250 });
     const [first, retry] = await waitFor('stream.live and its retry', 60_000, () => (deliveries.length >= 2 ? deliveries.slice(0, 2) : undefined));
     const wh = new Webhook(webhook.secret);
-    const payloads = [first!, retry!].map((d) => wh.verify(d.body, d.headers as Record<string, string>) as WebhookPayload);
+    const payloads = [first!, retry!].map((d) => webhookPayloadSchema.parse(wh.verify(d.body, d.headers as Record<string, string>)) as WebhookPayload);
     expect(payloads[0]).toEqual({ type: 'stream.live', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), data: { streamId, epoch: 1 } });
     expect(payloads[1]).toEqual(payloads[0]);
     expect([first!.answered, retry!.answered]).toEqual([500, 204]);
@@ -93,7 +93,7 @@ describe('webhooks from a real broadcast', () => {
   });
 
   it('shows every attempt in GET /v1/webhooks/:id/deliveries', async () => {
-    const page = (await (await adminFetch(stack, `/v1/webhooks/${webhook.id}/deliveries`)).json()) as WebhookDeliveryPage;
+    const page = webhookDeliveryPageSchema.parse(await (await adminFetch(stack, `/v1/webhooks/${webhook.id}/deliveries`)).json()) as WebhookDeliveryPage;
     expect(page.nextCursor).toBeNull();
     expect(page.deliveries.map((d) => [d.type, d.status, d.attempts.map((a) => a.statusCode)])).toEqual([
       ['stream.ended', 'succeeded', [204]],
