@@ -83,4 +83,13 @@ describe('webhook endpoints API', () => {
     expect(await json(await admin('GET', `/v1/webhooks/${id}/deliveries?limit=0`))).toEqual({ error: { code: 'bad_request', message: 'limit: Too small: expected number to be >=1' } });
     expect(await json(await admin('GET', `/v1/webhooks/${id}/deliveries?cursor=abc`))).toEqual({ error: { code: 'bad_request', message: 'cursor: not one this API gave' } });
   });
+
+  // Last in the file: it fills the account's endpoints.
+  it('refuses a 51st endpoint with 409 conflict', async () => {
+    const { webhooks } = await json<{ webhooks: unknown[] }>(await admin('GET', '/v1/webhooks'));
+    for (let i = webhooks.length; i < 50; i++) expect((await create({ url: `https://hooks.example.com/${i}`, events: ['stream.live'] })).status).toBe(201);
+    const res = await create({ url: 'https://hooks.example.com/one-too-many', events: ['stream.live'] });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ error: { code: 'conflict', message: 'at most 50 webhook endpoints; delete one first' } });
+  });
 });
