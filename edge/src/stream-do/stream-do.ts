@@ -68,7 +68,7 @@ export class StreamDO extends DurableObject<Env> {
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
-    this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, storage: ctx.storage, source: this.#store, sink: () => webhookHubStub(env) });
+    this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, source: this.#store, sink: () => webhookHubStub(env), rearm: () => this.#upkeep.afterChange() });
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => {
       this.#feed.publishEvents(events);
       this.#webhooks.committed(events);

@@ -41,7 +41,12 @@ describe('the StreamDO’s webhook outbox', () => {
       const store = new StreamStore(state.storage.sql);
       store.migrate({ reconnectWindowSeconds: 60 });
       const hub = fakeHub();
-      const outbox = new WebhookOutbox({ sql: state.storage.sql, storage: state.storage, source: store, sink: () => hub.sink });
+      // Re-arms as StreamUpkeep does for this one duty: the alarm at its next time.
+      const rearm = async () => {
+        const at = outbox.nextAlarmAt();
+        if (at !== null) await state.storage.setAlarm(at);
+      };
+      const outbox: WebhookOutbox = new WebhookOutbox({ sql: state.storage.sql, source: store, sink: () => hub.sink, rearm });
       outbox.migrate(); // the stream's own outbox already handed `created` over: nothing pending
       await outbox.settled();
       const callsAtStart = hub.calls.length;
@@ -89,7 +94,7 @@ describe('the StreamDO’s webhook outbox', () => {
       const hub = fakeHub();
       hub.down = false;
       // A fresh outbox over the same storage, as after an eviction in the middle of a hand-over.
-      const outbox = new WebhookOutbox({ sql: state.storage.sql, storage: state.storage, source: store, sink: () => hub.sink });
+      const outbox = new WebhookOutbox({ sql: state.storage.sql, source: store, sink: () => hub.sink, rearm: async () => {} });
       outbox.migrate();
       await outbox.settled();
       return hub.calls.map((c) => c.map((e) => e.type));

@@ -43,8 +43,13 @@ export interface OutboxSource {
 /** What the outbox needs of the StreamDO. */
 export interface OutboxDeps {
   sql: SqlStorage;
-  storage: Pick<DurableObjectStorage, 'getAlarm' | 'setAlarm'>;
   source: OutboxSource;
+  /**
+   * Re-arms the stream's one alarm from every duty (StreamUpkeep.afterChange), after a failed
+   * hand-over set its retry time. Not set here directly: the upkeep computes and sets the alarm in
+   * one step, so the latest state always wins over a concurrent re-arm that saw the hand-over in flight.
+   */
+  rearm: () => Promise<void>;
   /** The hub, looked up per hand-over. */
   sink: () => WebhookSink;
 }
@@ -62,6 +67,8 @@ export class WebhookOutbox implements UpkeepDuty {
   /** The hand-over in progress, and whether events committed while it ran. */
   #running: Promise<void> | null = null;
   #again = false;
+  /** True while a call to the hub is out: its retry time, if any, is not due then. */
+  #calling = false;
 
   constructor(deps: OutboxDeps) {
     this.#d = deps;
@@ -95,7 +102,7 @@ export class WebhookOutbox implements UpkeepDuty {
 
   /** The retry time of a failed hand-over; none while one is in flight (it re-arms itself if it fails). */
   nextAlarmAt(): number | null {
-    if (this.#running) return null;
+    if (this.#calling) return null;
     return this.#row()?.retry_at ?? null;
   }
 
@@ -130,24 +137,28 @@ export class WebhookOutbox implements UpkeepDuty {
       this.#again = true;
       return;
     }
-    this.#running = this.#handOverAll().finally(() => (this.#running = null));
+    this.#running = this.#handOverAll()
+      .catch((err: unknown) => console.error(`stream ${this.#d.source.stream()?.id ?? '?'}: webhook hand-over bookkeeping failed`, err))
+      .finally(() => (this.#running = null));
   }
 
   async #handOverAll(): Promise<void> {
     do {
       this.#again = false;
+      this.#calling = true;
       try {
         await this.#handOver();
+        this.#calling = false;
         this.#d.sql.exec('UPDATE webhook_handover SET retry_at = NULL, failures = 0');
       } catch (err) {
+        this.#calling = false;
         const row = this.#row();
         if (!row) return;
         const failures = row.failures + 1;
         const at = Date.now() + handoverRetryMs(failures);
         console.error(`stream ${this.#d.source.stream()?.id ?? '?'}: webhook hand-over failed (${failures}), retrying at ${new Date(at).toISOString()}`, err);
         this.#d.sql.exec('UPDATE webhook_handover SET retry_at = ?, failures = ?', at, failures);
-        const current = await this.#d.storage.getAlarm();
-        if (current === null || current > at) await this.#d.storage.setAlarm(at);
+        await this.#d.rearm();
         return;
       }
     } while (this.#again);
