@@ -115,6 +115,7 @@ export class WebhookStore {
     this.#sql.exec(SCHEMA);
   }
 
+  /** Stores a new endpoint. */
   insertEndpoint(e: { id: string; url: string; events: readonly string[]; secret: string; createdAt: number }): void {
     this.#sql.exec('INSERT INTO endpoints (id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)', e.id, e.url, JSON.stringify(e.events), e.secret, e.createdAt);
   }
@@ -124,6 +125,7 @@ export class WebhookStore {
     return this.#sql.exec<EndpointRow>('SELECT * FROM endpoints ORDER BY created_at, id').toArray();
   }
 
+  /** One endpoint, or null. */
   endpoint(id: string): EndpointRow | null {
     return this.#sql.exec<EndpointRow>('SELECT * FROM endpoints WHERE id = ?', id).toArray()[0] ?? null;
   }
