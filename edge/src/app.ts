@@ -13,6 +13,7 @@ import { TIME_PATH, timeResponse } from './routes/dash.ts';
 import { watchPage } from './routes/watch-page.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { thumbnailRoutes, vodRoutes } from './routes/vod.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
 export const app = new Hono<AppEnv>();
@@ -23,6 +24,7 @@ app.route('/v1/streams', feedRoutes);
 app.route('/v1/streams', recordingRoutes);
 app.route('/v1', analyticsRoutes);
 app.route('/v1/streams', managementRoutes);
+app.route('/v1/webhooks', webhookRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/internal/v1', internalRoutes);

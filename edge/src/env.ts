@@ -2,6 +2,7 @@ import type { FleetAnalytics } from './analytics/fleet-analytics.ts';
 import type { CdnHealth } from './cdn/cdn-health.ts';
 import type { StreamDO } from './stream-do/stream-do.ts';
 import type { StreamRegistry } from './stream-registry/stream-registry.ts';
+import type { WebhookHub } from './webhooks/webhook-hub.ts';
 
 /** Bindings, vars and secrets of the edge Worker (see wrangler.toml and docs/edge.md). */
 export interface Env {
@@ -13,6 +14,8 @@ export interface Env {
   CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
   /** The single FleetAnalytics object (`idFromName("global")`): per-minute totals over all streams. */
   FLEET_ANALYTICS: DurableObjectNamespace<FleetAnalytics>;
+  /** The single WebhookHub (`idFromName("global")`): endpoints and the delivery queue. */
+  WEBHOOK_HUB: DurableObjectNamespace<WebhookHub>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
   MEDIA: R2Bucket;
   /** Static assets (edge/public): the watch page and the players it loads. */
@@ -43,6 +46,9 @@ export interface Env {
   MEDIA_DELETE_URL?: string;
   MEDIA_PURGE_DELAY_SECONDS?: string;
   RECORDING_RETENTION_SECONDS?: string;
+  /** Webhook delivery (webhooks/webhook-settings.ts): first retry wait, per-attempt timeout. */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_TIMEOUT_SECONDS?: string;
   /** Secret: bearer token of the management API. */
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key shared with the origin for the internal API. */

@@ -3,3 +3,4 @@ export { FleetAnalytics } from './analytics/fleet-analytics.ts';
 export { CdnHealth } from './cdn/cdn-health.ts';
 export { StreamDO } from './stream-do/stream-do.ts';
 export { StreamRegistry } from './stream-registry/stream-registry.ts';
+export { WebhookHub } from './webhooks/webhook-hub.ts';

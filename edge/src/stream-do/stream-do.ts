@@ -35,6 +35,8 @@ import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import { foldMinutes } from '../analytics/minute-rollup.ts';
 import { AnalyticsRollups } from './analytics-rollups.ts';
 import { viewerWindowMs } from './stream-audience.ts';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
+import { webhookHubStub } from '../webhooks/webhook-hub.ts';
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -61,6 +63,8 @@ export class StreamDO extends DurableObject<Env> {
   readonly #waiters = new PlaylistWaiters();
   /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
   readonly #rollups: AnalyticsRollups;
+  /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
+  readonly #webhooks: WebhookOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,7 +75,11 @@ export class StreamDO extends DurableObject<Env> {
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
-    this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => this.#feed.publishEvents(events));
+    this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, source: this.#store, sink: () => webhookHubStub(env), rearm: () => this.#upkeep.afterChange() });
+    this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => {
+      this.#feed.publishEvents(events);
+      this.#webhooks.committed(events);
+    });
     const sources = { store: this.#store, audience: this.#audience };
     this.#rollups = new AnalyticsRollups(ctx.storage.sql, {
       retentionMs: this.#settings.analyticsRetentionDays * 86_400_000,
@@ -81,7 +89,7 @@ export class StreamDO extends DurableObject<Env> {
         if (id) await fleetAnalyticsStub(env).record(id, minutes);
       },
     });
-    const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#rollups.duty()];
+    const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#rollups.duty(), this.#webhooks];
     this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { mediaDeleteUrl: this.#media.mediaDeleteUrl, originSecret: this.#settings.originSecret }, duties });
     // Keep-alive pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
@@ -100,6 +108,7 @@ export class StreamDO extends DurableObject<Env> {
     this.#migrateAudience();
     this.#media.migrate();
     this.#rollups.migrate();
+    this.#webhooks.migrate();
   }
 
   /** Creates the stream; refuses if this id already holds one. */
