@@ -8,6 +8,7 @@ import { internalRoutes } from './routes/internal.ts';
 import { managementRoutes } from './routes/management.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { playbackRoutes } from './routes/playback.ts';
+import { playbackTokenRoutes } from './routes/playback-tokens.ts';
 import { TIME_PATH, timeResponse } from './routes/dash.ts';
 import { watchPage } from './routes/watch-page.ts';
 import { recordingRoutes } from './routes/recordings.ts';
@@ -20,6 +21,7 @@ app.use('*', settingsMiddleware);
 // The feed's WebSocket upgrade has its own auth (feed tokens); everything else falls through.
 app.route('/v1/streams', feedRoutes);
 app.route('/v1/streams', recordingRoutes);
+app.route('/v1/streams', playbackTokenRoutes);
 app.route('/v1/streams', managementRoutes);
 app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);

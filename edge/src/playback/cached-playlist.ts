@@ -15,6 +15,16 @@ const decoder = new TextDecoder();
 /** How long an isolate's data center remembers that a stream does not exist (a deleted or unknown id). */
 export const NOT_FOUND_CACHE_SECONDS = 5;
 
+/** Header of the edge's own cached copy that keeps the stream's playback policy beside the text. */
+export const POLICY_HEADER = 'X-Edgelive-Playback-Policy';
+
+/** The cached copy of a rendering: the shared text plus its policy (only this module reads it back). */
+function cacheEntry(p: RenderedPlaylist): Response {
+  const response = playlistResponse(p);
+  if (p.playbackPolicy) response.headers.set(POLICY_HEADER, p.playbackPolicy);
+  return response;
+}
+
 /**
  * A playlist as the StreamDO renders it (relative URIs), from the Cache API, else from one
  * in-flight `render` per URL in this isolate, so Durable Object calls stay far below one per
@@ -31,7 +41,12 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   if (hit?.status === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   if (hit) {
     isolateMetrics.playlistServed('cache', Date.now() - askedAt);
-    return { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+    const policy = hit.headers.get(POLICY_HEADER);
+    return {
+      body: decoder.decode(await hit.arrayBuffer()),
+      maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1),
+      ...(policy === 'signed' || policy === 'public' ? { playbackPolicy: policy } : {}),
+    };
   }
   const { promise, started } = playlists.run(url, () => {
     edgeStats.doCalls++;
@@ -40,7 +55,7 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) {
     const remember = promise.then(
-      (p) => cache.put(key, playlistResponse(p)),
+      (p) => cache.put(key, cacheEntry(p)),
       (err: unknown) => {
         if (err instanceof EdgeliveError && err.code === 'stream_not_found') {
           return cache.put(key, new Response(null, { status: 404, headers: { 'Cache-Control': `public, max-age=${NOT_FOUND_CACHE_SECONDS}` } }));

@@ -1,0 +1,52 @@
+/**
+ * `POST /v1/streams/:id/playback-tokens` (admin): a short-lived playback token for a `signed`
+ * stream and the playback URLs that carry it. Applications call it from their own backend and hand
+ * the URL to one viewer.
+ */
+import { Hono } from 'hono';
+import * as z from 'zod';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import type { AppEnv } from '../app-env.ts';
+import { readJsonBody } from '../http/parse-json-body.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { withToken } from '../playback/carry-token.ts';
+import { signPlaybackToken } from '../playback/playback-token.ts';
+import { unwrap } from '../stream-do/do-result.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+
+/** Longest token lifetime (a day): a token cannot be revoked, so it should not outlive a viewing session by much. */
+export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 86_400;
+
+/** Body of `POST /v1/streams/:id/playback-tokens`. */
+export const playbackTokenRequestSchema = z.strictObject({
+  /** Seconds until the token expires: 10 s to a day, default an hour. */
+  ttlSeconds: z.number().int().min(10).max(MAX_PLAYBACK_TOKEN_TTL_SECONDS).default(3600),
+  /** The application's id for the viewer (`vid` claim), for its own analytics and audits. */
+  viewerId: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'viewerId: printable ASCII without spaces').optional(),
+});
+
+/** Token routes, mounted under `/v1/streams`. */
+export const playbackTokenRoutes = new Hono<AppEnv>();
+
+playbackTokenRoutes.post('/:id/playback-tokens', adminAuth, async (c) => {
+  const id = c.req.param('id');
+  const input = playbackTokenRequestSchema.parse(await readJsonBody(c.req.raw));
+  const keys = c.var.settings.playbackSigningKeys;
+  if (keys === null) throw new EdgeliveError('internal', 'PLAYBACK_SIGNING_KEY is not set: this edge cannot mint playback tokens');
+  const view = unwrap(await streamStub(c.env, id).describe());
+  // A public stream plays without a token: minting one would suggest a protection that is not there.
+  if (view.playbackPolicy !== 'signed') throw new EdgeliveError('conflict', `stream ${id} is public: set playbackPolicy "signed" (PATCH /v1/streams/${id}) before minting tokens`);
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const expiresAt = issuedAt + input.ttlSeconds;
+  const token = await signPlaybackToken(keys, { streamId: id, viewerId: input.viewerId, issuedAt, expiresAt });
+  const base = c.var.settings.publicBaseUrl || new URL(c.req.url).origin;
+  return c.json(
+    {
+      token,
+      expiresAt: expiresAt * 1000,
+      ...(input.viewerId === undefined ? {} : { viewerId: input.viewerId }),
+      playback: { hls: withToken(`${base}/live/${id}/master.m3u8`, token), dash: withToken(`${base}/live/${id}/manifest.mpd`, token) },
+    },
+    201,
+  );
+});
