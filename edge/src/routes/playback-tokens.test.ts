@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { INTERNAL_API, partFileName } from '../../../shared/src/internal-api.ts';
+import { INTERNAL_API, partFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import { keyId, PLAYBACK_TOKEN_AUDIENCE } from '../playback/playback-token.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
 import { admin, BASE, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
@@ -223,6 +223,16 @@ seg-1-e1.m4s?${t}
     expect([...new Uint8Array(await second.arrayBuffer())]).toEqual([7, 8, 9]);
     // The cached copy does not open the file to a viewer without a token.
     expect((await viewer(`/live/${id}/720p/seg-1-e1.m4s`)).status).toBe(401);
+  });
+
+  it('gates the thumbnail like the media', async () => {
+    const { id } = await signedStream();
+    await env.MEDIA.put(thumbnailObjectKey(id, 'latest.jpg'), new Uint8Array([0xff, 0xd8, 0xff]));
+    await expectError(await viewer(`/live/${id}/thumbnail.jpg`), 401, 'unauthorized', `stream ${id} is signed: add ?token= with a token from POST /v1/streams/${id}/playback-tokens`);
+    expect((await viewer(`/live/${id}/thumbnail.jpg?token=garbage`)).status).toBe(403);
+    const res = await viewer(`/live/${id}/thumbnail.jpg?token=${(await mint(id)).token}`);
+    expect(res.status).toBe(200);
+    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([0xff, 0xd8, 0xff]);
   });
 
   it('turns a public stream signed by PATCH: its media refuse viewers without a token at once', async () => {

@@ -9,7 +9,9 @@ import { waitUntil } from '../http/wait-until.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
+import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
 import { playlistResponse } from '../playback/playlist-response.ts';
+import { requireServedStream } from '../playback/stream-serving.ts';
 import { renderVodMaster, renderVodMedia, vodMaxAge } from '../recordings/vod-data.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -53,6 +55,9 @@ thumbnailRoutes.use('/:id/thumbnail.jpg', playbackCors);
 thumbnailRoutes.get('/:id/thumbnail.jpg', async (c) => {
   const id = c.req.param('id');
   if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  // A signed stream's picture is as private as its video: same token, same cached verdict as its media.
+  const token = await verifiedPlaybackToken(c, id);
+  if (token === null) requireTokenIfSigned(await requireServedStream(c, id), token, id);
   return serveImage(c, thumbnailObjectKey(id, 'latest.jpg'), THUMBNAIL_CACHE_CONTROL);
 });
 
