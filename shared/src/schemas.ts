@@ -76,6 +76,18 @@ export const updateStreamSchema = z
   .refine((u) => Object.keys(u).length > 0, { message: 'nothing to update: give name, reconnectWindowSeconds or playbackPolicy' });
 export type UpdateStreamInput = z.infer<typeof updateStreamSchema>;
 
+/** Longest playback token lifetime (a day): a token cannot be revoked, so it should not outlive a viewing session by much. */
+export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 86_400;
+
+/** Body of `POST /v1/streams/:id/playback-tokens`. */
+export const playbackTokenRequestSchema = z.strictObject({
+  /** Seconds until the token expires: 10 s to a day, default an hour. */
+  ttlSeconds: z.number().int().min(10).max(MAX_PLAYBACK_TOKEN_TTL_SECONDS).default(3600),
+  /** The application's id for the viewer (`vid` claim), for its own analytics and audits. */
+  viewerId: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'viewerId: printable ASCII without spaces').optional(),
+});
+export type PlaybackTokenRequest = z.input<typeof playbackTokenRequestSchema>;
+
 /** Query of `GET /v1/streams`. */
 export const listStreamsQuerySchema = z.object({
   status: z.enum(STREAM_STATUSES).optional(),

@@ -4,8 +4,8 @@
  * the URL to one viewer.
  */
 import { Hono } from 'hono';
-import * as z from 'zod';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { playbackTokenRequestSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { readJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
@@ -13,17 +13,6 @@ import { withToken } from '../playback/carry-token.ts';
 import { signPlaybackToken } from '../playback/playback-token.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
-
-/** Longest token lifetime (a day): a token cannot be revoked, so it should not outlive a viewing session by much. */
-export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 86_400;
-
-/** Body of `POST /v1/streams/:id/playback-tokens`. */
-export const playbackTokenRequestSchema = z.strictObject({
-  /** Seconds until the token expires: 10 s to a day, default an hour. */
-  ttlSeconds: z.number().int().min(10).max(MAX_PLAYBACK_TOKEN_TTL_SECONDS).default(3600),
-  /** The application's id for the viewer (`vid` claim), for its own analytics and audits. */
-  viewerId: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'viewerId: printable ASCII without spaces').optional(),
-});
 
 /** Token routes, mounted under `/v1/streams`. */
 export const playbackTokenRoutes = new Hono<AppEnv>();
