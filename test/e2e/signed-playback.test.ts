@@ -1,6 +1,8 @@
 import pino from 'pino';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { currentTime, launchChromium, openPlaying, watchState } from '../support/chromium.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 
@@ -8,11 +10,13 @@ import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
  * A `signed` stream on real components: ffmpeg publishes over RTMP → origin → loopback S3 → edge
  * Worker in workerd; a playback token minted by the management API lets ffmpeg play the master
  * (every playlist, init and segment URL the edge writes carries it); the same master without the
- * token is refused. Time bounds are generous (2 shared cores).
+ * token is refused; the watch page given `?token=` plays it in Chromium with hls.js (LL-HLS parts
+ * and preload hints carry the token too) and with dash.js. Time bounds are generous (2 shared cores).
  */
 
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
+let browser: Browser | undefined;
 
 const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
@@ -25,6 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   publisher?.child.kill('SIGKILL');
+  await browser?.close();
   await stack?.close();
 });
 
@@ -57,7 +62,7 @@ describe('a signed stream end to end', () => {
   });
 
   it('serves the master with the token once live, and refuses it without', async () => {
-    publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 426, height: 240, fps: 25, seconds: 60, videoKbps: 300 });
+    publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 426, height: 240, fps: 25, seconds: 120, videoKbps: 300 });
     const master = await waitFor('the master playlist with a token', 40_000, async () => {
       const m = await fetchText(tokenUrl);
       return m.status === 200 ? m : undefined;
@@ -100,5 +105,20 @@ describe('a signed stream end to end', () => {
     const refused = await denied.exited;
     expect(refused.code).not.toBe(0);
     expect(denied.stderr()).toContain('401');
+  });
+
+  it.each(['hls.js', 'dash.js'])('plays on the watch page given ?token= with %s for 10 s with no error', async (player) => {
+    browser ??= await launchChromium();
+    const query = player === 'dash.js' ? `?player=dash&token=${token}` : `?token=${token}`;
+    const { page, log } = await openPlaying(browser, `${stack.edgeUrl}/watch/${stream.id}${query}`);
+    const from = await currentTime(page);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const played = (await currentTime(page)) - from;
+    const state = await watchState(page);
+    console.log(`signed playback, watch page with ${player}: startup ${state.startupMs} ms, played ${played.toFixed(1)} s in 10 s`);
+    expect(state.player).toBe(player);
+    expect(state.errors, log.join('\n')).toEqual([]);
+    expect(played).toBeGreaterThan(8);
+    await page.close();
   });
 });
