@@ -5,7 +5,9 @@
  * data center under an internal key and coalesced per isolate: a stream costs at most one
  * StreamDO call per second per isolate, whatever its viewers, and a deletion stops media within
  * about two seconds (one cache second plus the request in flight). The verdict also carries the
- * stream's playback policy, so media of a `signed` stream are refused without a token at no extra call.
+ * stream's playback policy, so media of a `signed` stream, and every VOD request for its recordings,
+ * are refused without a token at no extra call (the VOD playlists are cached for up to a year: a
+ * policy cached with them would outlive a PATCH by as long).
  */
 import type { Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
@@ -49,24 +51,37 @@ async function askStream(c: Context<AppEnv>, streamId: string): Promise<Serving>
   }
 }
 
-/** Throws `stream_not_found` / `stream_gone` unless the stream's media may be served now; else its playback policy. */
-export async function requireServedStream(c: Context<AppEnv>, streamId: string): Promise<PlaybackPolicy> {
+/** The stream's cached (or freshly asked, coalesced) verdict and policy. */
+async function servingOf(c: Context<AppEnv>, streamId: string): Promise<Serving> {
   const cache = caches.default;
   const key = servingCacheKey(streamId);
   const hit = await cache.match(key);
-  let serving: Serving;
-  if (hit) {
-    serving = { verdict: hit.status as Verdict, policy: hit.headers.get(POLICY_HEADER) === 'signed' ? 'signed' : 'public' };
-  } else {
-    const { promise, started } = verdicts.run(streamId, () => askStream(c, streamId));
-    serving = await promise;
-    if (started) {
-      const headers = { 'Cache-Control': `max-age=${SERVING_CACHE_SECONDS}`, [POLICY_HEADER]: serving.policy };
-      waitUntil(c, cache.put(key, new Response(null, { status: serving.verdict, headers })), 'serving verdict cache put');
-    }
+  if (hit) return { verdict: hit.status as Verdict, policy: hit.headers.get(POLICY_HEADER) === 'signed' ? 'signed' : 'public' };
+  const { promise, started } = verdicts.run(streamId, () => askStream(c, streamId));
+  const serving = await promise;
+  if (started) {
+    const headers = { 'Cache-Control': `max-age=${SERVING_CACHE_SECONDS}`, [POLICY_HEADER]: serving.policy };
+    waitUntil(c, cache.put(key, new Response(null, { status: serving.verdict, headers })), 'serving verdict cache put');
   }
+  return serving;
+}
+
+/** Throws `stream_not_found` / `stream_gone` unless the stream's media may be served now; else its playback policy. */
+export async function requireServedStream(c: Context<AppEnv>, streamId: string): Promise<PlaybackPolicy> {
+  const serving = await servingOf(c, streamId);
   if (serving.verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   if (serving.verdict === 410) throw new EdgeliveError('stream_gone', `stream ${streamId} ended and is no longer served`);
+  return serving.policy;
+}
+
+/**
+ * The playback policy of a stream's recordings, from the same cached verdict: `stream_not_found`
+ * for a stream that does not exist, but an ended stream past its live retention (410) still
+ * answers, since its recordings outlive its live playlists.
+ */
+export async function recordedStreamPolicy(c: Context<AppEnv>, streamId: string): Promise<PlaybackPolicy> {
+  const serving = await servingOf(c, streamId);
+  if (serving.verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   return serving.policy;
 }
 

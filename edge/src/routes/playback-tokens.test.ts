@@ -41,7 +41,7 @@ async function signedStream(body: Record<string, unknown> = {}) {
   return s;
 }
 
-async function mint(id: string, body: Record<string, unknown> = {}): Promise<{ token: string; expiresAt: number; playback: { hls: string; dash: string } }> {
+async function mint(id: string, body: Record<string, unknown> = {}): Promise<{ token: string; expiresAt: number; playback: { hls: string; dash: string }; recordings: unknown[] }> {
   const res = await admin('POST', `/v1/streams/${id}/playback-tokens`, body);
   expect(res.status).toBe(201);
   return json(res);
@@ -77,7 +77,9 @@ describe('POST /v1/streams/:id/playback-tokens', () => {
     const { id } = await signedStream();
     const before = Date.now();
     const answer = await mint(id, { ttlSeconds: 120, viewerId: 'viewer-42' });
-    expect(Object.keys(answer).sort()).toEqual(['expiresAt', 'playback', 'token', 'viewerId']);
+    expect(Object.keys(answer).sort()).toEqual(['expiresAt', 'playback', 'recordings', 'token', 'viewerId']);
+    // Not recording: no recording to list (playback-tokens.vod.test.ts lists one).
+    expect(answer.recordings).toEqual([]);
     expect(answer.playback).toEqual({ hls: `${BASE}/live/${id}/master.m3u8?token=${answer.token}`, dash: `${BASE}/live/${id}/manifest.mpd?token=${answer.token}` });
     expect(answer.expiresAt % 1000).toBe(0);
     expect(answer.expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 120_000);
