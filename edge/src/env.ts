@@ -55,6 +55,10 @@ export interface Env {
   ORIGIN_SECRET?: string;
   /** Secret (optional): key of the tag in stream ids; defaults to ORIGIN_SECRET. */
   STREAM_ID_SECRET?: string;
+  /** Secret: HS256 key of playback tokens for `signed` streams (playback/playback-token.ts). */
+  PLAYBACK_SIGNING_KEY?: string;
+  /** Secret (optional, during a rotation): the key PLAYBACK_SIGNING_KEY replaced; its tokens verify until they expire. */
+  PLAYBACK_SIGNING_KEY_PREVIOUS?: string;
   /** `development` accepts secrets shorter than 32 characters (local stack, tests). */
   EDGELIVE_ENV?: string;
 }

@@ -41,9 +41,23 @@ describe('parseSettings', () => {
       adminToken: null,
       originSecret: null,
       streamIdSecret: null,
+      playbackSigningKeys: null,
       environment: 'production',
     });
     expect(Object.isFrozen(settings)).toBe(true);
+  });
+
+  it('reads the playback signing keys: the current one, and the previous one only beside it', () => {
+    const current = 'c'.repeat(32);
+    const previous = 'p'.repeat(32);
+    expect(parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY: current }).playbackSigningKeys).toEqual({ current, previous: null });
+    expect(parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY: current, PLAYBACK_SIGNING_KEY_PREVIOUS: previous }).playbackSigningKeys).toEqual({ current, previous });
+    expect(() => parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY_PREVIOUS: previous })).toThrow(
+      'invalid setting PLAYBACK_SIGNING_KEY_PREVIOUS: set only beside PLAYBACK_SIGNING_KEY (the key it was rotated out for)',
+    );
+    expect(() => parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY: 'short' })).toThrow('invalid setting PLAYBACK_SIGNING_KEY: must be at least 32 characters outside local development (EDGELIVE_ENV=development), got 5');
+    expect(() => parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY: current, PLAYBACK_SIGNING_KEY_PREVIOUS: 'short' })).toThrow('invalid setting PLAYBACK_SIGNING_KEY_PREVIOUS: must be at least 32 characters');
+    expect(parseSettings({ ...bindings, PLAYBACK_SIGNING_KEY: 'short', EDGELIVE_ENV: 'development' }).playbackSigningKeys).toEqual({ current: 'short', previous: null });
   });
 
   it('reads vars and secrets, trimming trailing slashes off base URLs', () => {

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { cdnList, type CdnConfig } from './cdn/cdn-config.ts';
 import type { Env } from './env.ts';
+import type { PlaybackSigningKeys } from './playback/playback-token.ts';
 
 const seconds = (fallback: number, min: number) => z.coerce.number().int().min(min).max(86_400).default(fallback);
 
@@ -30,6 +31,8 @@ const settingsSchema = z.object({
   ADMIN_TOKEN: z.string().min(1).optional(),
   ORIGIN_SECRET: z.string().min(1).optional(),
   STREAM_ID_SECRET: z.string().min(1).optional(),
+  PLAYBACK_SIGNING_KEY: z.string().min(1).optional(),
+  PLAYBACK_SIGNING_KEY_PREVIOUS: z.string().min(1).optional(),
   EDGELIVE_ENV: z.enum(['development', 'production']).default('production'),
 });
 
@@ -81,6 +84,12 @@ export interface Settings {
    * signed and every well-formed id reaches its object. Changing it orphans every existing stream id.
    */
   readonly streamIdSecret: string | null;
+  /**
+   * HS256 keys of playback tokens (`PLAYBACK_SIGNING_KEY`, and `PLAYBACK_SIGNING_KEY_PREVIOUS` while
+   * a rotation's old tokens live out); null when unset: no token can be minted or verified, so
+   * `signed` streams refuse every viewer.
+   */
+  readonly playbackSigningKeys: PlaybackSigningKeys | null;
   /** `development` (the local stack, tests) accepts short secrets; anything else refuses them. */
   readonly environment: 'development' | 'production';
 }
@@ -110,6 +119,8 @@ export function parseSettings(env: Env): Settings {
     ADMIN_TOKEN: env.ADMIN_TOKEN || undefined,
     ORIGIN_SECRET: env.ORIGIN_SECRET || undefined,
     STREAM_ID_SECRET: env.STREAM_ID_SECRET || undefined,
+    PLAYBACK_SIGNING_KEY: env.PLAYBACK_SIGNING_KEY || undefined,
+    PLAYBACK_SIGNING_KEY_PREVIOUS: env.PLAYBACK_SIGNING_KEY_PREVIOUS || undefined,
     EDGELIVE_ENV: env.EDGELIVE_ENV || undefined,
   });
   if (!parsed.success) {
@@ -118,8 +129,11 @@ export function parseSettings(env: Env): Settings {
     throw new EdgeliveError('internal', `invalid setting ${key}: ${issue?.message ?? 'invalid'}`);
   }
   const s = parsed.data;
+  if (s.PLAYBACK_SIGNING_KEY_PREVIOUS !== undefined && s.PLAYBACK_SIGNING_KEY === undefined) {
+    throw new EdgeliveError('internal', 'invalid setting PLAYBACK_SIGNING_KEY_PREVIOUS: set only beside PLAYBACK_SIGNING_KEY (the key it was rotated out for)');
+  }
   if (s.EDGELIVE_ENV !== 'development') {
-    for (const name of ['ADMIN_TOKEN', 'ORIGIN_SECRET', 'STREAM_ID_SECRET'] as const) {
+    for (const name of ['ADMIN_TOKEN', 'ORIGIN_SECRET', 'STREAM_ID_SECRET', 'PLAYBACK_SIGNING_KEY', 'PLAYBACK_SIGNING_KEY_PREVIOUS'] as const) {
       const value = s[name];
       if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
         throw new EdgeliveError('internal', `invalid setting ${name}: must be at least ${MIN_SECRET_LENGTH} characters outside local development (EDGELIVE_ENV=development), got ${value.length}`);
@@ -149,6 +163,7 @@ export function parseSettings(env: Env): Settings {
     adminToken: s.ADMIN_TOKEN ?? null,
     originSecret: s.ORIGIN_SECRET ?? null,
     streamIdSecret: s.STREAM_ID_SECRET ?? s.ORIGIN_SECRET ?? null,
+    playbackSigningKeys: s.PLAYBACK_SIGNING_KEY === undefined ? null : Object.freeze({ current: s.PLAYBACK_SIGNING_KEY, previous: s.PLAYBACK_SIGNING_KEY_PREVIOUS ?? null }),
     environment: s.EDGELIVE_ENV,
   });
 }

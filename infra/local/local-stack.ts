@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   host?: string;
   adminToken?: string;
   originSecret?: string;
+  /** HS256 key of playback tokens (`PLAYBACK_SIGNING_KEY`); generated when unset. */
+  playbackSigningKey?: string;
   /** Where S3 objects and Durable Object state persist; a fresh temp folder when unset. */
   dataDir?: string;
   /** Extra origin settings (environment-variable names, as config.ts reads them). */
@@ -88,6 +90,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   };
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const originSecret = opts.originSecret ?? randomBytes(24).toString('base64url');
+  // Only the edge holds it: tokens are minted and checked there, never by the origin.
+  const playbackSigningKey = opts.playbackSigningKey ?? randomBytes(32).toString('base64url');
   const logger = opts.logger ?? pino({ level: 'info' });
   const dataDir = opts.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -115,6 +119,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       vars: {
         ADMIN_TOKEN: adminToken,
         ORIGIN_SECRET: originSecret,
+        PLAYBACK_SIGNING_KEY: playbackSigningKey,
         INGEST_URL: `rtmp://${host}:${ports.rtmp}/live`,
         ORIGIN_PULL_URL: `http://${host}:${ports.originHttp}/media`,
         // Local development: test secrets may be short (production refuses under 32 characters).

@@ -57,6 +57,7 @@ const stack = await startLocalStack({
   },
   ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
   ...(env.ORIGIN_SECRET ? { originSecret: env.ORIGIN_SECRET } : {}),
+  ...(env.PLAYBACK_SIGNING_KEY ? { playbackSigningKey: env.PLAYBACK_SIGNING_KEY } : {}),
   dataDir: env.EDGELIVE_DATA_DIR ?? join(REPO_ROOT, '.edgelive'),
   edgeVars,
   logger,

@@ -36,6 +36,10 @@ export function dvrWindowOf(input: { dvrWindowSeconds?: number | undefined; dvr?
   return input.dvr ? DVR_DEFAULT_SECONDS : 0;
 }
 
+/** Who may play a stream: anyone with its id, or only a viewer holding a playback token the API minted. */
+export const playbackPolicySchema = z.enum(['public', 'signed']);
+export type PlaybackPolicy = z.infer<typeof playbackPolicySchema>;
+
 /** Body of `POST /v1/streams`. */
 export const createStreamSchema = z
   .object({
@@ -55,6 +59,8 @@ export const createStreamSchema = z
     segmentSeconds: z.number().min(1).max(10).optional(),
     /** How long a disconnected publisher may come back to the same stream; 0 ends it at once. Default: the edge's RECONNECT_WINDOW_SECONDS (60). */
     reconnectWindowSeconds: reconnectWindowSeconds.optional(),
+    /** `signed`: playback needs a token from `POST /v1/streams/:id/playback-tokens`. Default `public`. */
+    playbackPolicy: playbackPolicySchema.default('public'),
   })
   .strict();
 export type CreateStreamInput = z.infer<typeof createStreamSchema>;
@@ -64,10 +70,23 @@ export const updateStreamSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     reconnectWindowSeconds: reconnectWindowSeconds.optional(),
+    playbackPolicy: playbackPolicySchema.optional(),
   })
   .strict()
-  .refine((u) => Object.keys(u).length > 0, { message: 'nothing to update: give name or reconnectWindowSeconds' });
+  .refine((u) => Object.keys(u).length > 0, { message: 'nothing to update: give name, reconnectWindowSeconds or playbackPolicy' });
 export type UpdateStreamInput = z.infer<typeof updateStreamSchema>;
+
+/** Longest playback token lifetime (a day): a token cannot be revoked, so it should not outlive a viewing session by much. */
+export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 86_400;
+
+/** Body of `POST /v1/streams/:id/playback-tokens`. */
+export const playbackTokenRequestSchema = z.strictObject({
+  /** Seconds until the token expires: 10 s to a day, default an hour. */
+  ttlSeconds: z.number().int().min(10).max(MAX_PLAYBACK_TOKEN_TTL_SECONDS).default(3600),
+  /** The application's id for the viewer (`vid` claim), for its own analytics and audits. */
+  viewerId: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'viewerId: printable ASCII without spaces').optional(),
+});
+export type PlaybackTokenRequest = z.input<typeof playbackTokenRequestSchema>;
 
 /** Query of `GET /v1/streams`. */
 export const listStreamsQuerySchema = z.object({

@@ -14,8 +14,21 @@ const base = `/live/${encodeURIComponent(streamId)}`;
  * master mints one for the player and the page sends no beacons.
  */
 const sid = document.querySelector('meta[name="edgelive-sid"]')?.getAttribute('content') || null;
-/** The master playlist URL, carrying the session when there is one. */
-const masterUrl = sid ? `${base}/master.m3u8?sid=${sid}` : `${base}/master.m3u8`;
+/**
+ * The playback token of a `signed` stream (`/watch/:id?token=…`, from the application that minted
+ * it), passed on to the master and the MPD; the edge carries it into every URL they name.
+ */
+const token = params.get('token') || null;
+/** `path` with the session and the token, when there are any. */
+function playbackUrl(path, withSid) {
+  const query = new URLSearchParams();
+  if (withSid && sid) query.set('sid', sid);
+  if (token) query.set('token', token);
+  const q = query.toString();
+  return q ? `${base}/${path}?${q}` : `${base}/${path}`;
+}
+/** The master playlist URL, carrying the session and token when there are any. */
+const masterUrl = playbackUrl('master.m3u8', true);
 
 const MESSAGES = {
   unknown: 'This stream does not exist, or it was deleted.',
@@ -225,7 +238,7 @@ async function startDash() {
   });
   player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, (e) => noteRendition(e.newRepresentation?.id ?? null));
   qoe.loadStartedAt = performance.now();
-  player.initialize(video, `${base}/manifest.mpd`, true);
+  player.initialize(video, playbackUrl('manifest.mpd', false), true);
 }
 
 async function startPlayer() {

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { carryTokenInPlaylist } from '../playback/carry-token.ts';
 import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-response.ts';
 import { rankHealthyCdns } from './cdn-ranking.ts';
 import { healthView } from './health-view.ts';
@@ -29,19 +30,26 @@ function steeringUrl(c: Context<AppEnv>, streamId: string, sid: string): string 
   return `${edgeBase(c)}/live/${streamId}/steering.json?sid=${sid}`;
 }
 
+/** The viewer's text with its playback token (when it has one) in every URI; a token makes the answer private. */
+function withViewerToken(body: string, maxAge: number, token: string | null, visibility: 'public' | 'private'): Response {
+  if (token === null) return playlistResponse({ body, maxAge }, visibility);
+  // The token is this viewer's alone: no shared cache (CDN, proxy) may hand the playlist to another.
+  return playlistResponse({ body: carryTokenInPlaylist(body, token), maxAge }, 'private');
+}
+
 /**
  * The master playlist for this viewer, whose session id (`given`, or one minted for this request)
- * rides in every variant URI: with CDNs, one pathway per healthy CDN in the viewer's order plus the
- * steering tag; without, the shared variant list.
+ * and playback token (if any) ride in every variant URI: with CDNs, one pathway per healthy CDN in
+ * the viewer's order plus the steering tag; without, the shared variant list.
  */
-export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared: RenderedPlaylist): Promise<Response> {
+export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared: RenderedPlaylist, token: string | null = null): Promise<Response> {
   const settings = c.var.settings;
   const given = sessionIdOf(new URL(c.req.url));
   // Only the edge mints sessions, signed, so the polls that carry one can be counted without a lookup.
   const sid = given ?? (await mintSignedSession(settings.originSecret));
   // A minted session belongs to this viewer alone: a shared cache must not hand it to the next one.
   const visibility = given === null ? 'private' : 'public';
-  if (settings.cdns.length === 0) return playlistResponse({ body: addSessionId(shared.body, sid), maxAge: shared.maxAge }, visibility);
+  if (settings.cdns.length === 0) return withViewerToken(addSessionId(shared.body, sid), shared.maxAge, token, visibility);
   const down = await healthView.down(c.env, settings, Date.now());
   const ranked = rankHealthyCdns(rankingKey(c, streamId, sid), settings.cdns, down);
   const body = steerMasterPlaylist(shared.body, {
@@ -49,15 +57,16 @@ export async function viewerMaster(c: Context<AppEnv>, streamId: string, shared:
     serverUri: steeringUrl(c, streamId, sid),
     query: `?sid=${sid}`,
   });
-  return playlistResponse({ body, maxAge: shared.maxAge }, visibility);
+  return withViewerToken(body, shared.maxAge, token, visibility);
 }
 
-/** A media playlist for this viewer: init and segment URLs absolute on the first-ranked healthy CDN. */
-export async function viewerMedia(c: Context<AppEnv>, streamId: string, rendition: string, shared: RenderedPlaylist, sid: string | null): Promise<Response> {
+/** A media playlist for this viewer: init and segment URLs absolute on the first-ranked healthy CDN, each with its token (if any). */
+export async function viewerMedia(c: Context<AppEnv>, streamId: string, rendition: string, shared: RenderedPlaylist, sid: string | null, token: string | null = null): Promise<Response> {
   const settings = c.var.settings;
-  if (settings.cdns.length === 0) return playlistResponse(shared);
+  if (settings.cdns.length === 0) return withViewerToken(shared.body, shared.maxAge, token, 'public');
   const down = await healthView.down(c.env, settings, Date.now());
-  return playlistResponse({ body: rewriteForViewer(shared.body, { streamId, rendition, sid, cdns: settings.cdns, down, hashKey: settings.cdnHashKey }), maxAge: shared.maxAge });
+  const body = rewriteForViewer(shared.body, { streamId, rendition, sid, cdns: settings.cdns, down, hashKey: settings.cdnHashKey });
+  return withViewerToken(body, shared.maxAge, token, 'public');
 }
 
 /** `GET /live/:id/steering.json`: the viewer's CDN priority, unhealthy CDNs removed. */

@@ -24,11 +24,22 @@ export function forgetRecentPlaylist(url: string): void {
   recent.delete(playlistCacheKey(url));
 }
 
+/** Header of the edge's own cached copy that keeps the stream's playback policy beside the text. */
+export const POLICY_HEADER = 'X-Edgelive-Playback-Policy';
+
+/** The cached copy of a rendering: the shared text plus its policy (only this module reads it back). */
+function cacheEntry(p: RenderedPlaylist): Response {
+  const response = playlistResponse(p);
+  if (p.playbackPolicy) response.headers.set(POLICY_HEADER, p.playbackPolicy);
+  return response;
+}
+
 /**
  * A playlist as the StreamDO renders it (relative URIs), from this isolate's memory while fresh,
  * else from the Cache API, else from one in-flight `render` per URL in this isolate, so Durable
- * Object calls stay far below one per viewer request (and Cache API lookups below one per request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid` and
- * any other parameter are left out. A `stream_not_found` answer is remembered briefly (negative
+ * Object calls stay far below one per viewer request (and Cache API lookups below one per
+ * request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid`, `token`
+ * and any other parameter are left out. A `stream_not_found` answer is remembered briefly (negative
  * cache), so made-up ids stop at the cache too; other errors are never cached.
  */
 export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<RenderedPlaylist> {
@@ -44,7 +55,12 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   const hit = await cache.match(key);
   if (hit?.status === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   if (hit) {
-    const playlist = { body: decoder.decode(await hit.arrayBuffer()), maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1) };
+    const policy = hit.headers.get(POLICY_HEADER);
+    const playlist: RenderedPlaylist = {
+      body: decoder.decode(await hit.arrayBuffer()),
+      maxAge: Number(/max-age=(\d+)/.exec(hit.headers.get('cache-control') ?? '')?.[1] ?? 1),
+      ...(policy === 'signed' || policy === 'public' ? { playbackPolicy: policy } : {}),
+    };
     recent.set(url, playlist, Number(hit.headers.get(RENDERED_AT_HEADER) ?? 0), Date.now());
     isolateMetrics.playlistServed('cache', Date.now() - askedAt);
     return playlist;
@@ -60,7 +76,7 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   if (started) {
     const remember = promise.then(
       (p) => {
-        const response = playlistResponse(p);
+        const response = cacheEntry(p);
         response.headers.set(RENDERED_AT_HEADER, String(Date.now()));
         return cache.put(key, response);
       },

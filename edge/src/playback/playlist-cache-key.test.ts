@@ -12,6 +12,11 @@ describe('playlistCacheKey', () => {
     expect([...keys]).toEqual(['https://e.test/live/a/master.m3u8']);
   });
 
+  it('leaves the playback token out, so every viewer of a signed stream shares one rendering', () => {
+    expect(playlistCacheKey('https://e.test/live/a/720p/index.m3u8?_HLS_msn=4&token=aaa.bbb.ccc&sid=s1')).toBe('https://e.test/live/a/720p/index.m3u8?_HLS_msn=4');
+    expect(playlistCacheKey('https://e.test/live/a/manifest.mpd?token=x.y.z')).toBe('https://e.test/live/a/manifest.mpd');
+  });
+
   it('drops a directive value too long to be one', () => {
     expect(playlistCacheKey(`https://e.test/p.m3u8?_HLS_msn=${'9'.repeat(17)}`)).toBe('https://e.test/p.m3u8');
   });

@@ -1,10 +1,13 @@
 /** A playlist as plain values and as an HTTP answer; no Workers APIs, so benchmarks run it in Node. */
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 
 /** A rendered playlist, kept as plain values so every coalesced caller builds its own Response. */
 export interface RenderedPlaylist {
   body: string;
   /** Seconds a cache (ours, the CDN's, the player's) may keep it. */
   maxAge: number;
+  /** The stream's playback policy, read with the playlist data (absent: public). */
+  playbackPolicy?: PlaybackPolicy;
 }
 
 /** HLS playlists' media type (RFC 8216bis §4). */

@@ -47,5 +47,5 @@ export function renderDash(data: DashManifestData, ctx: RenderContext & { timeUr
     mediaPresentationDuration: ended ? last : null,
     periods,
   });
-  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE };
+  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : LIVE_MEDIA_MAX_AGE, playbackPolicy: data.playbackPolicy };
 }

@@ -60,7 +60,7 @@ export function renderMaster(data: MasterPlaylistData, ctx: RenderContext): Rend
       frameRate: r.frameRate,
     })),
   );
-  return { body, maxAge: data.status === 'ended' ? ENDED_PLAYLIST_MAX_AGE : MASTER_MAX_AGE };
+  return { body, maxAge: data.status === 'ended' ? ENDED_PLAYLIST_MAX_AGE : MASTER_MAX_AGE, playbackPolicy: data.playbackPolicy };
 }
 
 /** LL-HLS input of the playlist writer from the StreamDO's data. */
@@ -104,5 +104,5 @@ export function renderMedia(data: MediaPlaylistData, ctx: RenderContext & { rend
     ...(ll ? { lowLatency: lowLatencyInput(ll) } : {}),
   });
   const liveMaxAge = ctx.blocking && ll ? BLOCKING_MEDIA_MAX_AGE : LIVE_MEDIA_MAX_AGE;
-  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : liveMaxAge };
+  return { body, maxAge: ended ? ENDED_PLAYLIST_MAX_AGE : liveMaxAge, playbackPolicy: data.playbackPolicy };
 }

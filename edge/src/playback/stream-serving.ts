@@ -4,7 +4,10 @@
  * this a deleted stream's segments would stay playable. The answer is cached for one second per
  * data center under an internal key and coalesced per isolate: a stream costs at most one
  * StreamDO call per second per isolate, whatever its viewers, and a deletion stops media within
- * about two seconds (one cache second plus the request in flight).
+ * about two seconds (one cache second plus the request in flight). The verdict also carries the
+ * stream's playback policy, so media of a `signed` stream, and every VOD request for its recordings,
+ * are refused without a token at no extra call (the VOD playlists are cached for up to a year: a
+ * policy cached with them would outlive a PATCH by as long).
  */
 import type { Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
@@ -12,6 +15,8 @@ import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
+import { POLICY_HEADER } from './cached-playlist.ts';
 import { Coalescer } from './coalescer.ts';
 import { renderMaster } from './render-playlists.ts';
 
@@ -19,44 +24,65 @@ import { renderMaster } from './render-playlists.ts';
 export const SERVING_CACHE_SECONDS = 1;
 
 type Verdict = 200 | 404 | 410;
-const verdicts = new Coalescer<Verdict>();
+interface Serving {
+  verdict: Verdict;
+  policy: PlaybackPolicy;
+}
+const verdicts = new Coalescer<Serving>();
 
 /** The Cache API key of a stream's verdict (not a routable URL: only this module reads it). */
 export function servingCacheKey(streamId: string): Request {
   return new Request(`https://edgelive.internal/serving/${streamId}`, { method: 'GET' });
 }
 
-async function askStream(c: Context<AppEnv>, streamId: string): Promise<Verdict> {
+async function askStream(c: Context<AppEnv>, streamId: string): Promise<Serving> {
   edgeStats.doCalls++;
   const data = await streamStub(c.env, streamId).masterPlaylist();
-  if (!data.ok) return data.code === 'stream_not_found' ? 404 : 200;
+  // An unknown stream has no policy; one that failed otherwise is served as it was (its policy unknown: public).
+  if (!data.ok) return { verdict: data.code === 'stream_not_found' ? 404 : 200, policy: 'public' };
+  const policy = data.value.playbackPolicy;
   try {
     renderMaster(data.value, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId });
-    return 200;
+    return { verdict: 200, policy };
   } catch (err) {
-    if (err instanceof EdgeliveError && err.code === 'stream_gone') return 410;
+    if (err instanceof EdgeliveError && err.code === 'stream_gone') return { verdict: 410, policy };
     // Not ready yet (no segment) still means the stream exists; its files are whatever the origin stored.
-    return 200;
+    return { verdict: 200, policy };
   }
 }
 
-/** Throws `stream_not_found` / `stream_gone` unless the stream's media may be served now. */
-export async function requireServedStream(c: Context<AppEnv>, streamId: string): Promise<void> {
+/** The stream's cached (or freshly asked, coalesced) verdict and policy. */
+async function servingOf(c: Context<AppEnv>, streamId: string): Promise<Serving> {
   const cache = caches.default;
   const key = servingCacheKey(streamId);
   const hit = await cache.match(key);
-  let verdict: Verdict;
-  if (hit) {
-    verdict = hit.status as Verdict;
-  } else {
-    const { promise, started } = verdicts.run(streamId, () => askStream(c, streamId));
-    verdict = await promise;
-    if (started) {
-      waitUntil(c, cache.put(key, new Response(null, { status: verdict === 200 ? 200 : verdict, headers: { 'Cache-Control': `max-age=${SERVING_CACHE_SECONDS}` } })), 'serving verdict cache put');
-    }
+  if (hit) return { verdict: hit.status as Verdict, policy: hit.headers.get(POLICY_HEADER) === 'signed' ? 'signed' : 'public' };
+  const { promise, started } = verdicts.run(streamId, () => askStream(c, streamId));
+  const serving = await promise;
+  if (started) {
+    const headers = { 'Cache-Control': `max-age=${SERVING_CACHE_SECONDS}`, [POLICY_HEADER]: serving.policy };
+    waitUntil(c, cache.put(key, new Response(null, { status: serving.verdict, headers })), 'serving verdict cache put');
   }
-  if (verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
-  if (verdict === 410) throw new EdgeliveError('stream_gone', `stream ${streamId} ended and is no longer served`);
+  return serving;
+}
+
+/** Throws `stream_not_found` / `stream_gone` unless the stream's media may be served now; else its playback policy. */
+export async function requireServedStream(c: Context<AppEnv>, streamId: string): Promise<PlaybackPolicy> {
+  const serving = await servingOf(c, streamId);
+  if (serving.verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
+  if (serving.verdict === 410) throw new EdgeliveError('stream_gone', `stream ${streamId} ended and is no longer served`);
+  return serving.policy;
+}
+
+/**
+ * The playback policy of a stream's recordings, from the same cached verdict: `stream_not_found`
+ * for a stream that does not exist, but an ended stream past its live retention (410) still
+ * answers, since its recordings outlive its live playlists.
+ */
+export async function recordedStreamPolicy(c: Context<AppEnv>, streamId: string): Promise<PlaybackPolicy> {
+  const serving = await servingOf(c, streamId);
+  if (serving.verdict === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
+  return serving.policy;
 }
 
 /** Forgets this data center's cached verdict (after a delete), so the next request asks again. */

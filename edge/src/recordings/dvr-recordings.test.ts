@@ -249,6 +249,7 @@ describe('recordings', () => {
       segments: 60,
       renditions: ['360p', '720p'],
       firstEpoch: 1,
+      playbackPolicy: 'public',
       thumbnailUrl: `${base}/poster.jpg`,
       playback: { hls: `${base}/master.m3u8`, mp4: `${base}/download.mp4` },
     };

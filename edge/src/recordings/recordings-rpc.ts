@@ -1,12 +1,13 @@
 /** The StreamDO's recordings and media-retention side: settings, hooks on the segment index, the alarm duty and the RPC answers. */
 import { mediaObjectKey } from '../../../shared/src/internal-api.ts';
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import type { Env } from '../env.ts';
 import type { Settings } from '../settings.ts';
 import { fail, ok, type DoResult } from '../stream-do/do-result.ts';
 import type { RenditionRow, StreamRow } from '../stream-do/stream-schema.ts';
 import type { SegmentIndexHooks, StreamStore } from '../stream-do/stream-store.ts';
 import type { UpkeepDuty } from '../stream-do/stream-upkeep.ts';
-import { renditionView, type StreamView } from '../stream-do/stream-view.ts';
+import { playbackPolicyOf, renditionView, type StreamView } from '../stream-do/stream-view.ts';
 import type { StreamWriter } from '../stream-do/stream-writer.ts';
 import { mediaDeleter } from './media-deleter.ts';
 import { parseMediaSettings, type MediaSettings } from './media-settings.ts';
@@ -103,7 +104,8 @@ export class RecordingsRpc {
   }
 
   list(): RecordingView[] {
-    return this.#store.recordings().map((r) => this.#view(r));
+    const policy = this.#policy();
+    return this.#store.recordings().map((r) => this.#view(r, policy));
   }
 
   one(id: string): DoResult<RecordingView> {
@@ -160,7 +162,13 @@ export class RecordingsRpc {
     return ok(rec);
   }
 
-  #view(rec: RecordingRow): RecordingView {
-    return recordingView(rec, rec.status === 'deleted' ? [] : this.#store.recordingRenditions(rec.id).map((r) => r.rendition));
+  /** The stream's playback policy, which its recordings follow. */
+  #policy(): PlaybackPolicy {
+    const row = this.#index?.stream();
+    return row ? playbackPolicyOf(row) : 'public';
+  }
+
+  #view(rec: RecordingRow, policy: PlaybackPolicy = this.#policy()): RecordingView {
+    return recordingView(rec, rec.status === 'deleted' ? [] : this.#store.recordingRenditions(rec.id).map((r) => r.rendition), policy);
   }
 }

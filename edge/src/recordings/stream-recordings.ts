@@ -6,6 +6,7 @@
  * more than a primary key or an index range per segment.
  */
 import { mediaObjectKey, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import { servedAfterEndMs } from '../playback/render-playlists.ts';
 import type { SegmentRow, StreamRow } from '../stream-do/stream-schema.ts';
 import type { NewSegment } from '../stream-do/stream-store.ts';
@@ -58,10 +59,12 @@ export interface RecordingView {
   renditions: string[];
   /** The epoch its poster (`poster-e<epoch>.jpg`) was made in. */
   firstEpoch: number;
+  /** The stream's: a `signed` stream's recordings play only with one of its playback tokens. */
+  playbackPolicy: PlaybackPolicy;
 }
 
-/** A recording row as JSON. */
-export function recordingView(row: RecordingRow, renditions: string[]): RecordingView {
+/** A recording row as JSON, under its stream's playback policy. */
+export function recordingView(row: RecordingRow, renditions: string[], playbackPolicy: PlaybackPolicy): RecordingView {
   return {
     id: row.id,
     status: row.status,
@@ -73,6 +76,7 @@ export function recordingView(row: RecordingRow, renditions: string[]): Recordin
     segments: row.segments,
     renditions,
     firstEpoch: row.first_epoch,
+    playbackPolicy,
   };
 }
 

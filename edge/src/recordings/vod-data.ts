@@ -47,7 +47,7 @@ export function vodMaxAge(expiresAt: number, now: number): number {
 export function renderVodMaster(data: VodMasterData): string {
   if (data.renditions.length === 0) throw new EdgeliveError('not_found', 'the recording holds no rendition');
   // The live master's writer over a finished stream (no retention check: the recording has its own).
-  return renderMaster({ status: 'ended', endedAt: null, dvrWindowSeconds: 0, renditions: data.renditions }, { now: 0, endedRetentionSeconds: 0, streamId: '' }).body;
+  return renderMaster({ status: 'ended', playbackPolicy: 'public', endedAt: null, dvrWindowSeconds: 0, renditions: data.renditions }, { now: 0, endedRetentionSeconds: 0, streamId: '' }).body;
 }
 
 /** A VOD media playlist: EXT-X-PLAYLIST-TYPE:VOD, every segment, EXT-X-ENDLIST (RFC 8216bis §4.4.3.5). */

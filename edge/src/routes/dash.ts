@@ -2,6 +2,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { carryTokenInMpd } from '../playback/carry-token.ts';
+import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
 import { MPD_CONTENT_TYPE, renderDash } from '../playback/render-dash.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -18,6 +20,7 @@ function edgeBase(c: Context<AppEnv>): string {
 export async function dashManifest(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param('id') ?? '';
   const settings = c.var.settings;
+  const token = await verifiedPlaybackToken(c, id);
   const stub = streamStub(c.env, id);
   edgeStats.playlistRequests++;
   const rendered = await cachedPlaylist(c, async () =>
@@ -28,7 +31,10 @@ export async function dashManifest(c: Context<AppEnv>): Promise<Response> {
       timeUrl: `${edgeBase(c)}${TIME_PATH}`,
     }),
   );
-  return new Response(rendered.body, { headers: { 'Content-Type': MPD_CONTENT_TYPE, 'Cache-Control': `public, max-age=${rendered.maxAge}` } });
+  requireTokenIfSigned(rendered.playbackPolicy, token, id);
+  // With a token the MPD names it in every segment URL: this viewer's alone, never in a shared cache.
+  const body = token === null ? rendered.body : carryTokenInMpd(rendered.body, token);
+  return new Response(body, { headers: { 'Content-Type': MPD_CONTENT_TYPE, 'Cache-Control': `${token === null ? 'public' : 'private'}, max-age=${rendered.maxAge}` } });
 }
 
 /** `GET /time`: the edge's clock as ISO 8601 with milliseconds, never cached, so players measure their own clock's offset. */

@@ -41,6 +41,7 @@ describe('POST /v1/streams', () => {
       segmentSeconds: 2,
       reconnectWindowSeconds: 60,
       record: false,
+      playbackPolicy: 'public',
     });
   });
 
@@ -143,6 +144,7 @@ describe('GET /v1/streams/:id', () => {
       lastError: null,
       reconnectWindowSeconds: 60,
       reconnectDeadline: null,
+      playbackPolicy: 'public',
       storage: { segmentRows: 0, eventRows: 1, bytes: 0, purgedObjects: 0 },
       record: false,
       recordingRetentionSeconds: 604800,

@@ -62,6 +62,7 @@ managementRoutes.post('/', async (c) => {
       dvrWindowSeconds: dvrWindowOf(input),
       segmentSeconds: input.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS,
       reconnectWindowSeconds: input.reconnectWindowSeconds ?? c.var.settings.reconnectWindowSeconds,
+      playbackPolicy: input.playbackPolicy,
       recording: { record: input.record, ...(input.recordingRetentionSeconds !== undefined ? { retentionSeconds: input.recordingRetentionSeconds } : {}) },
     }),
   );
@@ -82,6 +83,7 @@ managementRoutes.post('/', async (c) => {
       segmentSeconds: view.segmentSeconds,
       reconnectWindowSeconds: view.reconnectWindowSeconds,
       record: input.record,
+      playbackPolicy: view.playbackPolicy,
     },
     201,
   );
@@ -101,7 +103,10 @@ managementRoutes.get('/:id', async (c) => {
 managementRoutes.patch('/:id', async (c) => {
   const id = c.req.param('id');
   const stub = streamStub(c.env, id);
-  const view = unwrap(await stub.update(updateStreamSchema.parse(await readJsonBody(c.req.raw))));
+  const input = updateStreamSchema.parse(await readJsonBody(c.req.raw));
+  const view = unwrap(await stub.update(input));
+  // A policy change reaches this data center's media at once, its cached playlists within their lifetime.
+  if (input.playbackPolicy !== undefined) await forgetServingVerdict(id);
   return c.json(streamAnswer(c.var.settings, c.req.url, id, view));
 });
 

@@ -17,6 +17,7 @@ import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist } from '../playback/cached-playlist.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
+import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
 import { isIssuedStreamId, requireIssuedStreamId } from '../playback/stream-id-gate.ts';
 import { requireServedStream } from '../playback/stream-serving.ts';
 import { playlistDirectives } from '../playback/playlist-directives.ts';
@@ -27,8 +28,9 @@ import { dashManifest } from './dash.ts';
 import { publicStatus } from './public-status.ts';
 
 /**
- * Playback under `/live` (no auth): playlists via cache + coalescing, then per viewer CDN
- * rewriting (cdn/); media via cache, R2, origin; content steering and CDN error beacons.
+ * Playback under `/live` (no auth for `public` streams, a playback token for `signed` ones): playlists
+ * via cache + coalescing, then per viewer CDN rewriting (cdn/) and token carrying; media via cache,
+ * R2, origin; content steering and CDN error beacons.
  */
 export const playbackRoutes = new Hono<AppEnv>();
 
@@ -37,13 +39,15 @@ playbackRoutes.use('*', playbackCors);
 playbackRoutes.get('/:id/master.m3u8', async (c) => {
   const id = c.req.param('id');
   await requireIssuedStreamId(c, id);
+  const token = await verifiedPlaybackToken(c, id);
   const stub = streamStub(c.env, id);
   edgeStats.playlistRequests++;
-  // The variant list is shared (cached without `sid`); each viewer's session id is added per request.
+  // The variant list is shared (cached without `sid` and `token`); each viewer's session id and token are added per request.
   const shared = await cachedPlaylist(c, async () =>
     renderMaster(unwrap(await stub.masterPlaylist()), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
   );
-  return viewerMaster(c, id, shared);
+  requireTokenIfSigned(shared.playbackPolicy, token, id);
+  return viewerMaster(c, id, shared, token);
 });
 
 playbackRoutes.get('/:id/manifest.mpd', dashManifest);
@@ -69,6 +73,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   const id = c.req.param('id');
   const rendition = c.req.param('rendition');
   await requireIssuedStreamId(c, id);
+  const token = await verifiedPlaybackToken(c, id);
   const stub = streamStub(c.env, id);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `stream ${id} has no rendition ${rendition}`);
   const settings = c.var.settings;
@@ -86,8 +91,9 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       blocking: directives.block !== undefined,
     }),
   );
+  requireTokenIfSigned(shared.playbackPolicy, token, id);
   const sid = sessionIdOf(new URL(c.req.url));
-  const response = await viewerMedia(c, id, rendition, shared, sid);
+  const response = await viewerMedia(c, id, rendition, shared, sid, token);
   // Every poll with a session id the edge signed is that viewer's heartbeat; made-up ones are served, not counted.
   if (sid && (await isSignedSession(settings.originSecret, sid))) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
   return response;
@@ -113,8 +119,10 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
     throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
   }
   await requireIssuedStreamId(c, id);
+  const token = await verifiedPlaybackToken(c, id);
   // A deleted or long-ended stream's media stops within about two seconds, cached copies included.
-  await requireServedStream(c, id);
+  requireTokenIfSigned(await requireServedStream(c, id), token, id);
   isolateMetrics.mediaRequests++;
+  // The token is not part of the media cache key (serveMediaFile drops the query): one cached copy serves every viewer.
   return serveMediaFile(c, id, rendition, file);
 });

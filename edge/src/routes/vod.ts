@@ -8,8 +8,11 @@ import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist, forgetRecentPlaylist } from '../playback/cached-playlist.ts';
+import { carryTokenInPlaylist } from '../playback/carry-token.ts';
 import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
-import { playlistResponse } from '../playback/playlist-response.ts';
+import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
+import { playlistResponse, type RenderedPlaylist } from '../playback/playlist-response.ts';
+import { recordedStreamPolicy, requireServedStream } from '../playback/stream-serving.ts';
 import { renderVodMaster, renderVodMedia, vodMaxAge } from '../recordings/vod-data.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -36,6 +39,23 @@ function checkIds(id: string, rid: string): void {
   if (!RECORDING_ID.test(rid)) throw new EdgeliveError('not_found', `recording ${rid} not found`);
 }
 
+/**
+ * The request's playback token, verified for the stream (403 if bad), or null; a `signed` stream's
+ * recordings refuse a request without one (401). The policy comes from the stream's cached serving
+ * verdict, asked only when no token is presented: at most one StreamDO call a second per isolate.
+ */
+async function recordingAccess(c: Context<AppEnv>, id: string): Promise<string | null> {
+  const token = await verifiedPlaybackToken(c, id);
+  if (token === null) requireTokenIfSigned(await recordedStreamPolicy(c, id), token, id);
+  return token;
+}
+
+/** A VOD playlist for this viewer: the shared rendering, or with a token a private copy carrying it in every URI. */
+function vodPlaylist(p: RenderedPlaylist, token: string | null): Response {
+  if (token === null) return playlistResponse(p);
+  return playlistResponse({ body: carryTokenInPlaylist(p.body, token), maxAge: p.maxAge }, 'private');
+}
+
 /** A JPEG by object key through the Cache API, then R2, then the origin; never a DO call. */
 async function serveImage(c: Context<AppEnv>, key: string, cacheControl: string): Promise<Response> {
   const url = new URL(c.req.url);
@@ -55,13 +75,18 @@ thumbnailRoutes.use('/:id/thumbnail.jpg', playbackCors);
 thumbnailRoutes.get('/:id/thumbnail.jpg', async (c) => {
   const id = c.req.param('id');
   if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
+  // A signed stream's picture is as private as its video: same token, same cached verdict as its media.
+  const token = await verifiedPlaybackToken(c, id);
+  if (token === null) requireTokenIfSigned(await requireServedStream(c, id), token, id);
   return serveImage(c, thumbnailObjectKey(id, 'latest.jpg'), THUMBNAIL_CACHE_CONTROL);
 });
 
 /**
- * Recordings as VOD under `/vod/:id/:rid/` (no auth, like live playback): master and media
- * playlists (EXT-X-PLAYLIST-TYPE:VOD, immutable, cached at the edge), media files, the poster and
- * an MP4 download of the top rendition streamed from the stored objects.
+ * Recordings as VOD under `/vod/:id/:rid/`, gated like live playback (nothing for a `public`
+ * stream, the stream's playback token for a `signed` one): master and media playlists
+ * (EXT-X-PLAYLIST-TYPE:VOD, immutable, cached at the edge without the token, which is added per
+ * response), media files, the poster and an MP4 download of the top rendition streamed from the
+ * stored objects.
  */
 export const vodRoutes = new Hono<AppEnv>();
 vodRoutes.use('*', playbackCors);
@@ -69,16 +94,18 @@ vodRoutes.use('*', playbackCors);
 vodRoutes.get('/:id/:rid/master.m3u8', async (c) => {
   const { id, rid } = c.req.param();
   checkIds(id, rid);
+  const token = await recordingAccess(c, id);
   const p = await cachedPlaylist(c, async () => {
     const data = unwrap(await streamStub(c.env, id).vodMaster(rid));
     return { body: renderVodMaster(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
   });
-  return playlistResponse(p);
+  return vodPlaylist(p, token);
 });
 
 vodRoutes.get('/:id/:rid/poster.jpg', async (c) => {
   const { id, rid } = c.req.param();
   checkIds(id, rid);
+  await recordingAccess(c, id);
   const rec = unwrap(await streamStub(c.env, id).recording(rid));
   if (rec.status === 'deleted') throw new EdgeliveError('not_found', `recording ${rid} not found`);
   return serveImage(c, thumbnailObjectKey(id, posterFileName(rec.firstEpoch)), IMMUTABLE);
@@ -87,6 +114,7 @@ vodRoutes.get('/:id/:rid/poster.jpg', async (c) => {
 vodRoutes.get('/:id/:rid/download.mp4', async (c) => {
   const { id, rid } = c.req.param();
   checkIds(id, rid);
+  await recordingAccess(c, id);
   const download = unwrap(await streamStub(c.env, id).vodDownload(rid));
   const bytesOf = async (key: string): Promise<Uint8Array> => {
     const object = await readMediaObject(c, key);
@@ -131,16 +159,19 @@ vodRoutes.get('/:id/:rid/:rendition/index.m3u8', async (c) => {
   const { id, rid, rendition } = c.req.param();
   checkIds(id, rid);
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `recording ${rid} has no rendition ${rendition}`);
+  const token = await recordingAccess(c, id);
   const p = await cachedPlaylist(c, async () => {
     const data = unwrap(await streamStub(c.env, id).vodMedia(rid, rendition));
     return { body: renderVodMedia(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
   });
-  return playlistResponse(p);
+  return vodPlaylist(p, token);
 });
 
 vodRoutes.get('/:id/:rid/:rendition/:file', async (c) => {
   const { id, rid, rendition, file } = c.req.param();
   checkIds(id, rid);
   if (!renditionName.safeParse(rendition).success || !MEDIA_FILE_PATTERN.test(file)) throw new EdgeliveError('not_found', `no media file ${rendition}/${file}`);
+  await recordingAccess(c, id);
+  // The token is not part of the media cache key (serveMediaFile drops the query): one cached copy serves every viewer.
   return serveMediaFile(c, id, rendition, file);
 });

@@ -1,10 +1,11 @@
 /** What the DASH route reads from a StreamDO: every rendition's segment window. */
 import type { DashRenditionRows, DashSegmentRow } from '../../../shared/src/manifest/dash-periods.ts';
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import type { StreamStatus } from '../../../shared/src/types.ts';
 import { dvrRowsToRead, dvrWindow } from '../recordings/dvr-window.ts';
 import type { SegmentRow, StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
-import { renditionView } from './stream-view.ts';
+import { playbackPolicyOf, renditionView } from './stream-view.ts';
 
 /** The reads behind the MPD: a StreamStore, or an object literal in unit tests. */
 export type DashStore = Pick<StreamStore, 'renditions' | 'segmentWindow'>;
@@ -12,6 +13,7 @@ export type DashStore = Pick<StreamStore, 'renditions' | 'segmentWindow'>;
 /** What the MPD route needs from the StreamDO. */
 export interface DashManifestData {
   status: StreamStatus;
+  playbackPolicy: PlaybackPolicy;
   createdAt: number;
   endedAt: number | null;
   dvrWindowSeconds: number;
@@ -53,6 +55,7 @@ export function dashManifestData(row: StreamRow, store: DashStore, windowSegment
   });
   return {
     status: row.status as StreamStatus,
+    playbackPolicy: playbackPolicyOf(row),
     createdAt: row.created_at,
     endedAt: row.ended_at,
     dvrWindowSeconds: row.dvr_window_seconds,

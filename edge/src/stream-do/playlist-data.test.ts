@@ -36,6 +36,7 @@ describe('masterPlaylistData', () => {
     const row = streamRow({ status: 'ended', ended_at: 99, dvr_window_seconds: 60 });
     expect(masterPlaylistData(row, store([]))).toEqual({
       status: 'ended',
+      playbackPolicy: 'public',
       endedAt: 99,
       dvrWindowSeconds: 60,
       renditions: [{ name: '720p', width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, bandwidth: 3_000_000, averageBandwidth: 2_000_000, segments: 2 }],
@@ -51,6 +52,7 @@ describe('mediaPlaylistData', () => {
       ok: true,
       value: {
         status: 'live',
+        playbackPolicy: 'public',
         endedAt: null,
         dvrWindowSeconds: 0,
         targetDuration: 3,

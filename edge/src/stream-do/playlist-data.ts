@@ -1,11 +1,12 @@
 /** What the playlist routes read from a StreamDO: renditions for the master, a segment window per media playlist. */
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import type { SegmentInfo, StreamStatus } from '../../../shared/src/types.ts';
 import { dvrRowsToRead, dvrWindow } from '../recordings/dvr-window.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
 import type { LowLatencyData } from './low-latency-playlist.ts';
 import type { StreamRow } from './stream-schema.ts';
 import type { StreamStore } from './stream-store.ts';
-import { renditionView, segmentInfo, type RenditionView } from './stream-view.ts';
+import { playbackPolicyOf, renditionView, segmentInfo, type RenditionView } from './stream-view.ts';
 
 /** The reads behind the playlists: a StreamStore, or an object literal in unit tests. */
 export type PlaylistStore = Pick<StreamStore, 'renditions' | 'rendition' | 'segmentWindow' | 'discontinuitiesThrough'>;
@@ -13,6 +14,8 @@ export type PlaylistStore = Pick<StreamStore, 'renditions' | 'rendition' | 'segm
 /** What the master playlist route needs from the StreamDO. */
 export interface MasterPlaylistData {
   status: StreamStatus;
+  /** Travels with the playlist data, so the edge learns it from the cached playlist, never from an extra call. */
+  playbackPolicy: PlaybackPolicy;
   endedAt: number | null;
   dvrWindowSeconds: number;
   renditions: RenditionView[];
@@ -21,6 +24,7 @@ export interface MasterPlaylistData {
 /** What a media playlist route needs from the StreamDO. */
 export interface MediaPlaylistData {
   status: StreamStatus;
+  playbackPolicy: PlaybackPolicy;
   endedAt: number | null;
   dvrWindowSeconds: number;
   targetDuration: number;
@@ -32,7 +36,7 @@ export interface MediaPlaylistData {
 
 /** Renditions and status for the master playlist. */
 export function masterPlaylistData(row: StreamRow, store: PlaylistStore): MasterPlaylistData {
-  return { status: row.status as StreamStatus, endedAt: row.ended_at, dvrWindowSeconds: row.dvr_window_seconds, renditions: store.renditions().map(renditionView) };
+  return { status: row.status as StreamStatus, playbackPolicy: playbackPolicyOf(row), endedAt: row.ended_at, dvrWindowSeconds: row.dvr_window_seconds, renditions: store.renditions().map(renditionView) };
 }
 
 /**
@@ -47,6 +51,7 @@ export function mediaPlaylistData(row: StreamRow, store: PlaylistStore, renditio
   const first = segments[0];
   return ok({
     status: row.status as StreamStatus,
+    playbackPolicy: playbackPolicyOf(row),
     endedAt: row.ended_at,
     dvrWindowSeconds: row.dvr_window_seconds,
     targetDuration: row.target_duration,

@@ -148,10 +148,10 @@ seg-6-e2.m4s
   it('refuses a PATCH that changes nothing or is out of range, and one for an unknown stream', async () => {
     const { id } = await createStream();
     for (const [body, message] of [
-      [{}, 'body: nothing to update: give name or reconnectWindowSeconds'],
+      [{}, 'body: nothing to update: give name, reconnectWindowSeconds or playbackPolicy'],
       [{ reconnectWindowSeconds: -1 }, 'reconnectWindowSeconds: Too small: expected number to be >=0'],
       [{ reconnectWindowSeconds: 3601 }, 'reconnectWindowSeconds: Too big: expected number to be <=3600'],
-      [{ epoch: 3 }, 'body: Unrecognized key: "epoch"; body: nothing to update: give name or reconnectWindowSeconds'],
+      [{ epoch: 3 }, 'body: Unrecognized key: "epoch"; body: nothing to update: give name, reconnectWindowSeconds or playbackPolicy'],
     ] as const) {
       const res = await admin('PATCH', `/v1/streams/${id}`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);

@@ -42,13 +42,14 @@ export function rotateKey(store: AdminStore, tx: WriteContext, row: StreamRow, n
 }
 
 /**
- * `PATCH /v1/streams/:id`: renames the stream or changes its reconnect window. A waiting stream's
+ * `PATCH /v1/streams/:id`: renames the stream, changes its reconnect window or its playback policy. A waiting stream's
  * deadline moves with the window (the caller re-arms the alarm). Runs inside a write.
  */
 export function updateSettings(store: AdminStore, tx: WriteContext, now: number, input: UpdateStreamInput): void {
   const changes: Partial<StreamRow> = {};
   if (input.name !== undefined) changes.name = input.name;
   if (input.reconnectWindowSeconds !== undefined) changes.reconnect_window_seconds = input.reconnectWindowSeconds;
+  if (input.playbackPolicy !== undefined) changes.playback_policy = input.playbackPolicy;
   store.updateStream(changes);
   tx.event(now, 'updated', { ...input });
   if (input.name !== undefined) store.bumpRegistryVersion();

@@ -85,6 +85,8 @@ export const ADDED_COLUMNS: readonly { table: 'stream' | 'renditions' | 'segment
   { table: 'segments', column: 'run_start', definition: 'INTEGER' },
   // LL-HLS part target in seconds (0.333 for streams created before it was a setting).
   { table: 'stream', column: 'part_seconds', definition: 'REAL NOT NULL DEFAULT 0.333' },
+  // Playback policy, 'public' or 'signed' (streams created before it were public).
+  { table: 'stream', column: 'playback_policy', definition: "TEXT NOT NULL DEFAULT 'public'" },
 ];
 
 /** The single `stream` row. JSON columns hold serialised objects. */
@@ -116,6 +118,7 @@ export interface StreamRow extends Record<string, SqlStorageValue> {
   reserved_msn: number;
   interrupted_at: number | null;
   part_seconds: number;
+  playback_policy: string;
 }
 
 /** One `renditions` row: what the master playlist advertises plus measured totals. */

@@ -1,3 +1,4 @@
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import type { Ladder } from '../../../shared/src/types.ts';
 import { ADDED_COLUMNS, STREAM_SCHEMA, type EventRow, type RenditionRow, type SegmentRow, type StreamRow } from './stream-schema.ts';
 
@@ -13,6 +14,8 @@ export interface NewStream {
   dvrWindowSeconds: number;
   segmentSeconds: number;
   reconnectWindowSeconds: number;
+  /** Absent: public. */
+  playbackPolicy?: PlaybackPolicy;
   createdAt: number;
 }
 
@@ -88,7 +91,7 @@ export class StreamStore {
   insertStream(s: NewStream): void {
     this.#sql.exec(
       `INSERT INTO stream (singleton, id, name, status, key_hash, ladder, low_latency, dvr_window_seconds, segment_seconds,
-         target_duration, reconnect_window_seconds, created_at, part_seconds) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         target_duration, reconnect_window_seconds, created_at, part_seconds, playback_policy) VALUES (1, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.id,
       s.name,
       s.keyHash,
@@ -100,6 +103,7 @@ export class StreamStore {
       s.reconnectWindowSeconds,
       s.createdAt,
       s.partSeconds,
+      s.playbackPolicy ?? 'public',
     );
   }
 

@@ -1,5 +1,6 @@
 /** Shapes StreamDO rows into the JSON the management API and playlists use. Pure. */
 import type { QoeSummary, SnapshotBody, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
+import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
 import type { IngestMetrics, Ladder, SegmentInfo, SourceInfo, StreamStatus } from '../../../shared/src/types.ts';
 import { windowDeadline } from './stream-lifecycle.ts';
 import type { EventRow, RenditionRow, SegmentRow, StreamRow } from './stream-schema.ts';
@@ -51,6 +52,8 @@ export interface StreamView {
   reconnectWindowSeconds: number;
   /** When the reconnect window of a `reconnecting` or `error` stream runs out, else null. */
   reconnectDeadline: number | null;
+  /** `signed`: playback needs a token (`POST /v1/streams/:id/playback-tokens`). */
+  playbackPolicy: PlaybackPolicy;
   /** Rows the StreamDO holds: the segment index stays bounded by the playlist or DVR window. */
   storage: { segmentRows: number; eventRows: number };
 }
@@ -61,6 +64,11 @@ export interface StreamEventView {
   ts: number;
   type: string;
   data: Record<string, unknown>;
+}
+
+/** The row's playback policy; anything but `signed` is public. */
+export function playbackPolicyOf(row: Pick<StreamRow, 'playback_policy'>): PlaybackPolicy {
+  return row.playback_policy === 'signed' ? 'signed' : 'public';
 }
 
 function json<T>(text: string | null): T | null {
@@ -121,6 +129,7 @@ export function streamView(
     lastError: json<LastError>(row.last_error),
     reconnectWindowSeconds: row.reconnect_window_seconds,
     reconnectDeadline: windowDeadline(row),
+    playbackPolicy: playbackPolicyOf(row),
     storage,
   };
 }

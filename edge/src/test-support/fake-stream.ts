@@ -33,6 +33,7 @@ export function streamRow(overrides: Partial<StreamRow> = {}): StreamRow {
     reconnect_window_seconds: 60,
     reserved_msn: 0,
     interrupted_at: null,
+    playback_policy: 'public',
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@
 export const EDGE_TEST_BINDINGS = {
   ADMIN_TOKEN: 'test-admin',
   ORIGIN_SECRET: 'test-origin-secret',
+  PLAYBACK_SIGNING_KEY: 'test-playback-signing-key',
   // Short test secrets are accepted only in development.
   EDGELIVE_ENV: 'development',
   PUBLIC_BASE_URL: 'https://edge.test',
