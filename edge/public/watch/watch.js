@@ -169,14 +169,40 @@ function isSafari() {
 
 let started = false;
 
+/**
+ * Once, after the first frame: moves playback from the keyframe it started at to hls.js's live
+ * sync point as soon as that is buffered. hls.js only speeds up to catch up when within one
+ * target duration of its target latency; a start up to a GOP earlier can be beyond that, and it
+ * would then stay that far behind for good.
+ */
+function jumpToLiveSync(hls, Hls) {
+  let done = false;
+  const check = () => {
+    if (done || !state.playing) return;
+    const sync = hls.liveSyncPosition;
+    if (sync === null || sync === undefined) return;
+    const behind = sync - video.currentTime;
+    const buffered = video.buffered;
+    const end = buffered.length ? buffered.end(buffered.length - 1) : 0;
+    if (behind <= 0.25) done = true;
+    else if (end >= sync + 0.1) {
+      done = true;
+      video.currentTime = sync;
+    }
+  };
+  hls.on(Hls.Events.FRAG_BUFFERED, check);
+  video.addEventListener('playing', check, { once: true });
+}
+
 async function startHlsJs() {
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  // Low latency: the first frame shows as soon as the first part (or segment) is buffered — playback
-  // starts at the keyframe it begins with (startOnSegmentBoundary) instead of waiting for every part
-  // up to the live sync point — then catches up (up to 1.5× speed) to the playlist's PART-HOLD-BACK
-  // behind the live edge.
+  // Fast first frame: playback starts at the keyframe the first loaded part (or segment) begins
+  // with (startOnSegmentBoundary), so the picture shows after one part instead of after every part
+  // from that keyframe to the live sync point; once the buffer reaches the sync point, the page
+  // moves playback there (jumpToLiveSync). From then on hls.js keeps to the playlist's
+  // PART-HOLD-BACK behind the live edge, catching up at up to 1.5× speed.
   const hls = new Hls({
     lowLatencyMode: params.get('lowLatency') !== '0',
     startOnSegmentBoundary: true,
@@ -184,6 +210,7 @@ async function startHlsJs() {
     maxLiveSyncPlaybackRate: 1.5,
   });
   state.player = 'hls.js';
+  jumpToLiveSync(hls, Hls);
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
     for (const level of data.levels ?? []) {
       const pathway = level.attrs?.['PATHWAY-ID'];
