@@ -1,9 +1,15 @@
 import { Validator, type Schema } from '@cfworker/json-schema';
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type * as z from 'zod';
+import type { eventPageSchema, recordingAnswerSchema, streamAnswerSchema, streamPageSchema } from '../../../shared/src/api/answer-schemas.ts';
 import { managementClient, okData, type ManagementClient } from '../../../shared/src/api/management-client.ts';
 import { buildOpenApiDocument } from '../../../shared/src/api/openapi-document.ts';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import type { MediaStreamFields } from '../recordings/recordings-rpc.ts';
+import type { RecordingView } from '../recordings/stream-recordings.ts';
+import type { EventPage, StreamView } from '../stream-do/stream-view.ts';
+import type { StreamPage } from '../stream-registry/stream-registry.ts';
 import { ADMIN_TOKEN, BASE, publish, rendition, segments, signed } from '../test-support/edge-client.ts';
 
 /** The parts of the served OpenAPI document these tests read. */
@@ -70,6 +76,22 @@ describe('GET /v1/openapi.json', () => {
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     expect(await res.json()).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
     expect((await okData(api().GET('/v1/openapi.json'))).openapi).toBe('3.1.0');
+  });
+});
+
+/** True only when A and B are assignable to each other: a field on one side only fails to compile. */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+describe('the answer schemas', () => {
+  it('have the shapes the handlers answer with (checked by the compiler: a field added to a view fails typecheck until documented)', () => {
+    const checks: true[] = [
+      true satisfies SameShape<z.output<typeof streamAnswerSchema>, StreamView & MediaStreamFields & { ingestUrl: string; playback: { hls: string; dash: string } }>,
+      true satisfies SameShape<z.output<typeof streamPageSchema>, StreamPage>,
+      true satisfies SameShape<z.output<typeof eventPageSchema>, EventPage>,
+      // The row's status is a plain string in storage; the API documents its three values.
+      true satisfies SameShape<Omit<z.output<typeof recordingAnswerSchema>, 'status'>, Omit<RecordingView, 'status'> & { thumbnailUrl: string | null; playback: { hls: string | null; mp4: string | null } }>,
+    ];
+    expect(checks).toEqual([true, true, true, true]);
   });
 });
 
