@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
 import { launchChromium, openPlaying, watchState } from '../test/support/chromium.ts';
 import { FFMPEG, runFfmpeg, type FfmpegProcess } from '../test/support/ffmpeg-cli.ts';
-import { adminFetch, waitFor } from '../test/support/e2e-helpers.ts';
+import { createStream, type CreatedStream, waitFor } from '../test/support/e2e-helpers.ts';
 import { CLOCK_BITS, clockFilterGraph, installClockReader, STRIP_HEIGHT } from './clock-code.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 
@@ -53,13 +53,8 @@ function publishClock(url: string, seconds: number): FfmpegProcess {
   ]);
 }
 
-async function createStream(stack: LocalStack, name: string, lowLatency: boolean): Promise<{ id: string; streamKey: string }> {
-  const res = await adminFetch(stack, '/v1/streams', {
-    method: 'POST',
-    body: JSON.stringify({ name, lowLatency, ladder: { rungs: [{ name: `${HEIGHT}p`, height: HEIGHT, videoKbps: 1000 }], audioKbps: 64 } }),
-  });
-  if (res.status !== 201) throw new Error(`create stream: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; streamKey: string };
+function createBenchStream(stack: LocalStack, name: string, lowLatency: boolean): Promise<CreatedStream> {
+  return createStream(stack, { name, lowLatency, ladder: { rungs: [{ name: `${HEIGHT}p`, height: HEIGHT, videoKbps: 1000 }], audioKbps: 64 } });
 }
 
 async function playable(stack: LocalStack, id: string): Promise<void> {
@@ -102,8 +97,8 @@ async function main(): Promise<void> {
   const publishers: FfmpegProcess[] = [];
   let browser: Browser | undefined;
   try {
-    const ll = await createStream(stack, 'bench-ll', true);
-    const plain = await createStream(stack, 'bench-plain', false);
+    const ll = await createBenchStream(stack, 'bench-ll', true);
+    const plain = await createBenchStream(stack, 'bench-plain', false);
     const publishSeconds = SECONDS + WARMUP_SECONDS + 90;
     publishers.push(publishClock(`${stack.rtmpUrl}/${ll.streamKey}`, publishSeconds), publishClock(`${stack.rtmpUrl}/${plain.streamKey}`, publishSeconds));
     await Promise.all([playable(stack, ll.id), playable(stack, plain.id)]);

@@ -23,6 +23,7 @@ import { DEFAULT_LADDER } from '../shared/src/ladder/default-ladder.ts';
 import { startLocalStack } from '../infra/local/local-stack.ts';
 import { buildFfmpegArgs, ffmpegArgv } from '../origin/src/transcode/ffmpeg-args.ts';
 import { planLadder, type TranscodePlan } from '../origin/src/transcode/ladder-plan.ts';
+import { createStream } from '../test/support/e2e-helpers.ts';
 import { FFMPEG, publishTestPattern } from '../test/support/ffmpeg-cli.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 import { startRtmpSendClock } from './rtmp-send-clock.ts';
@@ -37,12 +38,7 @@ async function segmentDelay(): Promise<void> {
   console.log(`\n[1/2] segment delay: 720p30 source published for ${PUBLISH_SECONDS} s into the local stack (default ladder)`);
   const stack = await startLocalStack({ ports: { edge: 0, rtmp: 0, originHttp: 0, s3: 0, inspector: 0 }, logger: pino({ level: 'warn' }) });
   try {
-    const created = await fetch(`${stack.edgeUrl}/v1/streams`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench' }),
-    });
-    const stream = (await created.json()) as { id: string; streamKey: string };
+    const stream = await createStream(stack, { name: 'bench' });
     const rtmp = new URL(stack.rtmpUrl);
     const clock = await startRtmpSendClock({ host: rtmp.hostname, port: Number(rtmp.port) });
     const publisher = publishTestPattern(clock.url(`${rtmp.pathname}/${stream.streamKey}`), { width: 1280, height: 720, fps: 30, seconds: PUBLISH_SECONDS, videoKbps: 2500 });

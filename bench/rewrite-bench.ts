@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../infra/local/free-port.ts';
 import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { INTERNAL_API, segmentFileName } from '../shared/src/internal-api.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { TEST_CDNS } from '../edge/src/test-support/test-cdns.ts';
@@ -132,8 +133,7 @@ async function edgeLatency(cdns: string): Promise<{ p50: number; p95: number; sa
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     };
-    const created = await fetch(`${edge.url}/v1/streams`, { method: 'POST', headers: { authorization: 'Bearer bench-admin', 'content-type': 'application/json' }, body: '{}' });
-    const stream = (await created.json()) as { id: string; streamKey: string };
+    const stream = await okData(managementClient(edge.url, 'bench-admin').POST('/v1/streams', { body: {} }));
     const source = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 };
     const { epoch } = (await signed(INTERNAL_API.publish, { streamKey: stream.streamKey, nodeId: 'bench', source })) as { epoch: number };
     await signed(INTERNAL_API.renditions(stream.id), { epoch, rendition: { name: '720p', width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 2_628_000, initFile: `init-${epoch}.mp4` } });

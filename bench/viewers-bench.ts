@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../infra/local/free-port.ts';
 import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { feedMessageSchema } from '../shared/src/feed/feed-messages.ts';
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
@@ -83,7 +84,8 @@ const edge = await startWranglerDev({
   vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
 });
 const base = edge.url;
-const adminHeaders = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+const api = managementClient(base, adminToken);
+const streamPath = (id: string) => ({ params: { path: { id } } });
 
 async function signed(path: string, body: unknown): Promise<Response> {
   const bytes = new TextEncoder().encode(JSON.stringify(body));
@@ -100,7 +102,7 @@ let partTimer: NodeJS.Timeout | undefined;
 let llPhase = false;
 try {
   // 1. A stream, made live by the synthetic origin.
-  const created = (await (await fetch(`${base}/v1/streams`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ name: 'bench-viewers' }) })).json()) as { id: string; streamKey: string };
+  const created = await okData(api.POST('/v1/streams', { body: { name: 'bench-viewers' } }));
   const id = created.id;
   const grant = (await (await signed(INTERNAL_API.publish, { streamKey: created.streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number };
   let epoch = grant.epoch;
@@ -127,7 +129,7 @@ try {
 
   // 2. M feed consumers, each with its own feed token (the browser path: ?token=; a token holds at
   // most 4 sockets, so one per dashboard).
-  const feedUrl = async (): Promise<string> => ((await (await fetch(`${base}/v1/streams/${id}/feed-tokens`, { method: 'POST', headers: adminHeaders, body: '{}' })).json()) as { url: string }).url;
+  const feedUrl = async (): Promise<string> => (await okData(api.POST('/v1/streams/{id}/feed-tokens', { ...streamPath(id), body: {} }))).url;
   let feedErrors = 0;
   let feedMessages = 0;
   const keyRotatedAt: number[][] = Array.from({ length: CONSUMERS }, () => []);
@@ -171,7 +173,7 @@ try {
   console.log(`feed: ${sockets.filter((s) => s.readyState === WebSocket.OPEN).length}/${CONSUMERS} consumers connected`);
 
   // 3. N viewers, each polling its media playlist every target duration with its own session id.
-  const statsBefore = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const statsBefore = await okData(api.GET('/v1/edge/stats'));
   // When each viewer's last successful poll was sent and answered: the edge stamped it in between.
   const lastOk = new Float64Array(VIEWERS);
   const lastDone = new Float64Array(VIEWERS);
@@ -189,9 +191,8 @@ try {
     for (let r = 0; r < ROTATIONS; r++) {
       await sleep((SECONDS * 1000) / (ROTATIONS + 1));
       rotations.push(Date.now());
-      const res = await fetch(`${base}/v1/streams/${id}/key`, { method: 'POST', headers: adminHeaders });
-      if (!res.ok) errors++;
-      await res.arrayBuffer();
+      const { response } = await api.POST('/v1/streams/{id}/key', streamPath(id));
+      if (!response.ok) errors++;
     }
   })();
   let lateMs = 0;
@@ -233,9 +234,9 @@ try {
   await (await fetch(`${base}/live/${id}/720p/index.m3u8?sid=${await signSession(originSecret, 'bench-probe-session-00')}`)).arrayBuffer();
   await sleep(500);
   const queryStart = Date.now();
-  const view = (await (await fetch(`${base}/v1/streams/${id}`, { headers: adminHeaders })).json()) as { viewers: { current: number; peak: number; total: number; renditions: Record<string, number> } };
+  const view = await okData(api.GET('/v1/streams/{id}', streamPath(id)));
   const queryEnd = Date.now();
-  const statsAfter = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const statsAfter = await okData(api.GET('/v1/edge/stats'));
   // A session is surely in the window if its poll was sent after (query end − window), surely out
   // if it was answered before (query start − window); only polls straddling the boundary are unsure.
   let currentLo = probeAt >= queryEnd - WINDOW_MS ? 1 : 0;
@@ -277,7 +278,7 @@ try {
   // 5. LL-HLS: parts every third of a second, viewers on blocking reloads of the preload hint.
   console.log(`\nLL-HLS phase: ${LL_VIEWERS} viewers on blocking playlist reloads for ${LL_SECONDS} s, a part every ${PART_MS} ms per rendition`);
   // The key rotations above fenced the synthetic origin's epoch: publish again with the current key (a reconnect).
-  const { streamKey } = (await (await fetch(`${base}/v1/streams/${id}/key`, { method: 'POST', headers: adminHeaders })).json()) as { streamKey: string };
+  const { streamKey } = await okData(api.POST('/v1/streams/{id}/key', streamPath(id)));
   const regrant = (await (await signed(INTERNAL_API.publish, { streamKey, nodeId: 'bench-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, fps: 30, videoKbps: 2500 } })).json()) as { epoch: number; firstMsn: number };
   epoch = regrant.epoch;
   msn = regrant.firstMsn;
@@ -297,7 +298,7 @@ try {
   };
   partTimer = setInterval(() => void announceParts().catch((err: unknown) => console.error('synthetic part announce failed:', err)), PART_MS);
   await sleep(2 * PART_MS);
-  const llBefore = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const llBefore = await okData(api.GET('/v1/edge/stats'));
   const llStop = Date.now() + LL_SECONDS * 1000;
   let llRequests = 0;
   let llErrors = 0;
@@ -334,7 +335,7 @@ try {
   };
   await Promise.all(Array.from({ length: LL_VIEWERS }, (_, v) => follow(v)));
   clearInterval(partTimer);
-  const llAfter = (await (await fetch(`${base}/v1/edge/stats`, { headers: adminHeaders })).json()) as { playlistRequests: number; doCalls: number };
+  const llAfter = await okData(api.GET('/v1/edge/stats'));
   const llPlaylistRequests = llAfter.playlistRequests - llBefore.playlistRequests;
   const llDoCalls = llAfter.doCalls - llBefore.doCalls;
   console.log(`  requests: ${llRequests} in ${LL_SECONDS} s = ${(llRequests / LL_SECONDS).toFixed(0)} req/s; errors ${llErrors}${llStatuses.size ? ` (${JSON.stringify(Object.fromEntries(llStatuses))})` : ''}`);

@@ -72,7 +72,7 @@ const t = stack.adminToken;
 console.log(`
 edgelive is running.
 
-  edge (API + playback)  ${e}
+  edge (API + playback)  ${e}   (API description: ${e}/v1/openapi.json)
   RTMP ingest            ${stack.rtmpUrl}/<streamKey>
 ${
   stack.origins.length

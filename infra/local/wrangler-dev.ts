@@ -65,6 +65,7 @@ export async function startWranglerDev(opts: {
   for (;;) {
     if (exited) throw new Error(`wrangler dev exited during start-up:\n${output.join('\n')}`);
     try {
+      // Deliberately unauthenticated (a raw fetch, not the typed client): only the Worker itself answers 401.
       const res = await fetch(`${url}/v1/streams`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       if (res.status === 401) break; // the Worker itself answered

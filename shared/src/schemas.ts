@@ -95,6 +95,15 @@ export const listStreamsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+/** Query of `GET /v1/streams/:id/events`. */
+export const eventsQuerySchema = z.object({
+  since: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Body of `POST /v1/streams/:id/feed-tokens`. */
+export const feedTokenRequestSchema = z.object({ ttlSeconds: z.number().int().min(60).max(86_400).default(3600) }).strict();
+
 export const sourceInfoSchema = z.object({
   videoCodec: z.string().max(40),
   audioCodec: z.string().max(40),

@@ -12,7 +12,8 @@ import { freePort } from '../../infra/local/free-port.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 import { attemptPublish } from '../support/rtmp-publish-attempt.ts';
-import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, streamEvents, streamPath, streamView, waitFor } from '../support/e2e-helpers.ts';
+import { okData } from '../../shared/src/api/management-client.ts';
 
 /**
  * The attacks of issue 10 on the real local stack (one live stream, two CDNs configured), each
@@ -69,7 +70,7 @@ function streamDatabase(before: Set<string>): string {
 }
 
 async function doCalls(): Promise<number> {
-  return ((await (await adminFetch(stack, '/v1/edge/stats')).json()) as { doCalls: number }).doCalls;
+  return (await okData(adminApi(stack).GET('/v1/edge/stats'))).doCalls;
 }
 
 async function inBatches<T>(n: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -100,8 +101,7 @@ beforeAll(async () => {
     },
   });
   victimBefore = new Set(databaseFiles(dataDir));
-  const created = await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'victim', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 600 }], audioKbps: 64 } }) });
-  ({ id, streamKey } = (await created.json()) as { id: string; streamKey: string });
+  ({ id, streamKey } = await createStream(stack, { name: 'victim', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 600 }], audioKbps: 64 } }));
   publisher = publishTestPattern(`${stack.rtmpUrl}/${streamKey}`, { width: 640, height: 360, fps: 25, seconds: 120, videoKbps: 400 });
   await waitFor('two segments', 60_000, async () => {
     const res = await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8`);
@@ -123,8 +123,7 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
   // First: the bad-key test below gets 127.0.0.1 turned away from RTMP for a minute.
   it("an expired stream's segment stops within 2 s of its retention, then its objects and its Durable Object storage go", async () => {
     const before = new Set(databaseFiles(dataDir));
-    const created = await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'short', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 200 }], audioKbps: 64 } }) });
-    const short = (await created.json()) as { id: string; streamKey: string };
+    const short = await createStream(stack, { name: 'short', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 200 }], audioKbps: 64 } });
     const broadcast = publishTestPattern(`${stack.rtmpUrl}/${short.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 6, videoKbps: 200 });
     const seg = await waitFor('a segment', 30_000, async () => {
       const body = await (await fetch(`${stack.edgeUrl}/live/${short.id}/240p/index.m3u8`)).text();
@@ -136,7 +135,7 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     const liveTables = userTables(streamDb);
     await broadcast.exited;
     const ended = await waitFor('the stream to end', 20_000, async () => {
-      const view = (await (await adminFetch(stack, `/v1/streams/${short.id}`)).json()) as { status: string; endedAt: number | null };
+      const view = await streamView(stack, short.id);
       return view.status === 'ended' ? view : undefined;
     });
     const goneAt = ended.endedAt! + 4000; // ENDED_RETENTION_SECONDS
@@ -144,7 +143,7 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     console.log(`abuse: expired stream's segment stopped ${stopped - goneAt} ms after its retention ran out`);
     expect(stopped - goneAt).toBeLessThanOrEqual(2000);
     await waitFor('its objects purged from the S3 server', 30_000, async () => ((await storedObjects(`live/${short.id}/`)) === 0 ? true : undefined));
-    await waitFor('the stream gone from the API', 10_000, async () => ((await adminFetch(stack, `/v1/streams/${short.id}`)).status === 404 ? true : undefined));
+    await waitFor('the stream gone from the API', 10_000, async () => ((await adminApi(stack).GET('/v1/streams/{id}', streamPath(short.id))).response.status === 404 ? true : undefined));
     // Its StreamDO's database holds no table any more.
     const tables = await waitFor('its Durable Object storage deleted', 10_000, async () => (userTables(streamDb).length === 0 ? userTables(streamDb) : undefined));
     console.log(`abuse: expired stream's Durable Object database: tables ${JSON.stringify(liveTables)} → ${JSON.stringify(tables)}`);
@@ -177,7 +176,7 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
   });
 
   it('1,000 polls with forged session ids leave the viewer count unchanged', async () => {
-    const viewers = async () => ((await (await adminFetch(stack, `/v1/streams/${id}`)).json()) as { viewers: { current: number; total: number } }).viewers;
+    const viewers = async () => (await streamView(stack, id)).viewers;
     // One real viewer: its session comes from the master, signed by the edge, and is counted.
     const real = /sid=([A-Za-z0-9_-]{44})/.exec(await (await fetch(`${stack.edgeUrl}/live/${id}/master.m3u8`)).text())![1]!;
     await fetch(`${stack.edgeUrl}/live/${id}/360p/index.m3u8?sid=${real}`);
@@ -258,9 +257,9 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     const attempts = await inBatches(200, 10, () => attemptPublish('127.0.0.1', port, wrongKey, 8000));
     const outcomes = attempts.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.outcome]: (acc[a.outcome] ?? 0) + 1 }), {});
     const slowest = Math.max(...attempts.map((a) => a.ms));
-    const events = ((await (await adminFetch(stack, `/v1/streams/${id}/events?limit=1000`)).json()) as { events: { type: string; data: { count?: number } }[] }).events;
+    const events = await streamEvents(stack, id);
     const refusals = events.filter((e) => e.type === 'publish_refused');
-    const view = (await (await adminFetch(stack, `/v1/streams/${id}`)).json()) as { status: string; epoch: number };
+    const view = await streamView(stack, id);
     const after = await waitFor('a new segment after the attempts', 20_000, async () => {
       const m = await msnNow();
       return m > before ? m : undefined;
@@ -278,7 +277,7 @@ describe('nothing unauthenticated costs more than a cached answer', () => {
     const url = seg.startsWith('http') ? seg : `${stack.edgeUrl}/live/${id}/360p/${seg}`;
     expect((await fetch(url)).status).toBe(200);
     expect((await fetch(url)).status).toBe(200); // cached now
-    expect((await adminFetch(stack, `/v1/streams/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await adminApi(stack).DELETE('/v1/streams/{id}', streamPath(id))).response.status).toBe(204);
     const deletedAt = Date.now();
     const gone = await waitFor('the segment to stop', 5000, async () => ([404, 410].includes((await fetch(url)).status) ? Date.now() - deletedAt : undefined));
     console.log(`abuse: deleted stream's segment stopped after ${gone} ms`);

@@ -4,7 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { FeedClient, type FeedSocketConstructor } from '../../shared/src/feed/feed-client.ts';
 import type { EventMessage, SnapshotMessage } from '../../shared/src/feed/feed-messages.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, streamPath, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * The analytics feed on the real chain: ffmpeg publishes over RTMP → origin (one ffmpeg ladder,
@@ -18,7 +18,7 @@ let publisher: FfmpegProcess | undefined;
 let feed: FeedClient | undefined;
 const viewerTimers: NodeJS.Timeout[] = [];
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
+const api = () => adminApi(stack);
 
 
 beforeAll(async () => {
@@ -42,11 +42,11 @@ describe('analytics feed during a live publish', () => {
   const events: EventMessage[] = [];
 
   it('connects a feed consumer with a feed token and gets a snapshot at once', async () => {
-    const created = (await (await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'feed-e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }) })).json()) as { id: string; streamKey: string };
+    const created = await createStream(stack, { name: 'feed-e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } });
     ({ id, streamKey } = created);
-    const issued = await api(`/v1/streams/${id}/feed-tokens`, { method: 'POST', body: '{}' });
-    expect(issued.status).toBe(201);
-    const { url } = (await issued.json()) as { url: string };
+    const issued = await api().POST('/v1/streams/{id}/feed-tokens', { ...streamPath(id), body: {} });
+    expect(issued.response.status).toBe(201);
+    const { url } = issued.data!;
     expect(url.startsWith(`${stack.edgeUrl.replace(/^http/, 'ws')}/v1/streams/${id}/events?token=`)).toBe(true);
     feed = new FeedClient({ url, WebSocket: globalThis.WebSocket as unknown as FeedSocketConstructor });
     feed.on('snapshot', (m) => snapshots.push(m));
@@ -86,7 +86,7 @@ describe('analytics feed during a live publish', () => {
 
     const counted = await waitFor('a snapshot with three viewers', 20_000, () => snapshots.find((s) => s.viewers.current === 3));
     expect(counted.viewers).toMatchObject({ current: 3, total: 3, renditions: { '240p': 3 } });
-    const view = (await (await api(`/v1/streams/${id}`)).json()) as { viewers: { current: number; peak: number; total: number }; qoe: { beacons: number; startupMsP50: number | null } };
+    const view = await streamView(stack, id);
     expect(view.viewers).toMatchObject({ current: 3, peak: 3, total: 3 });
     expect(view.qoe).toMatchObject({ beacons: 1, startupMsP50: 1200 });
     const milestone = events.find((e) => e.event.type === 'viewer_milestone');

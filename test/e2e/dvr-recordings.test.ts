@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, fetchText, streamEvents, streamPath, streamView, waitFor } from '../support/e2e-helpers.ts';
+import { okData } from '../../shared/src/api/management-client.ts';
 import { FFMPEG, publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 
 /**
@@ -44,7 +45,7 @@ let publisher: FfmpegProcess | undefined;
 let dir: string;
 let s3: S3Client;
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
+const api = () => adminApi(stack);
 
 async function listKeys(prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: prefix, MaxKeys: 1000 }));
@@ -81,20 +82,15 @@ describe('a recorded 30 s stream becomes VOD, then expires', () => {
   let recording: Recording;
 
   it('records the live session and serves the latest thumbnail while live', async () => {
-    const res = await api('/v1/streams', {
-      method: 'POST',
-      body: JSON.stringify({
-        name: 'recorded',
-        record: true,
-        recordingRetentionSeconds: RETENTION_SECONDS,
-        // Segments still queued when the broadcaster stops are announced within the window; the
-        // stream (and its recording) ends when it runs out.
-        reconnectWindowSeconds: 3,
-        ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 },
-      }),
+    stream = await createStream(stack, {
+      name: 'recorded',
+      record: true,
+      recordingRetentionSeconds: RETENTION_SECONDS,
+      // Segments still queued when the broadcaster stops are announced within the window; the
+      // stream (and its recording) ends when it runs out.
+      reconnectWindowSeconds: 3,
+      ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 },
     });
-    expect(res.status).toBe(201);
-    stream = (await res.json()) as typeof stream;
     publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 640, height: 360, fps: 25, seconds: SECONDS, videoKbps: 600 });
     const thumb = await waitFor('the latest thumbnail', 30_000, async () => {
       const r = await fetch(`${stack.edgeUrl}/live/${stream.id}/thumbnail.jpg`);
@@ -105,22 +101,22 @@ describe('a recorded 30 s stream becomes VOD, then expires', () => {
     const file = join(dir, 'latest.jpg');
     writeFileSync(file, Buffer.from(await thumb.arrayBuffer()));
     expect(await probe(file, 'stream=codec_name,width,height')).toBe('mjpeg,320,180');
-    const list = (await (await api(`/v1/streams/${stream.id}/recordings`)).json()) as { recordings: Recording[] };
+    const list = await okData(api().GET('/v1/streams/{id}/recordings', streamPath(stream.id)));
     expect(list.recordings.map((r) => r.status)).toEqual(['recording']);
   });
 
   it('is ready once the broadcast ends, with its duration and bytes', async () => {
     await publisher!.exited;
     recording = await waitFor('the recording ready', 40_000, async () => {
-      const list = (await (await api(`/v1/streams/${stream.id}/recordings`)).json()) as { recordings: Recording[] };
-      return list.recordings[0]?.status === 'ready' ? list.recordings[0] : undefined;
+      const list = await okData(api().GET('/v1/streams/{id}/recordings', streamPath(stream.id)));
+      return list.recordings[0]?.status === 'ready' ? (list.recordings[0] as Recording) : undefined;
     });
     console.log(`recording ${recording.id}: ${recording.durationSeconds} s, ${recording.bytes} bytes, renditions ${recording.renditions.join(',')}`);
     // Within one segment (2 s) of the media sent.
     expect(Math.abs(recording.durationSeconds - SECONDS)).toBeLessThanOrEqual(2);
     expect(recording.renditions.sort()).toEqual(['240p', '360p']);
     expect(recording.bytes).toBeGreaterThan(0);
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; storage: { bytes: number } };
+    const view = await streamView(stack, stream.id);
     expect(view.status).toBe('ended');
     expect(view.storage.bytes).toBe(recording.bytes);
   });
@@ -194,15 +190,15 @@ describe('a recorded 30 s stream becomes VOD, then expires', () => {
     const inIndex = (k: string) => msnOf(k.slice(k.lastIndexOf('/') + 1)) >= firstKept;
     expect(before.filter((k) => k.includes('/360p/seg-')).length).toBeGreaterThan(stillListed.length + 2);
     await waitFor('the recording purged', (RETENTION_SECONDS + 60) * 1000, async () => {
-      const r = await api(`/v1/streams/${stream.id}/recordings/${recording.id}`);
-      return r.status === 404 ? true : undefined;
+      const r = await api().GET('/v1/streams/{id}/recordings/{rid}', { params: { path: { id: stream.id, rid: recording.id } } });
+      return r.response.status === 404 ? true : undefined;
     });
     let last: string[] = [];
     const after = await waitFor('its objects deleted', 30_000, async () => {
       last = await listKeys(prefix);
       return last.filter((k) => k.includes('/seg-')).every(inIndex) ? last : undefined;
     }).catch(async (err: unknown) => {
-      const events = await (await api(`/v1/streams/${stream.id}/events?limit=1000`)).text();
+      const events = JSON.stringify(await streamEvents(stack, stream.id));
       console.log(`still in storage: ${last.join(' ')}\nlisted: ${stillListed.join(' ')}\nevents: ${events}`);
       throw err;
     });
@@ -214,11 +210,11 @@ describe('a recorded 30 s stream becomes VOD, then expires', () => {
       expect(segs(rendition, before)).toBeGreaterThan(segs(rendition, after));
     }
     expect(after.filter((k) => k.includes('/_thumbs/'))).toEqual([`${prefix}_thumbs/latest.jpg`]);
-    expect(((await (await api(`/v1/streams/${stream.id}/recordings`)).json()) as { recordings: unknown[] }).recordings).toEqual([]);
-    const events = ((await (await api(`/v1/streams/${stream.id}/events?limit=1000`)).json()) as { events: { type: string; data: Record<string, unknown> }[] }).events;
+    expect((await okData(api().GET('/v1/streams/{id}/recordings', streamPath(stream.id)))).recordings).toEqual([]);
+    const events = await streamEvents(stack, stream.id);
     expect(events.filter((e) => e.type.startsWith('recording_')).map((e) => e.type)).toEqual(['recording_ready', 'recording_expired', 'recording_purged']);
     expect(events.filter((e) => e.type === 'media_purged').reduce((n, e) => n + (e.data.objects as number), 0)).toBe(before.length - after.length);
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { storage: { bytes: number } };
+    const view = await streamView(stack, stream.id);
     expect(view.storage.bytes).toBeLessThan(recording.bytes);
     expect((await fetch(recording.playback.hls)).status).toBe(404);
   }, (RETENTION_SECONDS + 120) * 1000);

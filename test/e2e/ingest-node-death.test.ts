@@ -6,7 +6,7 @@ import type { OriginProcess } from '../../infra/local/origin-process.ts';
 import { RedisCoordinator } from '../../origin/src/cluster/redis-coordinator.ts';
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
+import { createStream, fileStatuses, listedFiles, listedMsns, streamEvents, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Issue #5: when the broadcaster's ingest node itself dies (kill -9), the broadcaster's reconnect
@@ -39,7 +39,6 @@ interface StreamEvent {
   data: Record<string, unknown>;
 }
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
 
 async function streamsOn(o: OriginProcess): Promise<string[]> {
@@ -49,8 +48,7 @@ async function streamsOn(o: OriginProcess): Promise<string[]> {
 /** Creates streams until one's rendezvous ranking over `among` starts with `first`. */
 async function createStreamRanked(name: string, among: string[], first: string[]): Promise<{ id: string; streamKey: string; playback: { hls: string } }> {
   for (;;) {
-    const res = await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } }) });
-    const stream = (await res.json()) as { id: string; streamKey: string; playback: { hls: string } };
+    const stream = await createStream(stack, { name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } });
     const ranked = rendezvousRank(stream.id, among);
     if (first.every((id, i) => ranked[i] === id)) return stream;
   }
@@ -68,11 +66,11 @@ async function registered(): Promise<string[]> {
 }
 
 async function view(id: string): Promise<{ status: string; epoch: number; playback: { hls: string } }> {
-  return (await (await api(`/v1/streams/${id}`)).json()) as { status: string; epoch: number; playback: { hls: string } };
+  return streamView(stack, id);
 }
 
 async function events(id: string): Promise<StreamEvent[]> {
-  return ((await (await api(`/v1/streams/${id}/events`)).json()) as { events: StreamEvent[] }).events;
+  return streamEvents(stack, id);
 }
 
 async function playlist(id: string): Promise<string> {

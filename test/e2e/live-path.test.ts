@@ -4,7 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { parseFragment } from '../../shared/src/mp4/fmp4-fragment-info.ts';
 import { parseInitSegment } from '../../shared/src/mp4/fmp4-init-info.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, fetchText, streamEvents, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * The whole path on real components: ffmpeg publishes a test pattern over RTMP → node-media-server
@@ -15,7 +15,7 @@ import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
+const api = () => adminApi(stack);
 
 
 const text = fetchText;
@@ -36,13 +36,10 @@ describe('RTMP in, adaptive HLS out at the edge', () => {
   let stream: { id: string; streamKey: string; playback: { hls: string } };
 
   it('creates a stream with a two-rung ladder through the management API', async () => {
-    const res = await api('/v1/streams', {
-      method: 'POST',
-      // Window 0: the broadcaster's stop ends the stream at once (the last test checks ENDLIST).
-      body: JSON.stringify({ name: 'e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }),
-    });
-    expect(res.status).toBe(201);
-    stream = (await res.json()) as typeof stream;
+    // Window 0: the broadcaster's stop ends the stream at once (the last test checks ENDLIST).
+    const created = await api().POST('/v1/streams', { body: { name: 'e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }, { name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } } });
+    expect(created.response.status).toBe(201);
+    stream = created.data!;
     expect(stream.playback.hls).toBe(`${stack.edgeUrl}/live/${stream.id}/master.m3u8`);
   });
 
@@ -111,20 +108,19 @@ describe('RTMP in, adaptive HLS out at the edge', () => {
     expect(badExit.code).not.toBe(0);
     expect(badExit.at - bad.startedAt).toBeLessThan(10_000);
 
-    const other = await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'sorenson' }) });
-    const otherStream = (await other.json()) as { id: string; streamKey: string };
+    const otherStream = await createStream(stack, { name: 'sorenson' });
     const flv1 = publishTestPattern(`${stack.rtmpUrl}/${otherStream.streamKey}`, { width: 320, height: 240, fps: 10, seconds: 30, videoKbps: 200, videoCodec: 'flv' });
     const flvExit = await flv1.exited;
     console.log(`unsupported codec refused after ${flvExit.at - flv1.startedAt} ms`);
     expect(flvExit.at - flv1.startedAt).toBeLessThan(10_000);
-    const otherView = (await (await api(`/v1/streams/${otherStream.id}`)).json()) as { status: string };
+    const otherView = await streamView(stack, otherStream.id);
     expect(otherView.status).toBe('idle');
-    const events = (await (await api(`/v1/streams/${otherStream.id}/events`)).json()) as { events: { type: string; data: unknown }[] };
+    const events = { events: await streamEvents(stack, otherStream.id) };
     expect(JSON.stringify(events.events.find((e) => e.type === 'publish_refused'))).toContain('unsupported_codec');
 
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string };
+    const view = await streamView(stack, stream.id);
     expect(view.status).toBe('live');
-    const ownEvents = (await (await api(`/v1/streams/${stream.id}/events`)).json()) as { events: { type: string; data: unknown }[] };
+    const ownEvents = { events: await streamEvents(stack, stream.id) };
     expect(JSON.stringify(ownEvents.events.find((e) => e.type === 'publish_refused'))).toContain('stream_key_invalid');
   });
 
@@ -146,7 +142,7 @@ describe('RTMP in, adaptive HLS out at the edge', () => {
     console.log(`ENDLIST served ${endedMs} ms after the broadcaster stopped`);
     expect(endedMs).toBeLessThan(8_000);
     expect(media.body.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string };
+    const view = await streamView(stack, stream.id);
     expect(view.status).toBe('ended');
   });
 });

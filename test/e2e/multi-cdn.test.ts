@@ -5,7 +5,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import { rankNodes } from '../../shared/src/hashing/rendezvous.ts';
 import { CachingProxy } from '../support/caching-proxy.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { fetchText, waitFor } from '../support/e2e-helpers.ts';
+import { createStream, fetchText, streamEvents, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Multi-CDN delivery on the real chain: three caching reverse proxies on loopback stand in front of
@@ -63,13 +63,8 @@ describe('multi-CDN delivery through three caching proxies', () => {
   let otherSession: string;
 
   it('steers a session over the three CDNs in its rendezvous order', async () => {
-    const created = await fetch(`${stack.edgeUrl}/v1/streams`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      // One passed-through rung keeps the transcoder's CPU low.
-      body: JSON.stringify({ name: 'multi-cdn', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }], audioKbps: 64 } }),
-    });
-    const stream = (await created.json()) as { id: string; streamKey: string };
+    // One passed-through rung keeps the transcoder's CPU low.
+    const stream = await createStream(stack, { name: 'multi-cdn', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }], audioKbps: 64 } });
     id = stream.id;
     publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 640, height: 360, fps: 25, seconds: 90, videoKbps: 500 });
 
@@ -131,9 +126,7 @@ describe('multi-CDN delivery through three caching proxies', () => {
     expect(survivorProxy.stats.forwarded.slice(forwardedBefore).some((p) => p.includes('/360p/seg-'))).toBe(true);
     expect(victim.state).toBe('stopped');
 
-    const events = (await (await fetch(`${stack.edgeUrl}/v1/streams/${id}/events`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).json()) as {
-      events: { type: string; data: Record<string, unknown> }[];
-    };
+    const events = { events: await streamEvents(stack, id) };
     expect(events.events.filter((e) => e.type === 'cdn_health').map((e) => e.data)).toContainEqual({ cdn: ranking[0], state: 'down', reason: 'probe', error: expect.any(String) });
   });
 

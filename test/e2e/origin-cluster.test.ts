@@ -6,7 +6,7 @@ import { RedisCoordinator } from '../../origin/src/cluster/redis-coordinator.ts'
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { EdgeliveError } from '../../shared/src/errors.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, listedMsns, waitFor } from '../support/e2e-helpers.ts';
+import { createStream, listedMsns, streamEvents, streamView, waitFor, type CreatedStream } from '../support/e2e-helpers.ts';
 
 /**
  * Three origin nodes as separate processes, coordinated through a real redis-server, behind the
@@ -19,16 +19,14 @@ let stack: LocalStack;
 const processes: FfmpegProcess[] = [];
 const NODES = ['origin-0', 'origin-1', 'origin-2'];
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
 
 async function health(url: string): Promise<{ nodeId: string; pid: number; streams: string[] }> {
   return (await (await fetch(`${url}/healthz`)).json()) as { nodeId: string; pid: number; streams: string[] };
 }
 
-async function createStream(name: string): Promise<{ id: string; streamKey: string }> {
-  const res = await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } }) });
-  return (await res.json()) as { id: string; streamKey: string };
+function createTestStream(name: string): Promise<CreatedStream> {
+  return createStream(stack, { name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } });
 }
 
 const msns = listedMsns;
@@ -65,7 +63,7 @@ describe('origin cluster: Redis-coordinated ownership and takeover', () => {
   it('ingests on node 0 and transcodes on the rendezvous node, relayed', async () => {
     // A stream whose rendezvous node is not node 0 (node 0 serves the edge's origin pull locally).
     for (;;) {
-      stream = await createStream('cluster');
+      stream = await createTestStream('cluster');
       owner = rendezvousRank(stream.id, NODES)[0]!;
       if (owner !== 'origin-0') break;
     }
@@ -77,7 +75,7 @@ describe('origin cluster: Redis-coordinated ownership and takeover', () => {
       const m = await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text();
       return msns(m).length >= 3 ? m : undefined;
     });
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { epoch: number; ingest: { nodeId: string } };
+    const view = await streamView(stack, stream.id);
     expect(view.ingest.nodeId).toBe(owner);
     firstEpoch = view.epoch;
     const metrics = await (await fetch(`${ownerNode.httpUrl}/metrics`)).text();
@@ -86,12 +84,12 @@ describe('origin cluster: Redis-coordinated ownership and takeover', () => {
   });
 
   it('refuses a publish over the cluster capacity with a clear reason', async () => {
-    const other = await createStream('over-capacity');
+    const other = await createTestStream('over-capacity');
     const pub = publishTestPattern(`${stack.origins[1]!.rtmpUrl}/${other.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 30, videoKbps: 300 });
     processes.push(pub);
     const exit = await pub.exited;
     expect(exit.at - pub.startedAt).toBeLessThan(15_000);
-    expect(((await (await api(`/v1/streams/${other.id}`)).json()) as { status: string }).status).toBe('idle');
+    expect((await streamView(stack, other.id)).status).toBe('idle');
   });
 
   it('keeps the live stream through a Redis restart: nodes re-register and the owner re-creates its lease', async () => {
@@ -141,7 +139,7 @@ describe('origin cluster: Redis-coordinated ownership and takeover', () => {
     const result = await player.exited;
     console.log(`player exit ${result.code}: ${player.stderr().slice(0, 500)}`);
     expect(result.code).toBe(0);
-    const events = (await (await api(`/v1/streams/${stream.id}/events`)).json()) as { events: { type: string; data: Record<string, unknown> }[] };
+    const events = { events: await streamEvents(stack, stream.id) };
     expect(events.events.find((e) => e.type === 'error')?.data).toMatchObject({ reason: 'origin_taken_over' });
   });
 

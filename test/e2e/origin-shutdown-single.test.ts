@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
+import { createStream, fileStatuses, listedFiles, listedMsns, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * SIGTERM of the only origin node (its own process, no Redis): no node can take its stream, so it
@@ -13,11 +13,6 @@ import { waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-h
 
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
-
-async function api(path: string): Promise<Response> {
-  return fetch(`${stack.edgeUrl}${path}`, { headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' } });
-}
-
 
 const msns = listedMsns;
 
@@ -40,12 +35,7 @@ afterAll(async () => {
 describe('SIGTERM of the only origin node', () => {
   it('ends the stream as node_shutdown, exits 0, and every listed segment stays served', async () => {
     const node = stack.origins[0]!;
-    const created = await fetch(`${stack.edgeUrl}/v1/streams`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'single', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } }),
-    });
-    const stream = (await created.json()) as { id: string; streamKey: string };
+    const stream = await createStream(stack, { name: 'single', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } });
     publisher = publishTestPattern(`${node.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 120, videoKbps: 300 });
     await waitFor('three segments', 30_000, async () => (msns(await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text()).length >= 3 ? true : undefined));
 
@@ -55,7 +45,7 @@ describe('SIGTERM of the only origin node', () => {
     expect(node.exit).toMatchObject({ code: 0, signal: null });
     console.log(`the only node exited ${node.exit!.at - termAt} ms after SIGTERM`);
 
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; lastError?: { reason: string; message: string } };
+    const view = await streamView(stack, stream.id);
     expect(view.status).toBe('error');
     expect(view.lastError).toMatchObject({ reason: 'node_shutdown', message: 'the origin node shut down' });
     const media = await (await fetch(`${stack.edgeUrl}/live/${stream.id}/240p/index.m3u8`)).text();

@@ -4,7 +4,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.
 import type { OriginProcess } from '../../infra/local/origin-process.ts';
 import { rendezvousRank } from '../../origin/src/cluster/rendezvous.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
+import { createStream, fileStatuses, listedFiles, listedMsns, streamView, waitFor, type CreatedStream } from '../support/e2e-helpers.ts';
 
 /**
  * Graceful shutdown (SIGTERM) in a cluster: three origin processes, a real redis-server, the real
@@ -20,16 +20,14 @@ const NODES = ['origin-0', 'origin-1', 'origin-2'];
 let stack: LocalStack;
 const processes: FfmpegProcess[] = [];
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
 
 async function streamsOn(o: OriginProcess): Promise<string[]> {
   return ((await (await fetch(`${o.httpUrl}/healthz`)).json()) as { streams: string[] }).streams;
 }
 
-async function createStream(name: string): Promise<{ id: string; streamKey: string }> {
-  const res = await api('/v1/streams', { method: 'POST', body: JSON.stringify({ name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } }) });
-  return (await res.json()) as { id: string; streamKey: string };
+function createTestStream(name: string): Promise<CreatedStream> {
+  return createStream(stack, { name, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }], audioKbps: 64 } });
 }
 
 async function playlist(id: string): Promise<string> {
@@ -77,7 +75,7 @@ describe('origin graceful shutdown (SIGTERM)', () => {
     let stream: { id: string; streamKey: string };
     let owner: string;
     for (;;) {
-      stream = await createStream('handover');
+      stream = await createTestStream('handover');
       owner = rendezvousRank(stream.id, NODES)[0]!;
       if (owner !== 'origin-0') break;
     }
@@ -105,13 +103,13 @@ describe('origin graceful shutdown (SIGTERM)', () => {
     expect(all).toEqual([...all].sort((a, b) => a - b));
     expect(all.filter((n) => n > before.at(-1)!)[0]).toBe(before.at(-1)! + 1);
     expect(m).toContain('#EXT-X-DISCONTINUITY');
-    expect(((await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string }).status).toBe('live');
+    expect((await streamView(stack, stream.id)).status).toBe('live');
     await expectServed(stream.id, listedFiles(beforePlaylist));
   });
 
   it('a node with a broadcaster: readyz 503 and new publishes refused while draining, the stream goes on elsewhere, exit 0, then resumable', async () => {
     const victim = stack.origins.find((o, k) => k > 0 && o.state === 'running')!;
-    const stream = await createStream('drain-ingest');
+    const stream = await createTestStream('drain-ingest');
     const broadcaster = publish(victim, stream.streamKey);
     await waitFor('three segments', 30_000, async () => (msns(await playlist(stream.id)).length >= 3 ? true : undefined));
     const beforePlaylist = await playlist(stream.id);
@@ -125,13 +123,13 @@ describe('origin graceful shutdown (SIGTERM)', () => {
     });
     expect(readyz).toBe(503);
 
-    const late = await createStream('during-drain');
+    const late = await createTestStream('during-drain');
     const refused = publish(victim, late.streamKey, 30);
     const refusedExit = await refused.exited;
     expect(refusedExit.code).not.toBe(0);
     expect(refusedExit.at - refused.startedAt).toBeLessThan(GRACE_MS);
     expect(victim.state).toBe('running'); // still draining when it refused
-    expect(((await (await api(`/v1/streams/${late.id}`)).json()) as { status: string }).status).toBe('idle');
+    expect((await streamView(stack, late.id)).status).toBe('idle');
 
     // During the grace period the broadcaster's stream is transcoded on node 0, relayed from here.
     const during = await segmentsAfter(stream.id, before.at(-1)!, 2, 30_000);
@@ -148,7 +146,7 @@ describe('origin graceful shutdown (SIGTERM)', () => {
 
     const listedPlaylist = await playlist(stream.id);
     const listed = msns(listedPlaylist);
-    expect(((await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string }).status).not.toBe('ended');
+    expect((await streamView(stack, stream.id)).status).not.toBe('ended');
     await expectServed(stream.id, listedFiles(listedPlaylist));
 
     // Resumable: the broadcaster reconnects to another node and the stream goes on, MSNs continuing.
@@ -157,7 +155,7 @@ describe('origin graceful shutdown (SIGTERM)', () => {
     const all = msns(resumed);
     expect(all).toEqual([...all].sort((a, b) => a - b));
     expect(all.filter((n) => n > listed.at(-1)!)[0]).toBe(listed.at(-1)! + 1);
-    expect(((await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string }).status).toBe('live');
+    expect((await streamView(stack, stream.id)).status).toBe('live');
     await expectServed(stream.id, listedFiles(listedPlaylist));
   });
 });

@@ -7,7 +7,7 @@ import { rankNodes } from '../../shared/src/hashing/rendezvous.ts';
 import { CachingProxy } from '../support/caching-proxy.ts';
 import { currentTime, launchChromium, openPlaying, watchState } from '../support/chromium.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
+import { createStream, fetchText, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Real players in headless Chromium on the real chain, with two caching proxies as CDNs in front
@@ -42,12 +42,8 @@ beforeAll(async () => {
     edgeVars: { CDNS: JSON.stringify(cdns), CDN_PROBE_INTERVAL_SECONDS: String(PROBE_INTERVAL_S), CDN_PROBE_TIMEOUT_MS: '1000', CDN_HEALTH_CACHE_SECONDS: '1' },
   });
   browser = await launchChromium();
-  const created = await adminFetch(stack, '/v1/streams', {
-    method: 'POST',
-    // One passed-through rung keeps the transcoder's CPU low; two seconds a segment.
-    body: JSON.stringify({ name: 'players', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }], audioKbps: 64 } }),
-  });
-  const stream = (await created.json()) as { id: string; streamKey: string; playback: { dash: string } };
+  // One passed-through rung keeps the transcoder's CPU low; two seconds a segment.
+  const stream = await createStream(stack, { name: 'players', ladder: { rungs: [{ name: '360p', height: 360, videoKbps: 800 }], audioKbps: 64 } });
   id = stream.id;
   expect(stream.playback.dash).toBe(`${stack.edgeUrl}/live/${id}/manifest.mpd`);
   publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 640, height: 360, fps: 25, seconds: 240, videoKbps: 500 });
@@ -76,7 +72,7 @@ describe('players in Chromium', () => {
     expect(state.message).toBeNull();
     expect(state.startupMs).toBeGreaterThan(0);
     const qoe = await waitFor('the startup beacon in the StreamDO', 15_000, async () => {
-      const view = (await (await adminFetch(stack, `/v1/streams/${id}`)).json()) as { qoe: { beacons: number; startupMsP50: number | null } };
+      const view = await streamView(stack, id);
       return view.qoe.startupMsP50 !== null ? view.qoe : undefined;
     });
     expect(qoe.startupMsP50).toBe(state.startupMs);

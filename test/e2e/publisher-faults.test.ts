@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { adminFetch, createStream, describeEvents, fetchText, streamEvents, streamView, waitFor, type CreatedStream } from '../support/e2e-helpers.ts';
+import { adminApi, type CreatedStream, type CreateStreamBody, createStream, describeEvents, fetchText, streamEvents, streamPath, streamView, waitFor } from '../support/e2e-helpers.ts';
 import { playHls, publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 import { parseMediaPlaylist, type MediaPlaylist } from '../support/media-playlist.ts';
 import { PlaylistWatcher } from '../support/playlist-watcher.ts';
@@ -69,7 +69,7 @@ function timeline(id: string): StatusTimeline {
   return t;
 }
 
-async function createTestStream(name: string, extra: Record<string, unknown> = {}): Promise<CreatedStream> {
+async function createTestStream(name: string, extra: CreateStreamBody = {}): Promise<CreatedStream> {
   return createStream(stack, { name, ladder: LADDER, segmentSeconds: 1, ...extra });
 }
 
@@ -160,8 +160,8 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
 
   it('the window runs out (3 s, set by PATCH): ended with ENDLIST within 2 s of it; window 0: ended at once', async () => {
     const [short, zero] = await Promise.all([createTestStream('window-3s'), createTestStream('window-0', { reconnectWindowSeconds: 0 })]);
-    const patched = await adminFetch(stack, `/v1/streams/${short.id}`, { method: 'PATCH', body: JSON.stringify({ reconnectWindowSeconds: 3 }) });
-    expect(patched.status).toBe(200);
+    const patched = await adminApi(stack).PATCH('/v1/streams/{id}', { ...streamPath(short.id), body: { reconnectWindowSeconds: 3 } });
+    expect(patched.response.status).toBe(200);
     const [shortStatus, zeroStatus] = [timeline(short.id), timeline(zero.id)];
     const [a, b] = [publish(short.streamKey), publish(zero.streamKey)];
     await Promise.all([segmentsListed(short.id, 2), segmentsListed(zero.id, 2)]);
@@ -194,9 +194,9 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     const before = await streamView(stack, stream.id);
 
     const rotatedAt = Date.now();
-    const res = await adminFetch(stack, `/v1/streams/${stream.id}/key`, { method: 'POST' });
-    expect([200, 201]).toContain(res.status);
-    const { streamKey } = (await res.json()) as { streamKey: string };
+    const res = await adminApi(stack).POST('/v1/streams/{id}/key', streamPath(stream.id));
+    expect(res.response.status).toBe(200);
+    const { streamKey } = res.data!;
     expect(streamKey).not.toBe(stream.streamKey);
     const dropped = await exitWithin(first, 10_000);
     console.log(`publisher disconnected ${dropped ? dropped.at - rotatedAt : '>10000'} ms after the rotation`);
@@ -233,7 +233,7 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
 
     // POST /end: ends now and disconnects the publisher.
     const endAt = Date.now();
-    expect((await adminFetch(stack, `/v1/streams/${stream.id}/end`, { method: 'POST' })).status).toBeLessThan(300);
+    expect((await adminApi(stack).POST('/v1/streams/{id}/end', streamPath(stream.id))).response.status).toBe(200);
     const ended = await exitWithin(second, 10_000);
     console.log(`publisher disconnected ${ended ? ended.at - endAt : '>10000'} ms after POST /end`);
     expect(ended).toBeDefined();
@@ -254,12 +254,12 @@ describe('publisher faults: reconnect window, rotation, end and delete while liv
     const pub = publish(stream.streamKey);
     await segmentsListed(stream.id, 2);
     const deletedAt = Date.now();
-    expect((await adminFetch(stack, `/v1/streams/${stream.id}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect((await adminApi(stack).DELETE('/v1/streams/{id}', streamPath(stream.id))).response.status).toBe(204);
     const exit = await exitWithin(pub, 10_000);
     console.log(`publisher disconnected ${exit ? exit.at - deletedAt : '>10000'} ms after DELETE`);
     expect(exit).toBeDefined();
     expect(exit!.at - deletedAt).toBeLessThan(2000 + SLACK_MS);
-    expect((await adminFetch(stack, `/v1/streams/${stream.id}`)).status).toBe(404);
+    expect((await adminApi(stack).GET('/v1/streams/{id}', streamPath(stream.id))).response.status).toBe(404);
     expect((await fetch(stream.playback.hls)).status).toBe(404);
   });
 });

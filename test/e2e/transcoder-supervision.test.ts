@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor, fileStatuses, listedFiles, listedMsns } from '../support/e2e-helpers.ts';
+import { createStream, fileStatuses, listedFiles, listedMsns, streamEvents, streamView, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Transcoder supervision on the real path (one node, real ffmpeg, real edge): the stream's ffmpeg
@@ -20,7 +20,6 @@ const PROGRESS_PERIOD_MS = 500;
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
 
 /** Pids of the ffmpeg transcoding `streamId` (its output sockets are named `<id>-<epoch>-<rendition>.sock`). */
@@ -75,11 +74,7 @@ describe('transcoder supervision', () => {
   let killedPid = 0;
 
   it('transcodes a live publish with one ffmpeg', async () => {
-    const res = await api('/v1/streams', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'supervision', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }, { name: '144p', height: 144, videoKbps: 150 }], audioKbps: 64 } }),
-    });
-    stream = (await res.json()) as typeof stream;
+    stream = await createStream(stack, { name: 'supervision', ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 500 }, { name: '144p', height: 144, videoKbps: 150 }], audioKbps: 64 } });
     publisher = publishTestPattern(`${stack.rtmpUrl}/${stream.streamKey}`, { width: 320, height: 240, fps: 15, seconds: 180, videoKbps: 300 });
     await waitFor('three segments', 30_000, async () => (msns(await playlist(stream.id)).length >= 3 ? true : undefined));
     const pids = transcoderPids(stream.id);
@@ -108,7 +103,7 @@ describe('transcoder supervision', () => {
     expect(all.at(-1)!).toBeGreaterThan(before.at(-1)!);
     expect(m).toContain('#EXT-X-MAP:URI="init-2.mp4"');
     expect(await restartsTotal()).toBe(1);
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; epoch: number };
+    const view = await streamView(stack, stream.id);
     expect(view).toMatchObject({ status: 'live', epoch: 2 });
     // Every segment listed before the kill is still served.
     const beforeFiles = listedFiles(beforePlaylist);
@@ -130,7 +125,7 @@ describe('transcoder supervision', () => {
     expect(transcoderPids(stream.id)).toEqual([pid]); // the frozen one was killed, not left behind
     expect(await restartsTotal()).toBe(2);
     await waitFor('segments of epoch 3', 30_000, async () => ((await playlist(stream.id)).includes('#EXT-X-MAP:URI="init-3.mp4"') ? true : undefined));
-    const view = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; epoch: number };
+    const view = await streamView(stack, stream.id);
     expect(view).toMatchObject({ status: 'live', epoch: 3 });
   });
 
@@ -139,11 +134,11 @@ describe('transcoder supervision', () => {
     const listed = msns(listedPlaylist);
     process.kill(pid, 'SIGKILL');
     const view = await waitFor('status error', 20_000, async () => {
-      const v = (await (await api(`/v1/streams/${stream.id}`)).json()) as { status: string; lastError?: { reason: string; message: string } };
+      const v = await streamView(stack, stream.id);
       return v.status === 'error' ? v : undefined;
     });
     expect(view.lastError?.reason).toBe('transcoder_failed');
-    const events = (await (await api(`/v1/streams/${stream.id}/events`)).json()) as { events: { type: string; data: { epoch: number; reason: string; message: string } }[] };
+    const events = { events: await streamEvents(stack, stream.id) };
     const error = events.events.filter((e) => e.type === 'error').at(-1)!;
     expect(error.data.epoch).toBe(3);
     expect(error.data.reason).toBe('transcoder_failed');

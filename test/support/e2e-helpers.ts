@@ -1,4 +1,12 @@
 /** Small helpers the end-to-end tests share: polling, admin API calls, playlist reading. */
+import type { components, paths } from '../../shared/src/api/management-api-types.ts';
+import { managementClient, okData, type ManagementClient } from '../../shared/src/api/management-client.ts';
+
+/** Where a stack's edge answers and its admin token. */
+export interface EdgeAccess {
+  edgeUrl: string;
+  adminToken: string;
+}
 
 /** Polls `probe` every 100 ms until it yields a value (errors count as "not yet"), or fails naming `what`. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
@@ -13,12 +21,14 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T
   }
 }
 
-/** A fetch against the edge's management API with the admin bearer token and JSON content type. */
-export function adminFetch(edge: { edgeUrl: string; adminToken: string }, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${edge.edgeUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${edge.adminToken}`, 'content-type': 'application/json', ...init.headers },
-  });
+/** The typed management API client of a stack's edge (admin bearer token). */
+export function adminApi(edge: EdgeAccess): ManagementClient {
+  return managementClient(edge.edgeUrl, edge.adminToken);
+}
+
+/** The `{ params: { path: { id } } }` of an operation on one stream. */
+export function streamPath(id: string): { params: { path: { id: string } } } {
+  return { params: { path: { id } } };
 }
 
 /** GET `url` as text with its status and headers. */
@@ -43,12 +53,7 @@ export async function fileStatuses(base: string, files: string[]): Promise<[stri
 }
 
 /** One entry of a stream's event log as `GET /v1/streams/:id/events` returns it. */
-export interface StreamEventEntry {
-  seq: number;
-  ts: number;
-  type: string;
-  data: Record<string, unknown>;
-}
+export type StreamEventEntry = components['schemas']['EventPage']['events'][number];
 
 /** Event types about a stream's lifecycle; the rest of the log (viewer milestones, key rotations, quality switches) is not. */
 export const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['publish_accepted', 'publish_refused', 'live', 'reconnecting', 'reconnected', 'resumed', 'error', 'ended']);
@@ -60,34 +65,26 @@ export function describeEvents(events: readonly StreamEventEntry[], origin: numb
 }
 
 /** The stream's event log (up to 1,000 entries after `since`). */
-export async function streamEvents(edge: { edgeUrl: string; adminToken: string }, id: string, since = 0): Promise<StreamEventEntry[]> {
-  const res = await adminFetch(edge, `/v1/streams/${id}/events?since=${since}&limit=1000`);
-  return ((await res.json()) as { events: StreamEventEntry[] }).events;
+export async function streamEvents(edge: EdgeAccess, id: string, since = 0): Promise<StreamEventEntry[]> {
+  const params = { path: { id }, query: { since, limit: 1000 } };
+  return (await okData(adminApi(edge).GET('/v1/streams/{id}/events', { params }))).events;
 }
 
-/** The fields of `GET /v1/streams/:id` the end-to-end tests read. */
-export interface StreamViewFields {
-  status: string;
-  epoch: number;
-  playback: { hls: string };
-  storage?: { segmentRows: number; eventRows: number };
-}
+/** A stream as `GET /v1/streams/:id` answers it. */
+export type StreamAnswer = components['schemas']['Stream'];
 
-/** `GET /v1/streams/:id` as JSON. */
-export async function streamView(edge: { edgeUrl: string; adminToken: string }, id: string): Promise<StreamViewFields> {
-  return (await (await adminFetch(edge, `/v1/streams/${id}`)).json()) as StreamViewFields;
+/** `GET /v1/streams/:id`; throws with the status and error body unless it is 200. */
+export async function streamView(edge: EdgeAccess, id: string): Promise<StreamAnswer> {
+  return okData(adminApi(edge).GET('/v1/streams/{id}', streamPath(id)));
 }
 
 /** A stream as `POST /v1/streams` returns it. */
-export interface CreatedStream {
-  id: string;
-  streamKey: string;
-  playback: { hls: string };
-}
+export type CreatedStream = components['schemas']['CreatedStream'];
 
-/** Creates a stream with `body` (JSON of POST /v1/streams), failing on any status but 201. */
-export async function createStream(edge: { edgeUrl: string; adminToken: string }, body: Record<string, unknown>): Promise<CreatedStream> {
-  const res = await adminFetch(edge, '/v1/streams', { method: 'POST', body: JSON.stringify(body) });
-  if (res.status !== 201) throw new Error(`POST /v1/streams answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as CreatedStream;
+/** The JSON body of `POST /v1/streams`. */
+export type CreateStreamBody = NonNullable<paths['/v1/streams']['post']['requestBody']>['content']['application/json'];
+
+/** Creates a stream with `body`, failing on any status but 201. */
+export async function createStream(edge: EdgeAccess, body: CreateStreamBody): Promise<CreatedStream> {
+  return okData(adminApi(edge).POST('/v1/streams', { body }));
 }

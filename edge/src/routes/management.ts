@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import * as z from 'zod';
 import { forgetServingVerdict } from '../playback/stream-serving.ts';
 import { newSignedStreamId } from '../../../shared/src/keys/signed-stream-id.ts';
 import { formatStreamKey, hashKeySecret, newKeySecret, newStreamId } from '../../../shared/src/keys/stream-key.ts';
 import { DEFAULT_LADDER, DEFAULT_SEGMENT_SECONDS } from '../../../shared/src/ladder/default-ladder.ts';
-import { createStreamSchema, dvrWindowOf, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
+import { createStreamSchema, dvrWindowOf, eventsQuerySchema, feedTokenRequestSchema, listStreamsQuerySchema, updateStreamSchema } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { readJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
@@ -15,15 +14,6 @@ import type { StreamView } from '../stream-do/stream-view.ts';
 import { registryStub } from '../stream-registry/stream-registry.ts';
 import { signFeedToken } from '../../../shared/src/signing/feed-token.ts';
 import { requireAdminToken } from '../middleware/admin-auth.ts';
-
-/** Body of `POST /v1/streams/:id/feed-tokens`. */
-const feedTokenSchema = z.object({ ttlSeconds: z.number().int().min(60).max(86_400).default(3600) }).strict();
-
-/** Query of `GET /v1/streams/:id/events`. */
-const eventsQuerySchema = z.object({
-  since: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 
 function playbackUrls(settings: Settings, requestUrl: string, id: string): { hls: string; dash: string } {
   const base = settings.publicBaseUrl || new URL(requestUrl).origin;
@@ -141,7 +131,7 @@ managementRoutes.get('/:id/events', async (c) => {
 
 managementRoutes.post('/:id/feed-tokens', async (c) => {
   const id = c.req.param('id');
-  const { ttlSeconds } = feedTokenSchema.parse(await readJsonBody(c.req.raw));
+  const { ttlSeconds } = feedTokenRequestSchema.parse(await readJsonBody(c.req.raw));
   unwrap(await streamStub(c.env, id).describe());
   const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
   const token = await signFeedToken(requireAdminToken(c.var.settings), id, expiresAt);

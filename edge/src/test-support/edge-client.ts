@@ -1,5 +1,7 @@
 /** Test-only helpers: call the real Worker (SELF) as an admin, as the origin (signed) or as a viewer. */
 import { SELF } from 'cloudflare:test';
+import type { paths } from '../../../shared/src/api/management-api-types.ts';
+import { managementClient, okData, type ManagementClient } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API, segmentFileName } from '../../../shared/src/internal-api.ts';
 import type { SourceInfo } from '../../../shared/src/types.ts';
 import { signSession } from '../viewers/signed-session.ts';
@@ -10,7 +12,12 @@ export const BASE = 'https://edge.test';
 export const ADMIN_TOKEN = 'test-admin';
 export const ORIGIN_SECRET = 'test-origin-secret';
 
-/** A management API call with the admin bearer token. */
+/** The typed management client on the real Worker, with the admin bearer token. */
+export function adminApi(token = ADMIN_TOKEN): ManagementClient {
+  return managementClient(BASE, token, { fetch: (request) => SELF.fetch(request) });
+}
+
+/** A raw management API call with the admin bearer token: for tests of malformed bodies, wrong tokens and exact error answers. */
 export function admin(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -41,8 +48,7 @@ export function session(label: string): Promise<string> {
 
 /** A new (idle) stream's id, created through the management API: playback only knows ids the edge issued. */
 export async function createdStreamId(): Promise<string> {
-  const res = await admin('POST', '/v1/streams', {});
-  return ((await res.json()) as { id: string }).id;
+  return (await createStream()).id;
 }
 
 /** A playback request (no auth). */
@@ -58,11 +64,12 @@ export async function json<T = Record<string, unknown>>(res: Response): Promise<
 /** A source the origin accepts. */
 export const H264_AAC: SourceInfo = { videoCodec: 'h264', audioCodec: 'aac', width: 1920, height: 1080, fps: 30, videoKbps: 6000 };
 
-/** Creates a stream through the API and returns its id and key. */
-export async function createStream(body: unknown = {}): Promise<{ id: string; streamKey: string }> {
-  const res = await admin('POST', '/v1/streams', body);
-  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
-  return json<{ id: string; streamKey: string }>(res);
+/** The JSON body of `POST /v1/streams`. */
+export type CreateStreamBody = NonNullable<paths['/v1/streams']['post']['requestBody']>['content']['application/json'];
+
+/** Creates a stream through the typed client and returns its id and key; anything but 201 throws. */
+export async function createStream(body: CreateStreamBody = {}): Promise<{ id: string; streamKey: string }> {
+  return okData(adminApi().POST('/v1/streams', { body }));
 }
 
 /** Publishes with a key; returns the raw response. */
@@ -71,7 +78,7 @@ export function publish(streamKey: string, source: SourceInfo = H264_AAC, nodeId
 }
 
 /** Creates a stream and makes it live; returns id, key and epoch. */
-export async function liveStream(body: unknown = {}): Promise<{ id: string; streamKey: string; epoch: number }> {
+export async function liveStream(body: CreateStreamBody = {}): Promise<{ id: string; streamKey: string; epoch: number }> {
   const stream = await createStream(body);
   const res = await publish(stream.streamKey);
   if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
