@@ -7,6 +7,10 @@
  * the second. Each page reads the clock from the decoded frames for BENCH_SECONDS (≥ 60 for the
  * figures that count) and the bench prints time to first frame, glass-to-glass p50/p95, stalls,
  * and whether the stack actually served LL-HLS parts for the low-latency stream.
+ *
+ * Env: BENCH_SECONDS (60), BENCH_WARMUP_SECONDS (10), BENCH_TTFF_RUNS (5 fresh pages per player
+ * for time to first frame), BENCH_TRACE=1 (print hls.js's start-up steps with their times for each
+ * page), BENCH_PAGE_QUERY (appended to the watch page URLs, e.g. `&lowLatency=0`).
  */
 import { loadavg } from 'node:os';
 import pino from 'pino';
@@ -67,10 +71,11 @@ async function playable(stack: LocalStack, id: string): Promise<void> {
 
 /** Opens the watch page and waits for its first frame; returns the player's startup and the page's first frame. */
 async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<{ player: number; page: number }> {
-  const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
+  const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}${process.env.BENCH_PAGE_QUERY ?? ""}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
   c.page = page;
   await page.evaluate(installClockReader, { bits: CLOCK_BITS, stripFraction: STRIP_HEIGHT / 360, everyMs: 100 });
   const state = await watchState(page);
+  if (process.env.BENCH_TRACE) console.log(`  ${c.label} start-up: ${state.trace.join(' | ')}`);
   return { player: state.startupMs ?? Number.NaN, page: state.firstFrameMs ?? Number.NaN };
 }
 

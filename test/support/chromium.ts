@@ -27,6 +27,8 @@ export interface WatchState {
   errors: { fatal: boolean; details: string; reason?: string; url?: string }[];
   beaconsSent: number;
   cdnErrorsSent: number;
+  /** hls.js's first steps until the first frame, `<ms since the player started> <step>`. */
+  trace: string[];
 }
 
 /** The page's player state. */

@@ -54,6 +54,8 @@ const state = {
   playing: false,
   rebufferCount: 0,
   errors: /** @type {{ fatal: boolean, details: string, reason?: string, url?: string }[]} */ ([]),
+  /** hls.js's first steps until the first frame, with times (see traceStart). */
+  trace: /** @type {string[]} */ ([]),
   beaconsSent: 0,
   cdnErrorsSent: 0,
 };
@@ -169,48 +171,27 @@ function isSafari() {
 
 let started = false;
 
-/**
- * Once, after the first frame: moves playback from the keyframe it started at to hls.js's live
- * sync point as soon as that is buffered. hls.js only speeds up to catch up when within one
- * target duration of its target latency; a start up to a GOP earlier can be beyond that, and it
- * would then stay that far behind for good.
- */
-function jumpToLiveSync(hls, Hls) {
-  let done = false;
-  const check = () => {
-    if (done || !state.playing) return;
-    const sync = hls.liveSyncPosition;
-    if (sync === null || sync === undefined) return;
-    const behind = sync - video.currentTime;
-    const buffered = video.buffered;
-    const end = buffered.length ? buffered.end(buffered.length - 1) : 0;
-    if (behind <= 0.25) done = true;
-    else if (end >= sync + 0.1) {
-      done = true;
-      video.currentTime = sync;
-    }
-  };
-  hls.on(Hls.Events.FRAG_BUFFERED, check);
-  video.addEventListener('playing', check, { once: true });
+/** The player's first steps with their times (ms since the player started), for the latency bench's start-up breakdown. */
+function traceStart(hls, Hls) {
+  const t = () => Math.round(performance.now() - qoe.loadStartedAt);
+  const add = (what) => { if (state.trace.length < 40 && !state.playing) state.trace.push(`${t()} ${what}`); };
+  hls.on(Hls.Events.MANIFEST_LOADED, () => add('master loaded'));
+  hls.on(Hls.Events.LEVEL_LOADED, (_e, d) => add(`level ${d.level} loaded`));
+  hls.on(Hls.Events.FRAG_LOADING, (_e, d) => add(`load ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}${d.frag.sn === 'initSegment' ? '' : ` @${(d.part ?? d.frag).start.toFixed(2)}`}`));
+  hls.on(Hls.Events.FRAG_LOADED, (_e, d) => add(`loaded ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}`));
+  hls.on(Hls.Events.FRAG_PARSED, (_e, d) => add(`parsed ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}`));
+  hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => add(`buffered ${d.frag.sn}${d.part ? `.${d.part.index}` : ''} (currentTime ${video.currentTime.toFixed(2)})`));
+  video.addEventListener('playing', () => state.trace.push(`${t()} playing at ${video.currentTime.toFixed(2)}`), { once: true });
 }
 
 async function startHlsJs() {
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  // Fast first frame: playback starts at the keyframe the first loaded part (or segment) begins
-  // with (startOnSegmentBoundary), so the picture shows after one part instead of after every part
-  // from that keyframe to the live sync point; once the buffer reaches the sync point, the page
-  // moves playback there (jumpToLiveSync). From then on hls.js keeps to the playlist's
-  // PART-HOLD-BACK behind the live edge, catching up at up to 1.5× speed.
-  const hls = new Hls({
-    lowLatencyMode: params.get('lowLatency') !== '0',
-    startOnSegmentBoundary: true,
-    backBufferLength: 30,
-    maxLiveSyncPlaybackRate: 1.5,
-  });
+  // Low latency: start at, and catch up to (up to 1.5× speed), the playlist's PART-HOLD-BACK behind the live edge.
+  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
   state.player = 'hls.js';
-  jumpToLiveSync(hls, Hls);
+  traceStart(hls, Hls);
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
     for (const level of data.levels ?? []) {
       const pathway = level.attrs?.['PATHWAY-ID'];
