@@ -221,7 +221,7 @@ describe('every documented operation, called through the typed client', () => {
     await vi.waitFor(async () => {
       const fleet = await okData(api().GET('/v1/analytics', { params: { query: { from: String(at), to: String(at + 60_000) } } }));
       expect(fleet).toEqual({ from: at, to: at + 60_000, step: '1m', points: [{ ...point, liveStreams: 0, activeStreams: 1 }] });
-    });
+    }, { timeout: 10_000, interval: 50 });
     const bad = await api().GET('/v1/analytics', { params: { query: { from: 'yesterday' } } });
     expect(bad.error).toEqual({ error: { code: 'bad_request', message: 'from: must be ms since epoch or an ISO 8601 date-time with a zone' } });
   });
