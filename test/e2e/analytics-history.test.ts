@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import type { FleetAnalytics, StreamAnalytics } from '../../shared/src/analytics/analytics-query.ts';
+import { okData } from '../../shared/src/api/management-client.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, waitFor } from '../support/e2e-helpers.ts';
 
 /**
  * Analytics history on the real chain: ffmpeg publishes over RTMP → origin (heartbeats with its
@@ -15,8 +15,6 @@ import { adminFetch, waitFor } from '../support/e2e-helpers.ts';
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 const viewerTimers: NodeJS.Timeout[] = [];
-
-const api = (path: string) => adminFetch(stack, path);
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -33,8 +31,7 @@ afterAll(async () => {
 
 describe('analytics history during a live publish', () => {
   it('rolls up a closed minute of a live, watched stream, per stream and for the fleet', async () => {
-    const created = (await (await adminFetch(stack, '/v1/streams', { method: 'POST', body: JSON.stringify({ name: 'history-e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }) })).json()) as { id: string; streamKey: string };
-    const { id, streamKey } = created;
+    const { id, streamKey } = await createStream(stack, { name: 'history-e2e', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } });
     const startedAt = Date.now();
     publisher = publishTestPattern(`${stack.rtmpUrl}/${streamKey}`, { width: 426, height: 240, fps: 25, seconds: 170, videoKbps: 300 });
     const master = await waitFor('the master playlist', 60_000, async () => {
@@ -55,7 +52,7 @@ describe('analytics history during a live publish', () => {
     // The minute of the beacon: live and watched from some point in it to its end.
     const from = Math.floor(beaconAt / 60_000) * 60_000;
     const history = await waitFor('a closed minute with viewers and ingest', 150_000, async () => {
-      const body = (await (await api(`/v1/streams/${id}/analytics?from=${from - 60_000}`)).json()) as StreamAnalytics;
+      const body = await okData(adminApi(stack).GET('/v1/streams/{id}/analytics', { params: { path: { id }, query: { from: String(from - 60_000) } } }));
       return body.points.some((p) => p.t === from) ? body : undefined;
     });
     const minute = history.points.find((p) => p.t === from)!;
@@ -67,7 +64,7 @@ describe('analytics history during a live publish', () => {
     expect(minute.ingestKbps).toBeLessThan(2000);
 
     const fleet = await waitFor('the fleet minute', 60_000, async () => {
-      const body = (await (await api(`/v1/analytics?from=${from}&to=${from + 60_000}`)).json()) as FleetAnalytics;
+      const body = await okData(adminApi(stack).GET('/v1/analytics', { params: { query: { from: String(from), to: String(from + 60_000) } } }));
       return body.points[0]?.activeStreams ? body.points[0] : undefined;
     });
     expect(fleet).toMatchObject({ t: from, currentViewers: 2, uniqueViewers: 2, errors: 1, liveStreams: 1, activeStreams: 1, ingestKbps: minute.ingestKbps });

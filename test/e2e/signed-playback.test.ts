@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { currentTime, launchChromium, openPlaying, watchState } from '../support/chromium.ts';
 import { publishTestPattern, runFfmpeg, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
-import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
+import { adminApi, createStream, fetchText, streamPath, waitFor, type CreatedStream } from '../support/e2e-helpers.ts';
 
 /**
  * A `signed` stream on real components: ffmpeg publishes over RTMP → origin → loopback S3 → edge
@@ -17,8 +17,6 @@ import { adminFetch, fetchText, waitFor } from '../support/e2e-helpers.ts';
 let stack: LocalStack;
 let publisher: FfmpegProcess | undefined;
 let browser: Browser | undefined;
-
-const api = (path: string, init: RequestInit = {}) => adminFetch(stack, path, init);
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -40,21 +38,16 @@ function framesDecoded(stderr: string): number {
 }
 
 describe('a signed stream end to end', () => {
-  let stream: { id: string; streamKey: string; playbackPolicy: string; playback: { hls: string } };
+  let stream: CreatedStream;
   let tokenUrl: string;
   let token: string;
 
   it('is created signed, and its tokens are minted by the management API', async () => {
-    const res = await api('/v1/streams', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'signed-e2e', playbackPolicy: 'signed', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } }),
-    });
-    expect(res.status).toBe(201);
-    stream = (await res.json()) as typeof stream;
+    stream = await createStream(stack, { name: 'signed-e2e', playbackPolicy: 'signed', reconnectWindowSeconds: 0, ladder: { rungs: [{ name: '240p', height: 240, videoKbps: 400 }], audioKbps: 64 } });
     expect(stream.playbackPolicy).toBe('signed');
-    const minted = await api(`/v1/streams/${stream.id}/playback-tokens`, { method: 'POST', body: JSON.stringify({ ttlSeconds: 600, viewerId: 'e2e-viewer' }) });
-    expect(minted.status).toBe(201);
-    const body = (await minted.json()) as { token: string; expiresAt: number; playback: { hls: string; dash: string } };
+    const minted = await adminApi(stack).POST('/v1/streams/{id}/playback-tokens', { ...streamPath(stream.id), body: { ttlSeconds: 600, viewerId: 'e2e-viewer' } });
+    expect(minted.response.status).toBe(201);
+    const body = minted.data!;
     token = body.token;
     tokenUrl = body.playback.hls;
     expect(tokenUrl).toBe(`${stack.edgeUrl}/live/${stream.id}/master.m3u8?token=${token}`);

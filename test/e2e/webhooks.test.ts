@@ -4,8 +4,9 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookDeliveryPage, type WebhookPayload } from '../../shared/src/webhooks/webhook-schemas.ts';
-import { adminFetch, createStream, waitFor } from '../support/e2e-helpers.ts';
+import { okData } from '../../shared/src/api/management-client.ts';
+import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookPayload } from '../../shared/src/webhooks/webhook-schemas.ts';
+import { adminApi, createStream, waitFor } from '../support/e2e-helpers.ts';
 import { publishTestPattern, type FfmpegProcess } from '../support/ffmpeg-cli.ts';
 
 /**
@@ -60,9 +61,9 @@ describe('webhooks from a real broadcast', () => {
   let streamId: string;
 
   it('registers a loopback receiver through the management API', async () => {
-    const res = await adminFetch(stack, '/v1/webhooks', { method: 'POST', body: JSON.stringify({ url: receiverUrl, events: ['stream.live', 'stream.ended'] }) });
-    expect(res.status).toBe(201);
-    webhook = (await res.json()) as typeof webhook;
+    const res = await adminApi(stack).POST('/v1/webhooks', { body: { url: receiverUrl, events: ['stream.live', 'stream.ended'] } });
+    expect(res.response.status).toBe(201);
+    webhook = res.data!;
     expect(webhook.secret).toMatch(/^whsec_/);
   });
 
@@ -93,7 +94,8 @@ describe('webhooks from a real broadcast', () => {
   });
 
   it('shows every attempt in GET /v1/webhooks/:id/deliveries', async () => {
-    const page = webhookDeliveryPageSchema.parse(await (await adminFetch(stack, `/v1/webhooks/${webhook.id}/deliveries`)).json()) as WebhookDeliveryPage;
+    // Parsed with the published (strict) schema too: the typed client types the answer, the schema checks it.
+    const page = webhookDeliveryPageSchema.parse(await okData(adminApi(stack).GET('/v1/webhooks/{id}/deliveries', { params: { path: { id: webhook.id } } })));
     expect(page.nextCursor).toBeNull();
     expect(page.deliveries.map((d) => [d.type, d.status, d.attempts.map((a) => a.statusCode)])).toEqual([
       ['stream.ended', 'succeeded', [204]],

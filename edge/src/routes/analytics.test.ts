@@ -1,11 +1,12 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import { fleetAnalyticsSchema, streamAnalyticsSchema, type FleetAnalytics, type StreamAnalytics } from '../../../shared/src/analytics/analytics-query.ts';
+import { fleetAnalyticsSchema, streamAnalyticsSchema } from '../../../shared/src/analytics/analytics-query.ts';
+import { okData } from '../../../shared/src/api/management-client.ts';
 import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import type { MinuteRollup } from '../analytics/minute-rollup.ts';
 import { addStartup } from '../analytics/startup-histogram.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, awayFromMinuteEnd, BASE, createStream, json } from '../test-support/edge-client.ts';
+import { admin, adminApi, awayFromMinuteEnd, BASE, createStream, json } from '../test-support/edge-client.ts';
 import { emptyQoe } from '../viewers/viewer-batch.ts';
 
 const M = 60_000;
@@ -53,10 +54,8 @@ describe('GET /v1/streams/:id/analytics and /v1/analytics: validation', () => {
 
   it('gives a new stream the last hour by the minute, all empty', async () => {
     const { id } = await createStream();
-    const raw = await json(await admin('GET', `/v1/streams/${id}/analytics`));
-    // The answer is what the shared schema describes; the exact keys are asserted below.
-    expect(streamAnalyticsSchema.safeParse(raw).success).toBe(true);
-    const body = raw as StreamAnalytics;
+    // The answer is what the shared (strict) schema describes; the exact keys are asserted below.
+    const body = streamAnalyticsSchema.parse(await okData(adminApi().GET('/v1/streams/{id}/analytics', { params: { path: { id } } })));
     expect(body.streamId).toBe(id);
     expect(body.step).toBe('1m');
     expect(body.to - body.from).toBe(3_600_000);
@@ -81,7 +80,7 @@ describe('fleet totals', () => {
       expect(await runDurableObjectAlarm(stub(s.id))).toBe(true);
     }
     await vi.waitFor(async () => {
-      const body = await json<{ points: unknown[] }>(await admin('GET', `/v1/analytics?from=${at}&to=${at + M}`));
+      const body = await okData(adminApi().GET('/v1/analytics', { params: { query: { from: String(at), to: String(at + M) } } }));
       // 3 + 1 viewers; watch time 1 s + 2 s played, 2 s rebuffering: 2 / 5.
       expect(body.points).toEqual([{ t: at, currentViewers: 4, peakViewers: 4, uniqueViewers: 4, ingestKbps: null, startupP50Ms: null, rebufferRatio: 0.4, errors: 3, liveStreams: 0, activeStreams: 2 }]);
     });
@@ -97,14 +96,13 @@ describe('fleet totals', () => {
     expect(await fleet.record('streambbbbbbbbbb', b)).toBe(2);
     // A retry after a lost acknowledgement changes nothing.
     expect(await fleet.record('streamaaaaaaaaaa', a)).toBe(0);
-    const perMinute = await json<FleetAnalytics>(await admin('GET', `/v1/analytics?from=${step}&to=${step + 2 * M}`));
-    expect(fleetAnalyticsSchema.safeParse(perMinute).success).toBe(true);
+    const perMinute = fleetAnalyticsSchema.parse(await okData(adminApi().GET('/v1/analytics', { params: { query: { from: String(step), to: String(step + 2 * M) } } })));
     expect(perMinute.points).toEqual([
       // Startups 1000, 4000, 4000: the median is 4000's bucket (3922).
       { t: step, currentViewers: 15, peakViewers: 17, uniqueViewers: 20, ingestKbps: 4000, startupP50Ms: 3922, rebufferRatio: null, errors: 0, liveStreams: 2, activeStreams: 2 },
       { t: step + M, currentViewers: 14, peakViewers: 17, uniqueViewers: 16, ingestKbps: 3000, startupP50Ms: null, rebufferRatio: null, errors: 0, liveStreams: 1, activeStreams: 2 },
     ]);
-    const fiveMinutes = await json<{ from: number; points: unknown[] }>(await admin('GET', `/v1/analytics?from=${step + M}&to=${step + 5 * M}&step=5m`));
+    const fiveMinutes = await okData(adminApi().GET('/v1/analytics', { params: { query: { from: String(step + M), to: String(step + 5 * M), step: '5m' } } }));
     expect(fiveMinutes.from).toBe(step);
     // Current viewers at the step's end: its last minute (step + 4m) has no row.
     expect(fiveMinutes.points).toEqual([{ t: step, currentViewers: 0, peakViewers: 17, uniqueViewers: 36, ingestKbps: 3500, startupP50Ms: 3922, rebufferRatio: null, errors: 0, liveStreams: 2, activeStreams: 2 }]);

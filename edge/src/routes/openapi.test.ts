@@ -1,6 +1,6 @@
 import { Validator, type Schema } from '@cfworker/json-schema';
-import { SELF } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as z from 'zod';
 import type { eventPageSchema, recordingAnswerSchema, streamAnswerSchema, streamPageSchema } from '../../../shared/src/api/answer-schemas.ts';
 import { managementClient, okData, type ManagementClient } from '../../../shared/src/api/management-client.ts';
@@ -8,9 +8,13 @@ import { buildOpenApiDocument } from '../../../shared/src/api/openapi-document.t
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import type { MediaStreamFields } from '../recordings/recordings-rpc.ts';
 import type { RecordingView } from '../recordings/stream-recordings.ts';
+import type { StreamDO } from '../stream-do/stream-do.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
 import type { EventPage, StreamView } from '../stream-do/stream-view.ts';
 import type { StreamPage } from '../stream-registry/stream-registry.ts';
-import { ADMIN_TOKEN, BASE, publish, rendition, segments, signed } from '../test-support/edge-client.ts';
+import { ADMIN_TOKEN, awayFromMinuteEnd, BASE, publish, rendition, segments, signed } from '../test-support/edge-client.ts';
+import { emptyQoe } from '../viewers/viewer-batch.ts';
+import { webhookHubStub } from '../webhooks/webhook-hub.ts';
 
 /** The parts of the served OpenAPI document these tests read. */
 interface Doc {
@@ -65,6 +69,10 @@ const path = (id: string) => ({ params: { path: { id } } });
 
 beforeAll(async () => {
   doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as Doc;
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('GET /v1/openapi.json', () => {
@@ -151,6 +159,109 @@ describe('every documented operation, called through the typed client', () => {
     expect((await api().GET('/v1/streams/{id}/recordings/{rid}', { params: { path: { id, rid: 'rnosuchrecording' } } })).error?.error.code).toBe('not_found');
   });
 
+  it('refuses a token for a public stream, then mints one once the stream is signed: live and recording URLs carry it', async () => {
+    const { id, streamKey } = await okData(api().POST('/v1/streams', { body: { record: true } }));
+    const { epoch } = (await (await publish(streamKey)).json()) as { epoch: number };
+    expect((await signed(INTERNAL_API.renditions(id), rendition(epoch))).status).toBe(200);
+    expect((await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0, 1], 1000))).status).toBe(200);
+
+    const refused = await api().POST('/v1/streams/{id}/playback-tokens', { ...path(id), body: {} });
+    expect([refused.response.status, refused.error]).toEqual([
+      409,
+      { error: { code: 'conflict', message: `stream ${id} is public: set playbackPolicy "signed" (PATCH /v1/streams/${id}) before minting tokens` } },
+    ]);
+    expect((await okData(api().PATCH('/v1/streams/{id}', { ...path(id), body: { playbackPolicy: 'signed' } }))).playbackPolicy).toBe('signed');
+
+    const before = Date.now();
+    const minted = await okData(api().POST('/v1/streams/{id}/playback-tokens', { ...path(id), body: { ttlSeconds: 600, viewerId: 'viewer-42' } }));
+    const carried = `token=${encodeURIComponent(minted.token)}`;
+    const rid = (await okData(api().GET('/v1/streams/{id}/recordings', path(id)))).recordings[0]!.id;
+    expect(minted).toEqual({
+      token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      expiresAt: expect.any(Number),
+      viewerId: 'viewer-42',
+      playback: { hls: `${BASE}/live/${id}/master.m3u8?${carried}`, dash: `${BASE}/live/${id}/manifest.mpd?${carried}` },
+      recordings: [{ id: rid, status: 'recording', thumbnailUrl: `${BASE}/vod/${id}/${rid}/poster.jpg?${carried}`, playback: { hls: null, mp4: null } }],
+    });
+    // Whole seconds: the token's exp claim.
+    expect(minted.expiresAt - Math.floor(before / 1000) * 1000).toBeGreaterThanOrEqual(600_000);
+    expect(minted.expiresAt - before).toBeLessThanOrEqual(600_000 + 5_000);
+
+    expect((await okData(api().POST('/v1/streams/{id}/end', path(id)))).playbackPolicy).toBe('signed');
+    const after = await okData(api().POST('/v1/streams/{id}/playback-tokens', { ...path(id), body: {} }));
+    const again = `token=${encodeURIComponent(after.token)}`;
+    expect(after.recordings).toEqual([
+      { id: rid, status: 'ready', thumbnailUrl: `${BASE}/vod/${id}/${rid}/poster.jpg?${again}`, playback: { hls: `${BASE}/vod/${id}/${rid}/master.m3u8?${again}`, mp4: `${BASE}/vod/${id}/${rid}/download.mp4?${again}` } },
+    ]);
+    expect((await okData(api().GET('/v1/streams/{id}/recordings/{rid}', { params: { path: { id, rid } } }))).playbackPolicy).toBe('signed');
+  });
+
+  it('reads a stream’s closed minute in its analytics history and in the fleet’s, and refuses a bad time', async () => {
+    await awayFromMinuteEnd();
+    const { id } = await okData(api().POST('/v1/streams', { body: {} }));
+    const stub = streamStub(env, id);
+    const batch = { sessions: ['oa-1', 'oa-2', 'oa-3'].map((sid) => ({ sid, rendition: '720p', lastSeen: Date.now() })), qoe: { ...emptyQoe(), errors: 1, playedMs: 3000, rebufferMs: 1000 } };
+    expect((await stub.recordViewers(batch)).ok).toBe(true);
+    // Back-date the open minute (an hour ago) so the alarm closes it and pushes it to the fleet.
+    const at = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
+    await runInDurableObject(stub, (_o: StreamDO, state) => void state.storage.sql.exec('UPDATE analytics_open SET minute = ?', at));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    const point = { t: at, currentViewers: 3, peakViewers: 3, uniqueViewers: 3, ingestKbps: null, startupP50Ms: null, rebufferRatio: 0.25, errors: 1 };
+    // `from` and `to` are strings on the wire: ISO 8601 or ms since epoch.
+    const query = { from: new Date(at).toISOString(), to: String(at + 2 * 60_000), step: '1m' as const };
+    expect(await okData(api().GET('/v1/streams/{id}/analytics', { params: { path: { id }, query } }))).toEqual({
+      streamId: id,
+      from: at,
+      to: at + 2 * 60_000,
+      step: '1m',
+      points: [point, { ...point, t: at + 60_000, currentViewers: 0, peakViewers: 0, uniqueViewers: 0, rebufferRatio: null, errors: 0 }],
+    });
+    // The push to FleetAnalytics is not awaited by the alarm.
+    await vi.waitFor(async () => {
+      const fleet = await okData(api().GET('/v1/analytics', { params: { query: { from: String(at), to: String(at + 60_000) } } }));
+      expect(fleet).toEqual({ from: at, to: at + 60_000, step: '1m', points: [{ ...point, liveStreams: 0, activeStreams: 1 }] });
+    }, { timeout: 10_000, interval: 50 });
+    const bad = await api().GET('/v1/analytics', { params: { query: { from: 'yesterday' } } });
+    expect(bad.error).toEqual({ error: { code: 'bad_request', message: 'from: must be ms since epoch or an ISO 8601 date-time with a zone' } });
+  });
+
+  it('registers a webhook endpoint, lists and reads it, shows a failed delivery attempt, and deletes it', async () => {
+    const url = 'https://hooks.test/openapi';
+    // The hub's fetch runs in this isolate: the receiver answers 500, so the delivery stays pending with one failed attempt.
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(null, { status: 500 }));
+    const created = await okData(api().POST('/v1/webhooks', { body: { url, events: ['stream.created'] } }));
+    const { secret, ...endpoint } = created;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(endpoint).toEqual({ id: expect.stringMatching(/^wh_[a-z0-9]{16}$/), url, events: ['stream.created'], createdAt: expect.any(Number), disabledAt: null, disabledReason: null });
+    expect((await okData(api().GET('/v1/webhooks'))).webhooks).toContainEqual(endpoint);
+    expect(await okData(api().GET('/v1/webhooks/{id}', path(endpoint.id)))).toEqual(endpoint);
+
+    const stream = await okData(api().POST('/v1/streams', { body: {} }));
+    const delivery = await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(webhookHubStub(env));
+        const page = await okData(api().GET('/v1/webhooks/{id}/deliveries', { params: { path: { id: endpoint.id }, query: { limit: 10 } } }));
+        const first = page.deliveries.find((d) => d.attempts.length === 1);
+        if (first === undefined) throw new Error('no attempt yet');
+        return first;
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    expect(delivery).toEqual({
+      messageId: expect.stringMatching(new RegExp(`^msg_${stream.id}_\\d+$`)),
+      type: 'stream.created',
+      eventAt: expect.any(Number),
+      status: 'pending',
+      createdAt: expect.any(Number),
+      nextAttemptAt: expect.any(Number),
+      attempts: [{ at: expect.any(Number), statusCode: 500, error: null, durationMs: expect.any(Number), nextRetryAt: delivery.nextAttemptAt }],
+    });
+
+    expect((await api().DELETE('/v1/webhooks/{id}', path(endpoint.id))).response.status).toBe(204);
+    expect((await api().GET('/v1/webhooks/{id}/deliveries', path(endpoint.id))).error).toEqual({ error: { code: 'not_found', message: `webhook ${endpoint.id} not found` } });
+  });
+
   it('reads the isolate stats and the Prometheus metrics', async () => {
     expect(Object.keys(await okData(api().GET('/v1/edge/stats')))).toEqual(['isolate', 'uptimeMs', 'playlistRequests', 'beacons', 'doCalls']);
     expect(await okData(api().GET('/v1/metrics', { parseAs: 'text' }))).toContain('# TYPE livestream_total_viewers gauge');
@@ -160,6 +271,6 @@ describe('every documented operation, called through the typed client', () => {
   it('left no documented operation unexercised', () => {
     const documented = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`));
     expect(documented.filter((op) => !checked.has(op))).toEqual([]);
-    expect(documented.length).toBe(15);
+    expect(documented.length).toBe(23);
   });
 });

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { okData } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { healthView } from '../cdn/health-view.ts';
-import { admin, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { adminApi, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 
 beforeEach(() => {
   // CDN health probes (the CdnHealth object runs in this isolate) all answer 200: every CDN is up.
@@ -24,7 +25,7 @@ describe('playback tokens with three CDNs', () => {
     const { id, epoch } = await liveStream({ lowLatency: false, playbackPolicy: 'signed' });
     await signed(INTERNAL_API.renditions(id), rendition(epoch, '720p'));
     await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [0, 1]));
-    const { token } = await json<{ token: string }>(await admin('POST', `/v1/streams/${id}/playback-tokens`, {}));
+    const { token } = await okData(adminApi().POST('/v1/streams/{id}/playback-tokens', { params: { path: { id } }, body: {} }));
     expect((await viewer(`/live/${id}/master.m3u8?sid=session-0002`)).status).toBe(401);
 
     const master = await viewer(`/live/${id}/master.m3u8?sid=session-0002&token=${token}`);

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API, partFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import { keyId, PLAYBACK_TOKEN_AUDIENCE } from '../playback/playback-token.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, BASE, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { okData } from '../../../shared/src/api/management-client.ts';
+import { admin, adminApi, BASE, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 import { EDGE_TEST_BINDINGS } from '../test-support/test-bindings.ts';
 
 afterEach(() => {
@@ -41,10 +42,9 @@ async function signedStream(body: Record<string, unknown> = {}) {
   return s;
 }
 
-async function mint(id: string, body: Record<string, unknown> = {}): Promise<{ token: string; expiresAt: number; playback: { hls: string; dash: string }; recordings: unknown[] }> {
-  const res = await admin('POST', `/v1/streams/${id}/playback-tokens`, body);
-  expect(res.status).toBe(201);
-  return json(res);
+/** `POST /v1/streams/:id/playback-tokens` through the typed client; anything but 2xx throws. */
+function mint(id: string, body: { ttlSeconds?: number; viewerId?: string } = {}) {
+  return okData(adminApi().POST('/v1/streams/{id}/playback-tokens', { params: { path: { id } }, body }));
 }
 
 /** A token minted by jose directly with the edge's key: any exp, any sub. */
@@ -60,13 +60,13 @@ async function handMade(claims: { sub: string; exp: number; iat?: number }, secr
 
 describe('playbackPolicy', () => {
   it('is public by default, set at create and changed by PATCH', async () => {
-    const created = await json<{ id: string; playbackPolicy: string }>(await admin('POST', '/v1/streams', {}));
+    const api = adminApi();
+    const created = await okData(api.POST('/v1/streams', { body: {} }));
     expect(created.playbackPolicy).toBe('public');
-    const signedOne = await json<{ id: string; playbackPolicy: string }>(await admin('POST', '/v1/streams', { playbackPolicy: 'signed' }));
-    expect(signedOne.playbackPolicy).toBe('signed');
-    const patched = await admin('PATCH', `/v1/streams/${created.id}`, { playbackPolicy: 'signed' });
-    expect(((await patched.json()) as { playbackPolicy: string }).playbackPolicy).toBe('signed');
-    expect(((await (await admin('GET', `/v1/streams/${created.id}`)).json()) as { playbackPolicy: string }).playbackPolicy).toBe('signed');
+    expect((await okData(api.POST('/v1/streams', { body: { playbackPolicy: 'signed' } }))).playbackPolicy).toBe('signed');
+    expect((await okData(api.PATCH('/v1/streams/{id}', { params: { path: { id: created.id } }, body: { playbackPolicy: 'signed' } }))).playbackPolicy).toBe('signed');
+    expect((await okData(api.GET('/v1/streams/{id}', { params: { path: { id: created.id } } }))).playbackPolicy).toBe('signed');
+    // Raw: a value the typed client would not let through.
     const bad = await admin('POST', '/v1/streams', { playbackPolicy: 'private' });
     expect(bad.status).toBe(400);
   });
@@ -243,7 +243,7 @@ seg-1-e1.m4s?${t}
     await signed(INTERNAL_API.segments(id), segments(1, '720p', [0]));
     await env.MEDIA.put(`live/${id}/720p/seg-0-e1.m4s`, new Uint8Array([1]));
     expect((await viewer(`/live/${id}/720p/seg-0-e1.m4s`)).status).toBe(200);
-    await admin('PATCH', `/v1/streams/${id}`, { playbackPolicy: 'signed' });
+    await okData(adminApi().PATCH('/v1/streams/{id}', { params: { path: { id } }, body: { playbackPolicy: 'signed' } }));
     expect((await viewer(`/live/${id}/720p/seg-0-e1.m4s`)).status).toBe(401);
     const { token } = await mint(id);
     expect((await viewer(`/live/${id}/720p/seg-0-e1.m4s?token=${token}`)).status).toBe(200);

@@ -1,10 +1,11 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { okData } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API, mediaObjectKey, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import { keyId, PLAYBACK_TOKEN_AUDIENCE } from '../playback/playback-token.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, BASE, json, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { adminApi, BASE, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
 import { EDGE_TEST_BINDINGS } from '../test-support/test-bindings.ts';
 import { tinyFragment, tinyInit } from '../test-support/tiny-fmp4.ts';
 
@@ -38,8 +39,8 @@ async function recordedStream(playbackPolicy: 'public' | 'signed' = 'signed'): P
   await signed(INTERNAL_API.renditions(id), rendition(epoch, '720p'));
   await signed(INTERNAL_API.renditions(id), rendition(epoch, '360p', { width: 640, height: 360 }));
   for (const name of ['720p', '360p']) await signed(INTERNAL_API.segments(id), segments(epoch, name, [0, 1, 2]));
-  expect((await admin('POST', `/v1/streams/${id}/end`)).status).toBe(200);
-  const { recordings } = await json<{ recordings: { id: string; status: string }[] }>(await admin('GET', `/v1/streams/${id}/recordings`));
+  expect((await okData(adminApi().POST('/v1/streams/{id}/end', { params: { path: { id } } }))).status).toBe('ended');
+  const { recordings } = await okData(adminApi().GET('/v1/streams/{id}/recordings', { params: { path: { id } } }));
   expect(recordings.map((r) => r.status)).toEqual(['ready']);
   return { id, rid: recordings[0]!.id };
 }
@@ -53,15 +54,9 @@ async function storeMedia(id: string): Promise<void> {
   await env.MEDIA.put(thumbnailObjectKey(id, posterFileName(1)), new Uint8Array([0xff, 0xd8, 0xff]));
 }
 
-interface TokenAnswer {
-  token: string;
-  recordings: { id: string; status: string; thumbnailUrl: string | null; playback: { hls: string | null; mp4: string | null } }[];
-}
-
-async function mint(id: string, body: Record<string, unknown> = {}): Promise<TokenAnswer> {
-  const res = await admin('POST', `/v1/streams/${id}/playback-tokens`, body);
-  expect(res.status).toBe(201);
-  return json(res);
+/** `POST /v1/streams/:id/playback-tokens` through the typed client; anything but 2xx throws. */
+function mint(id: string, body: { ttlSeconds?: number; viewerId?: string } = {}) {
+  return okData(adminApi().POST('/v1/streams/{id}/playback-tokens', { params: { path: { id } }, body }));
 }
 
 /** A token minted by jose directly with `secret`: any exp, any sub. */
@@ -224,10 +219,10 @@ seg-2-e1.m4s?${t}
     expect(recordings).toEqual([
       { id: rid, status: 'ready', thumbnailUrl: `${base}/poster.jpg?token=${token}`, playback: { hls: `${base}/master.m3u8?token=${token}`, mp4: `${base}/download.mp4?token=${token}` } },
     ]);
-    const answer = await json<{ playbackPolicy: string; thumbnailUrl: string; playback: unknown }>(await admin('GET', `/v1/streams/${id}/recordings/${rid}`));
+    const answer = await okData(adminApi().GET('/v1/streams/{id}/recordings/{rid}', { params: { path: { id, rid } } }));
     expect(answer).toMatchObject({ playbackPolicy: 'signed', thumbnailUrl: `${base}/poster.jpg`, playback: { hls: `${base}/master.m3u8`, mp4: `${base}/download.mp4` } });
     // A deleted recording is no longer offered.
-    expect((await admin('DELETE', `/v1/streams/${id}/recordings/${rid}`)).status).toBe(202);
+    expect((await adminApi().DELETE('/v1/streams/{id}/recordings/{rid}', { params: { path: { id, rid } } })).response.status).toBe(202);
     expect((await mint(id)).recordings).toEqual([]);
   });
 });
@@ -240,10 +235,10 @@ describe("a public stream's recordings", () => {
     expect(before.headers.get('cache-control')).toMatch(/^public, max-age=60479\d$/);
     expect(await text(before)).not.toContain('token=');
     await expectError(await viewer(`/vod/${id}/${rid}/master.m3u8?token=garbage`), 403, 'forbidden', 'playback token is not a well-formed token');
-    expect(((await json(await admin('GET', `/v1/streams/${id}/recordings/${rid}`))) as { playbackPolicy: string }).playbackPolicy).toBe('public');
+    expect((await okData(adminApi().GET('/v1/streams/{id}/recordings/{rid}', { params: { path: { id, rid } } }))).playbackPolicy).toBe('public');
     await settle();
     // The playlist stays cached (a year at most), but the policy is read from the serving verdict, which the PATCH drops.
-    await admin('PATCH', `/v1/streams/${id}`, { playbackPolicy: 'signed' });
+    await okData(adminApi().PATCH('/v1/streams/{id}', { params: { path: { id } }, body: { playbackPolicy: 'signed' } }));
     await expectError(await viewer(`/vod/${id}/${rid}/master.m3u8`), 401, 'unauthorized', unauthorized(id));
     const { token } = await mint(id);
     const after = await viewer(`/vod/${id}/${rid}/master.m3u8?token=${token}`);

@@ -2,9 +2,10 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webhookDeliveryPageSchema, webhookPayloadSchema, type WebhookDeliveryPage, type WebhookPayload } from '../../../shared/src/webhooks/webhook-schemas.ts';
+import { okData } from '../../../shared/src/api/management-client.ts';
+import { webhookDeliveryPageSchema, webhookPayloadSchema, type CreateWebhookInput, type WebhookDeliveryPage, type WebhookPayload } from '../../../shared/src/webhooks/webhook-schemas.ts';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
-import { admin, json, liveStream, rendition, segments, signed } from '../test-support/edge-client.ts';
+import { adminApi, liveStream, rendition, segments, signed } from '../test-support/edge-client.ts';
 import { DELIVERY_RETENTION_MS, webhookHubStub, type WebhookHub } from './webhook-hub.ts';
 import { webhookEventOf } from './webhook-events.ts';
 
@@ -38,15 +39,18 @@ afterEach(() => {
 const hub = () => webhookHubStub(env);
 
 /** Registers an endpoint; returns its id and secret. */
-async function endpoint(url: string, events: string[]): Promise<{ id: string; secret: string }> {
-  const res = await admin('POST', '/v1/webhooks', { url, events });
-  expect(res.status).toBe(201);
-  return json<{ id: string; secret: string }>(res);
+async function endpoint(url: string, events: CreateWebhookInput['events']): Promise<{ id: string; secret: string }> {
+  return okData(adminApi().POST('/v1/webhooks', { body: { url, events } }));
 }
 
-async function deliveries(id: string, query = ''): Promise<WebhookDeliveryPage> {
-  // Parsed with the published schema: every page the tests read has its documented shape.
-  return webhookDeliveryPageSchema.strict().parse(await json(await admin('GET', `/v1/webhooks/${id}/deliveries${query}`))) as WebhookDeliveryPage;
+async function deliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<WebhookDeliveryPage> {
+  // Parsed with the published (strict) schema: every page the tests read has its documented shape.
+  return webhookDeliveryPageSchema.parse(await okData(adminApi().GET('/v1/webhooks/{id}/deliveries', { params: { path: { id }, query } })));
+}
+
+/** `POST /v1/streams/:id/end` through the typed client. */
+function endStream(id: string) {
+  return okData(adminApi().POST('/v1/streams/{id}/end', { params: { path: { id } } }));
 }
 
 /** Runs the hub's alarm (whatever is due is attempted) until `probe` yields a value. */
@@ -108,7 +112,7 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     expect(both.map((r) => r.headers['webhook-id'])).toEqual([first.messageId, first.messageId]);
     expect(verify(secret, both[1]!)).toEqual(JSON.parse(both[0]!.body));
     // Ending the stream is delivered too; stream.created was not subscribed.
-    expect((await admin('POST', `/v1/streams/${stream.id}/end`)).status).toBe(200);
+    expect((await endStream(stream.id)).status).toBe('ended');
     const ended = await until('stream.ended', async () => (await deliveries(id)).deliveries.find((d) => d.type === 'stream.ended' && d.status === 'succeeded'));
     const endedRequest = received.find((r) => r.headers['webhook-id'] === ended.messageId)!;
     expect(verify(secret, endedRequest)).toEqual({ type: 'stream.ended', timestamp: new Date(ended.eventAt).toISOString(), data: { streamId: stream.id, epoch: 1, reason: 'ended_by_api' } });
@@ -121,17 +125,17 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const stream = await liveStream({ record: true });
     await signed(INTERNAL_API.renditions(stream.id), rendition(stream.epoch));
     await signed(INTERNAL_API.segments(stream.id), segments(stream.epoch, '720p', [0, 1]));
-    expect((await admin('POST', `/v1/streams/${stream.id}/end`)).status).toBe(200);
+    expect((await endStream(stream.id)).status).toBe('ended');
     const page = await until('four deliveries', async () => {
       const p = await deliveries(id);
       return p.deliveries.length === 4 && p.deliveries.every((d) => d.status === 'succeeded') ? p : undefined;
     });
     expect(page.deliveries.map((d) => d.type).reverse()).toEqual(['stream.created', 'stream.live', 'stream.ended', 'recording.ready']);
     const ready = received.find((r) => r.headers['webhook-id'] === page.deliveries[0]!.messageId)!;
-    const recordings = await json<{ recordings: { id: string; expiresAt: number }[] }>(await admin('GET', `/v1/streams/${stream.id}/recordings`));
+    const recordings = await okData(adminApi().GET('/v1/streams/{id}/recordings', { params: { path: { id: stream.id } } }));
     expect(verify(secret, ready).data).toEqual({ streamId: stream.id, recordingId: recordings.recordings[0]!.id, durationSeconds: 4, bytes: 1_000_000, expiresAt: recordings.recordings[0]!.expiresAt });
     // A "*" endpoint would take part in every later test's counts.
-    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
+    expect((await adminApi().DELETE('/v1/webhooks/{id}', { params: { path: { id } } })).response.status).toBe(204);
   });
 
   it('records a refused connection as an attempt without a status, and retries it', async () => {
@@ -171,11 +175,11 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const { id } = await endpoint(url, ['stream.live', 'stream.ended']);
     const stream = await liveStream();
     const view = await until('the endpoint to be disabled', async () => {
-      const v = await json<{ disabledAt: number | null; disabledReason: string | null }>(await admin('GET', `/v1/webhooks/${id}`));
+      const v = await okData(adminApi().GET('/v1/webhooks/{id}', { params: { path: { id } } }));
       return v.disabledAt === null ? undefined : v;
     });
     expect(view.disabledReason).toBe('the receiver answered 410 Gone');
-    await admin('POST', `/v1/streams/${stream.id}/end`);
+    await endStream(stream.id);
     await until('the hand-over of stream.ended', async () => {
       // Any other endpoint would have it by now; this one never does.
       const page = await deliveries(id);
@@ -200,9 +204,7 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const drain = runDurableObjectAlarm(hub()); // not awaited: it waits on the receiver
     await until2('the attempt to reach the receiver', () => (received.some((r) => r.url === url) ? true : undefined));
     const started = Date.now();
-    const end = await admin('POST', `/v1/streams/${stream.id}/end`);
-    expect(end.status).toBe(200);
-    expect(await json(end)).toMatchObject({ status: 'ended' });
+    expect(await endStream(stream.id)).toMatchObject({ status: 'ended' });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(received.filter((r) => r.url === url)).toHaveLength(1); // still the one hanging attempt
     release();
@@ -219,10 +221,10 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const events = [1, 2, 3].map((seq) => webhookEventOf('pagestream000001', { seq, ts: 1_000 * seq, type: 'error', data: { epoch: 1, reason: 'origin_silent' } })!);
     expect(await hub().accept(events)).toBe(3);
     expect(await hub().accept(events)).toBe(0);
-    const first = await deliveries(id, '?limit=2');
+    const first = await deliveries(id, { limit: 2 });
     expect(first.deliveries.map((d) => d.messageId)).toEqual(['msg_pagestream000001_3', 'msg_pagestream000001_2']);
     expect(first.nextCursor).toEqual(expect.any(String));
-    const second = await deliveries(id, `?limit=2&cursor=${first.nextCursor}`);
+    const second = await deliveries(id, { limit: 2, cursor: first.nextCursor! });
     expect(second).toEqual({ deliveries: [expect.objectContaining({ messageId: 'msg_pagestream000001_1', type: 'stream.error', eventAt: 1_000 })], nextCursor: null });
   });
 
@@ -248,7 +250,7 @@ describe('WebhookHub deliveries', { timeout: 20_000 }, () => {
     const { id } = await endpoint(url, ['stream.created']);
     await liveStream();
     await until('the first attempt', async () => (await deliveries(id)).deliveries[0]?.attempts.length === 1 || undefined);
-    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
+    expect((await adminApi().DELETE('/v1/webhooks/{id}', { params: { path: { id } } })).response.status).toBe(204);
     await makeDue();
     await runDurableObjectAlarm(hub());
     expect(received.filter((r) => r.url === url)).toHaveLength(1);

@@ -29,8 +29,8 @@ const instant = z.string().transform((s, ctx) => {
 
 /** Query of both analytics routes, before defaults that need the clock (`analyticsRange`). */
 export const analyticsQuerySchema = z.object({
-  from: instant.optional(),
-  to: instant.optional(),
+  from: instant.optional().meta({ description: 'Start: ms since epoch (digits) or ISO 8601 with a zone. Default: an hour before `to`.' }),
+  to: instant.optional().meta({ description: 'End (exclusive): ms since epoch or ISO 8601 with a zone. Default and upper bound: the start of the current minute.' }),
   step: stepSchema.default('1m'),
 });
 export type AnalyticsQuery = z.infer<typeof analyticsQuerySchema>;
@@ -59,33 +59,44 @@ export function analyticsRange(query: AnalyticsQuery, now: number): AnalyticsRan
   return { from, to, step: query.step, stepMs };
 }
 
+// The answer schemas are strict and named (`meta({ id })`): the OpenAPI document says
+// `additionalProperties: false` and lists each once under components.
+
 /** One point of a stream's history (see docs/edge.md for each field's meaning and approximation). */
-export const streamAnalyticsPointSchema = z.object({
-  /** Start of the step, ms since epoch. */
-  t: z.number().int(),
-  currentViewers: z.number().int().min(0),
-  peakViewers: z.number().int().min(0),
-  uniqueViewers: z.number().int().min(0),
-  ingestKbps: z.number().min(0).nullable(),
-  startupP50Ms: z.number().int().min(0).nullable(),
-  rebufferRatio: z.number().min(0).max(1).nullable(),
-  errors: z.number().int().min(0),
-});
+export const streamAnalyticsPointSchema = z
+  .strictObject({
+    /** Start of the step, ms since epoch. */
+    t: z.number().int(),
+    currentViewers: z.number().int().min(0),
+    peakViewers: z.number().int().min(0),
+    uniqueViewers: z.number().int().min(0),
+    ingestKbps: z.number().min(0).nullable(),
+    startupP50Ms: z.number().int().min(0).nullable(),
+    rebufferRatio: z.number().min(0).max(1).nullable(),
+    errors: z.number().int().min(0),
+  })
+  .meta({ id: 'StreamAnalyticsPoint' });
 export type StreamAnalyticsPoint = z.infer<typeof streamAnalyticsPointSchema>;
 
 /** One point of the fleet's history: the stream fields summed over streams, and stream counts. */
-export const fleetAnalyticsPointSchema = streamAnalyticsPointSchema.extend({
-  /** Streams live in the step (the most in any one minute). */
-  liveStreams: z.number().int().min(0),
-  /** Streams with a rollup in the step (live or watched; the most in any one minute). */
-  activeStreams: z.number().int().min(0),
-});
+export const fleetAnalyticsPointSchema = streamAnalyticsPointSchema
+  .extend({
+    /** Streams live in the step (the most in any one minute). */
+    liveStreams: z.number().int().min(0),
+    /** Streams with a rollup in the step (live or watched; the most in any one minute). */
+    activeStreams: z.number().int().min(0),
+  })
+  .meta({ id: 'FleetAnalyticsPoint' });
 export type FleetAnalyticsPoint = z.infer<typeof fleetAnalyticsPointSchema>;
 
 /** `GET /v1/streams/:id/analytics`. */
-export const streamAnalyticsSchema = z.object({ streamId: z.string(), from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(streamAnalyticsPointSchema) });
+export const streamAnalyticsSchema = z
+  .strictObject({ streamId: z.string(), from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(streamAnalyticsPointSchema) })
+  .meta({ id: 'StreamAnalytics' });
 export type StreamAnalytics = z.infer<typeof streamAnalyticsSchema>;
 
 /** `GET /v1/analytics`. */
-export const fleetAnalyticsSchema = z.object({ from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(fleetAnalyticsPointSchema) });
+export const fleetAnalyticsSchema = z
+  .strictObject({ from: z.number().int(), to: z.number().int(), step: stepSchema, points: z.array(fleetAnalyticsPointSchema) })
+  .meta({ id: 'FleetAnalytics' });
 export type FleetAnalytics = z.infer<typeof fleetAnalyticsSchema>;

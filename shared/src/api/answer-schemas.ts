@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 import { qoeSummarySchema, streamEventSchema, viewerCountsSchema } from '../feed/feed-messages.ts';
-import { heartbeatSchema, ladderRungSchema, sourceInfoSchema } from '../schemas.ts';
+import { heartbeatSchema, ladderRungSchema, playbackPolicySchema, sourceInfoSchema } from '../schemas.ts';
 import { STREAM_STATUSES } from '../types.ts';
 
 const streamStatus = z.enum(STREAM_STATUSES);
@@ -69,6 +69,7 @@ export const streamAnswerSchema = z
     lastError: z.strictObject({ reason: z.string(), message: z.string(), at: timestamp }).nullable(),
     reconnectWindowSeconds: z.number().int(),
     reconnectDeadline: nullableTimestamp,
+    playbackPolicy: playbackPolicySchema,
     storage: z.strictObject({ segmentRows: z.number().int(), eventRows: z.number().int(), bytes: z.number().int(), purgedObjects: z.number().int() }),
     record: z.boolean(),
     recordingRetentionSeconds: z.number().int(),
@@ -95,6 +96,7 @@ export const createdStreamSchema = z
     segmentSeconds: z.number(),
     reconnectWindowSeconds: z.number().int(),
     record: z.boolean(),
+    playbackPolicy: playbackPolicySchema,
   })
   .meta({ id: 'CreatedStream' });
 
@@ -130,6 +132,7 @@ export const recordingAnswerSchema = z
     segments: z.number().int().min(0),
     renditions: z.array(z.string()),
     firstEpoch: z.number().int(),
+    playbackPolicy: playbackPolicySchema,
     thumbnailUrl: z.string().nullable(),
     playback: z.strictObject({ hls: z.string().nullable(), mp4: z.string().nullable() }),
   })
@@ -137,6 +140,20 @@ export const recordingAnswerSchema = z
 
 /** `GET /v1/streams/:id/recordings`, newest first. */
 export const recordingListSchema = z.strictObject({ recordings: z.array(recordingAnswerSchema) }).meta({ id: 'RecordingList' });
+
+/**
+ * `POST /v1/streams/:id/playback-tokens`: a token for a `signed` stream, its live playback URLs and
+ * its recordings' URLs, all carrying `?token=`.
+ */
+export const playbackTokenAnswerSchema = z
+  .strictObject({
+    token: z.string(),
+    expiresAt: timestamp,
+    viewerId: z.string().optional(),
+    playback: playbackUrlsSchema,
+    recordings: z.array(recordingAnswerSchema.pick({ id: true, status: true, thumbnailUrl: true, playback: true })),
+  })
+  .meta({ id: 'PlaybackToken' });
 
 /** `GET /v1/edge/stats`: one isolate's counters. */
 export const edgeStatsSchema = z

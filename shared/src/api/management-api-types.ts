@@ -114,6 +114,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/streams/{id}/playback-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived playback token for a `signed` stream, and the live and recorded playback URLs carrying it
+         * @description Hand the URLs to one viewer. A `public` stream plays without a token: asking for one is 409 `conflict`.
+         */
+        post: operations["createPlaybackToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/streams/{id}/recordings": {
         parameters: {
             query?: never;
@@ -144,6 +164,99 @@ export type paths = {
         post?: never;
         /** Delete a recording; playback stops at once, the alarm purges it */
         delete: operations["deleteRecording"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stream’s per-minute history, folded into steps
+         * @description Every step in the range has a point, empty ones included; at most 1440 points (more is 400).
+         */
+        get: operations["getStreamAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same history summed over every stream, with live and active stream counts */
+        get: operations["getFleetAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints, oldest first, without their secrets */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint; its signing secret is shown only in this answer
+         * @description `url`: https to a public host (plain http only to loopback in local development); a refused URL is 400. At most 50 endpoints (409).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint, without its secret */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint; nothing more is sent to it and its delivery records go with it */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries to an endpoint, newest first, each with every attempt so far */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -224,6 +337,8 @@ export type components = {
             segmentSeconds: number;
             reconnectWindowSeconds: number;
             record: boolean;
+            /** @enum {string} */
+            playbackPolicy: "public" | "signed";
         };
         Ladder: {
             rungs: {
@@ -315,6 +430,8 @@ export type components = {
             } | null;
             reconnectWindowSeconds: number;
             reconnectDeadline: number | null;
+            /** @enum {string} */
+            playbackPolicy: "public" | "signed";
             storage: {
                 segmentRows: number;
                 eventRows: number;
@@ -350,6 +467,25 @@ export type components = {
             expiresAt: number;
             url: string;
         };
+        PlaybackToken: {
+            token: string;
+            expiresAt: number;
+            viewerId?: string;
+            playback: {
+                hls: string;
+                dash: string;
+            };
+            recordings: {
+                id: string;
+                /** @enum {string} */
+                status: "recording" | "ready" | "deleted";
+                thumbnailUrl: string | null;
+                playback: {
+                    hls: string | null;
+                    mp4: string | null;
+                };
+            }[];
+        };
         RecordingList: {
             recordings: components["schemas"]["Recording"][];
         };
@@ -365,11 +501,92 @@ export type components = {
             segments: number;
             renditions: string[];
             firstEpoch: number;
+            /** @enum {string} */
+            playbackPolicy: "public" | "signed";
             thumbnailUrl: string | null;
             playback: {
                 hls: string | null;
                 mp4: string | null;
             };
+        };
+        StreamAnalytics: {
+            streamId: string;
+            from: number;
+            to: number;
+            /** @enum {string} */
+            step: "1m" | "5m" | "1h" | "1d";
+            points: components["schemas"]["StreamAnalyticsPoint"][];
+        };
+        StreamAnalyticsPoint: {
+            t: number;
+            currentViewers: number;
+            peakViewers: number;
+            uniqueViewers: number;
+            ingestKbps: number | null;
+            startupP50Ms: number | null;
+            rebufferRatio: number | null;
+            errors: number;
+        };
+        FleetAnalytics: {
+            from: number;
+            to: number;
+            /** @enum {string} */
+            step: "1m" | "5m" | "1h" | "1d";
+            points: components["schemas"]["FleetAnalyticsPoint"][];
+        };
+        FleetAnalyticsPoint: {
+            t: number;
+            currentViewers: number;
+            peakViewers: number;
+            uniqueViewers: number;
+            ingestKbps: number | null;
+            startupP50Ms: number | null;
+            rebufferRatio: number | null;
+            errors: number;
+            liveStreams: number;
+            activeStreams: number;
+        };
+        CreatedWebhook: {
+            id: string;
+            url: string;
+            events: ("stream.created" | "stream.live" | "stream.reconnecting" | "stream.ended" | "stream.error" | "recording.ready" | "*")[];
+            createdAt: number;
+            disabledAt: number | null;
+            disabledReason: string | null;
+            secret: string;
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            events: ("stream.created" | "stream.live" | "stream.reconnecting" | "stream.ended" | "stream.error" | "recording.ready" | "*")[];
+            createdAt: number;
+            disabledAt: number | null;
+            disabledReason: string | null;
+        };
+        WebhookDeliveryPage: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
+        WebhookDelivery: {
+            messageId: string;
+            /** @enum {string} */
+            type: "stream.created" | "stream.live" | "stream.reconnecting" | "stream.ended" | "stream.error" | "recording.ready";
+            eventAt: number;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            createdAt: number;
+            nextAttemptAt: number | null;
+            attempts: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookAttempt: {
+            at: number;
+            statusCode: number | null;
+            error: string | null;
+            durationMs: number;
+            nextRetryAt: number | null;
         };
         EdgeStats: {
             isolate: string;
@@ -460,6 +677,11 @@ export interface operations {
                     recordingRetentionSeconds?: number;
                     segmentSeconds?: number;
                     reconnectWindowSeconds?: number;
+                    /**
+                     * @default public
+                     * @enum {string}
+                     */
+                    playbackPolicy?: "public" | "signed";
                 };
             };
         };
@@ -523,7 +745,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -562,7 +784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -588,6 +810,8 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     reconnectWindowSeconds?: number;
+                    /** @enum {string} */
+                    playbackPolicy?: "public" | "signed";
                 };
             };
         };
@@ -619,7 +843,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -660,7 +884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -669,7 +893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The stream is not in a state that allows it: `invalid_transition`. */
+            /** @description Not in a state that allows it: `invalid_transition` (a stream’s status) or `conflict` (a public stream’s token, the 51st webhook endpoint). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -710,7 +934,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -770,7 +994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -827,8 +1051,84 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createPlaybackToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Stream id: 16 of [a-z0-9] (10 random, then a 6-character tag). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default 3600 */
+                    ttlSeconds?: number;
+                    viewerId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The token (a JWT), when it expires, and the URLs carrying `?token=`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybackToken"];
+                };
+            };
+            /** @description Bad input: `bad_request`, the message names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not in a state that allows it: `invalid_transition` (a stream’s status) or `conflict` (a public stream’s token, the 51st webhook endpoint). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The edge cannot do it: `internal` (for playback tokens: `PLAYBACK_SIGNING_KEY` is not set). */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -868,7 +1168,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -911,7 +1211,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -954,7 +1254,324 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such stream (`stream_not_found`) or recording (`not_found`). */
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStreamAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Start: ms since epoch (digits) or ISO 8601 with a zone. Default: an hour before `to`. */
+                from?: string;
+                /** @description End (exclusive): ms since epoch or ISO 8601 with a zone. Default and upper bound: the start of the current minute. */
+                to?: string;
+                step?: "1m" | "5m" | "1h" | "1d";
+            };
+            header?: never;
+            path: {
+                /** @description Stream id: 16 of [a-z0-9] (10 random, then a 6-character tag). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The points; `from` is the start of the first step. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamAnalytics"];
+                };
+            };
+            /** @description Bad input: `bad_request`, the message names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFleetAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Start: ms since epoch (digits) or ISO 8601 with a zone. Default: an hour before `to`. */
+                from?: string;
+                /** @description End (exclusive): ms since epoch or ISO 8601 with a zone. Default and upper bound: the start of the current minute. */
+                to?: string;
+                step?: "1m" | "5m" | "1h" | "1d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The points; `from` is the start of the first step. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetAnalytics"];
+                };
+            };
+            /** @description Bad input: `bad_request`, the message names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url: string;
+                    events: ("stream.created" | "stream.live" | "stream.reconnecting" | "stream.ended" | "stream.error" | "recording.ready" | "*")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint with its `whsec_` signing secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Bad input: `bad_request`, the message names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not in a state that allows it: `invalid_transition` (a stream’s status) or `conflict` (a public stream’s token, the 51st webhook endpoint). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id: `wh_` + 16 of [a-z0-9]. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id: `wh_` + 16 of [a-z0-9]. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id: `wh_` + 16 of [a-z0-9]. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page; pass `nextCursor` as `cursor` for the next one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Bad input: `bad_request`, the message names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -5,12 +5,14 @@
  * `*-operations.ts` listed here); the route coverage test then fails until a test exercises it.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { analyticsOperations } from './analytics-operations.ts';
 import { edgeOperations } from './edge-operations.ts';
 import { recordingOperations } from './recording-operations.ts';
 import { streamOperations } from './stream-operations.ts';
+import { webhookOperations } from './webhook-operations.ts';
 
 /** Every documented operation, in the order the document lists them. */
-export const documentedOperations: readonly RouteConfig[] = [...streamOperations, ...recordingOperations, ...edgeOperations];
+export const documentedOperations: readonly RouteConfig[] = [...streamOperations, ...recordingOperations, ...analyticsOperations, ...webhookOperations, ...edgeOperations];
 
 /** Name of the admin bearer security scheme. */
 export const ADMIN_SECURITY_SCHEME = 'adminBearer';
@@ -29,7 +31,8 @@ export function buildOpenApiDocument(operations: readonly RouteConfig[] = docume
     info: {
       title: 'edgelive management API',
       version: '1',
-      description: 'Streams, recordings and edge metrics. JSON in and out; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.',
+      description:
+        'Streams, playback tokens, recordings, analytics history, webhooks and edge metrics. JSON in and out; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.',
     },
     security: [{ [ADMIN_SECURITY_SCHEME]: [] }],
   });

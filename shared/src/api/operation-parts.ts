@@ -12,8 +12,9 @@ export function json(schema: z.ZodType): ZodContentObject {
 const ERROR_MEANING = {
   400: 'Bad input: `bad_request`, the message names each bad field.',
   401: 'Missing or wrong bearer token: `unauthorized`.',
-  404: 'No such stream (`stream_not_found`) or recording (`not_found`).',
-  409: 'The stream is not in a state that allows it: `invalid_transition`.',
+  404: 'No such stream (`stream_not_found`), recording or webhook endpoint (`not_found`).',
+  409: 'Not in a state that allows it: `invalid_transition` (a stream’s status) or `conflict` (a public stream’s token, the 51st webhook endpoint).',
+  500: 'The edge cannot do it: `internal` (for playback tokens: `PLAYBACK_SIGNING_KEY` is not set).',
 } as const;
 
 /** The error answers of an operation, each with the `{error: {code, message}}` body. */
@@ -26,3 +27,6 @@ export const streamIdParams = z.object({ id: z.string().meta({ description: 'Str
 
 /** Path parameters of one recording of a stream. */
 export const recordingParams = streamIdParams.extend({ rid: z.string().meta({ description: 'Recording id.' }) });
+
+/** Path parameter of a webhook endpoint. */
+export const webhookIdParams = z.object({ id: z.string().meta({ description: 'Webhook endpoint id: `wh_` + 16 of [a-z0-9].' }) });

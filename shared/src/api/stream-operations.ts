@@ -1,7 +1,7 @@
-/** The documented operations under `/v1/streams`: create, list, read, change, end, delete, key, events, feed tokens. */
+/** The documented operations under `/v1/streams`: create, list, read, change, end, delete, key, events, feed tokens, playback tokens. */
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { createStreamSchema, eventsQuerySchema, feedTokenRequestSchema, listStreamsQuerySchema, updateStreamSchema } from '../schemas.ts';
-import { createdStreamSchema, eventPageSchema, feedTokenAnswerSchema, rotatedKeySchema, streamAnswerSchema, streamPageSchema } from './answer-schemas.ts';
+import { createStreamSchema, eventsQuerySchema, feedTokenRequestSchema, listStreamsQuerySchema, playbackTokenRequestSchema, updateStreamSchema } from '../schemas.ts';
+import { createdStreamSchema, eventPageSchema, feedTokenAnswerSchema, playbackTokenAnswerSchema, rotatedKeySchema, streamAnswerSchema, streamPageSchema } from './answer-schemas.ts';
 import { errorAnswers, json, streamIdParams } from './operation-parts.ts';
 
 /** Each is the request schema the route itself parses with, so the spec cannot differ from what is checked. */
@@ -84,5 +84,17 @@ export const streamOperations: RouteConfig[] = [
     summary: 'A read-only token for the stream’s analytics feed (at most 4 sockets per token)',
     request: { params: streamIdParams, body: { required: false, content: json(feedTokenRequestSchema) } },
     responses: { 201: { description: 'The token and the feed URL carrying it.', content: json(feedTokenAnswerSchema) }, ...errorAnswers(400, 401, 404) },
+  },
+  {
+    method: 'post',
+    path: '/v1/streams/{id}/playback-tokens',
+    operationId: 'createPlaybackToken',
+    summary: 'A short-lived playback token for a `signed` stream, and the live and recorded playback URLs carrying it',
+    description: 'Hand the URLs to one viewer. A `public` stream plays without a token: asking for one is 409 `conflict`.',
+    request: { params: streamIdParams, body: { required: false, content: json(playbackTokenRequestSchema) } },
+    responses: {
+      201: { description: 'The token (a JWT), when it expires, and the URLs carrying `?token=`.', content: json(playbackTokenAnswerSchema) },
+      ...errorAnswers(400, 401, 404, 409, 500),
+    },
   },
 ];

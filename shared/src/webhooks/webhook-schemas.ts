@@ -36,59 +36,70 @@ export const listDeliveriesQuerySchema = z.object({
 
 const webhookEventSelector = z.enum([...WEBHOOK_EVENT_TYPES, ALL_WEBHOOK_EVENTS]);
 
+// The answer schemas are strict and named (`meta({ id })`): the OpenAPI document says
+// `additionalProperties: false` and lists each once under components.
+
 /** An endpoint as the API shows it (the secret only once, at creation). */
-export const webhookEndpointViewSchema = z.object({
-  id: z.string().regex(/^wh_[a-z0-9]{16}$/),
-  url: z.string(),
-  events: z.array(webhookEventSelector),
-  /** ms since epoch. */
-  createdAt: z.number().int(),
-  /** Set when the receiver answered 410 Gone: nothing more is sent to it. */
-  disabledAt: z.number().int().nullable(),
-  disabledReason: z.string().nullable(),
-});
+export const webhookEndpointViewSchema = z
+  .strictObject({
+    id: z.string().regex(/^wh_[a-z0-9]{16}$/),
+    url: z.string(),
+    events: z.array(webhookEventSelector),
+    /** ms since epoch. */
+    createdAt: z.number().int(),
+    /** Set when the receiver answered 410 Gone: nothing more is sent to it. */
+    disabledAt: z.number().int().nullable(),
+    disabledReason: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
 export type WebhookEndpointView = z.infer<typeof webhookEndpointViewSchema>;
 
 /** `POST /v1/webhooks` answer: the endpoint and its signing secret (`whsec_` + base64), shown this once. */
-export const createdWebhookViewSchema = webhookEndpointViewSchema.extend({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/) });
+export const createdWebhookViewSchema = webhookEndpointViewSchema.extend({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/) }).meta({ id: 'CreatedWebhook' });
 export type CreatedWebhookView = z.infer<typeof createdWebhookViewSchema>;
 
 /** `GET /v1/webhooks` answer. */
-export const webhookListSchema = z.object({ webhooks: z.array(webhookEndpointViewSchema) });
+export const webhookListSchema = z.strictObject({ webhooks: z.array(webhookEndpointViewSchema) }).meta({ id: 'WebhookList' });
 
 /** One try at delivering a message to an endpoint. */
-export const webhookAttemptViewSchema = z.object({
-  /** When it started, ms since epoch. */
-  at: z.number().int(),
-  /** The receiver's status, or null when none came (network error, timeout). */
-  statusCode: z.number().int().nullable(),
-  /** Why it failed without a status (`timeout after 15000 ms`, `network error: …`), else null. */
-  error: z.string().nullable(),
-  durationMs: z.number().int().min(0),
-  /** When the next attempt is due after this one failed, or null (it succeeded, or it was the last). */
-  nextRetryAt: z.number().int().nullable(),
-});
+export const webhookAttemptViewSchema = z
+  .strictObject({
+    /** When it started, ms since epoch. */
+    at: z.number().int(),
+    /** The receiver's status, or null when none came (network error, timeout). */
+    statusCode: z.number().int().nullable(),
+    /** Why it failed without a status (`timeout after 15000 ms`, `network error: …`), else null. */
+    error: z.string().nullable(),
+    durationMs: z.number().int().min(0),
+    /** When the next attempt is due after this one failed, or null (it succeeded, or it was the last). */
+    nextRetryAt: z.number().int().nullable(),
+  })
+  .meta({ id: 'WebhookAttempt' });
 export type WebhookAttemptView = z.infer<typeof webhookAttemptViewSchema>;
 
 /** One message to one endpoint, with every attempt so far. */
-export const webhookDeliveryViewSchema = z.object({
-  /** The `webhook-id` header: the same on every attempt. */
-  messageId: z.string(),
-  type: z.enum(WEBHOOK_EVENT_TYPES),
-  /** When the event happened (the payload's `timestamp`), ms since epoch. */
-  eventAt: z.number().int(),
-  status: z.enum(['pending', 'succeeded', 'failed']),
-  createdAt: z.number().int(),
-  nextAttemptAt: z.number().int().nullable(),
-  attempts: z.array(webhookAttemptViewSchema),
-});
+export const webhookDeliveryViewSchema = z
+  .strictObject({
+    /** The `webhook-id` header: the same on every attempt. */
+    messageId: z.string(),
+    type: z.enum(WEBHOOK_EVENT_TYPES),
+    /** When the event happened (the payload's `timestamp`), ms since epoch. */
+    eventAt: z.number().int(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    createdAt: z.number().int(),
+    nextAttemptAt: z.number().int().nullable(),
+    attempts: z.array(webhookAttemptViewSchema),
+  })
+  .meta({ id: 'WebhookDelivery' });
 export type WebhookDeliveryView = z.infer<typeof webhookDeliveryViewSchema>;
 
 /** A page of deliveries, newest first (`GET /v1/webhooks/:id/deliveries`). */
-export const webhookDeliveryPageSchema = z.object({
-  deliveries: z.array(webhookDeliveryViewSchema),
-  nextCursor: z.string().nullable(),
-});
+export const webhookDeliveryPageSchema = z
+  .strictObject({
+    deliveries: z.array(webhookDeliveryViewSchema),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookDeliveryPage' });
 export type WebhookDeliveryPage = z.infer<typeof webhookDeliveryPageSchema>;
 
 /** The JSON body of every delivery (Standard Webhooks payload). */
