@@ -33,6 +33,7 @@ async function withRollups(fn: (r: AnalyticsRollups, seen: { currentAt: number[]
       retentionMs: DAYS_30,
       currentViewers: (at) => (seen.currentAt.push(at), 1),
       push: push ?? (async (minutes) => void seen.pushed.push(minutes)),
+      servedAfterEndMs: () => 4000,
     };
     await fn(new AnalyticsRollups(state.storage.sql, deps), seen, deps);
   });
@@ -86,6 +87,25 @@ describe('AnalyticsRollups', () => {
       // Only the pruning of the kept minute is left, an hour past retention.
       expect(duty.nextAlarmAt(T + M + 20)).toBe(T + DAYS_30 + PRUNE_SLACK_MS);
       expect(duty.doneWith({} as never, T + M + 20)).toBe(true);
+    });
+  });
+
+  it("closes an ended stream's last minute early once nobody can watch it, so its expiry does not wait for the minute's end", async () => {
+    await withRollups(async (r, seen) => {
+      r.heartbeat(T + 5000, 1000);
+      const duty = r.duty();
+      const ended = { status: 'ended', ended_at: T + 6000 } as never;
+      // Once it ends, the alarm is wanted when it is no longer served (4 s) plus the last batches' slack (2 s).
+      duty.afterChange!(ended, T + 6000);
+      expect(duty.nextAlarmAt(T + 6000)).toBe(T + 12_000);
+      // Before that the minute stays open.
+      await duty.runAlarm(ended, T + 11_000);
+      expect(duty.doneWith(ended, T + 11_000)).toBe(false);
+      // Past that: closed at once (partial, its viewers read at the close), pushed within the alarm.
+      await duty.runAlarm(ended, T + 12_000);
+      expect(seen.currentAt.at(-1)).toBe(T + 12_000);
+      expect(seen.pushed.map((p) => p.map((m) => [m.minute, m.ingestKbps]))).toEqual([[[T, 1000]]]);
+      expect(duty.doneWith(ended, T + 12_000)).toBe(true);
     });
   });
 

@@ -3,6 +3,7 @@ import { MINUTE_MS } from '../../../shared/src/analytics/analytics-query.ts';
 import { minuteOf, type MinuteRollup } from '../analytics/minute-rollup.ts';
 import { addStartup, type StartupHistogram } from '../analytics/startup-histogram.ts';
 import type { SessionSeen } from '../viewers/viewer-batch.ts';
+import type { StreamRow } from './stream-schema.ts';
 import type { UpkeepDuty } from './stream-upkeep.ts';
 
 /** DDL of the rollup tables; `IF NOT EXISTS` makes it an additive migration for older objects. */
@@ -65,7 +66,14 @@ export interface RollupDeps {
   currentViewers(at: number): number;
   /** Sends closed minutes to the fleet aggregator; a rejection leaves them for the alarm to retry. */
   push(minutes: MinuteRollup[]): Promise<void>;
+  /** How long after its end an ended stream is still served (and watched): after that nothing more arrives for it. */
+  servedAfterEndMs(row: StreamRow): number;
 }
+
+/** Slack past an ended stream's last served moment for the isolates' last viewer batches (they flush within a second). */
+const LAST_BATCH_SLACK_MS = 2000;
+/** How long an expiring stream's alarm waits for the fleet to take its last minute before leaving it to the retry. */
+const LAST_PUSH_WAIT_MS = 5000;
 
 interface OpenRow extends Record<string, SqlStorageValue> {
   minute: number;
@@ -117,6 +125,8 @@ export class AnalyticsRollups {
   readonly #sql: SqlStorage;
   readonly #d: RollupDeps;
   #pushing: Promise<void> | null = null;
+  /** When an ended stream's open minute may close early (see the duty), once an alarm has seen it ended. */
+  #closeEarlyAt: number | null = null;
 
   constructor(sql: SqlStorage, deps: RollupDeps) {
     this.#sql = sql;
@@ -143,10 +153,10 @@ export class AnalyticsRollups {
    * the running sums are cleared, old minutes pruned and the push to the fleet started (not awaited).
    * Returns the closed minute, or null.
    */
-  closeDue(now: number): MinuteRollup | null {
+  closeDue(now: number, early = false): MinuteRollup | null {
     const open = this.#open();
-    if (!open || open.minute + MINUTE_MS > now) return null;
-    const end = open.minute + MINUTE_MS;
+    if (!open || (!early && open.minute + MINUTE_MS > now)) return null;
+    const end = Math.min(open.minute + MINUTE_MS, now);
     const current = this.#d.currentViewers(end);
     const unique = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM analytics_open_sessions').one().n;
     const row: MinuteRow = {
@@ -255,17 +265,29 @@ export class AnalyticsRollups {
 
   /** The alarm duty: close the minute on time, prune, retry pushes; holds an ended stream only while a minute is open or unpushed. */
   duty(): UpkeepDuty {
+    const noteEnd = (row: StreamRow) => {
+      this.#closeEarlyAt = row.status === 'ended' && row.ended_at !== null ? row.ended_at + this.#d.servedAfterEndMs(row) + LAST_BATCH_SLACK_MS : null;
+    };
     return {
-      runAlarm: async (_row, now) => {
-        this.closeDue(now);
+      afterChange: (row) => noteEnd(row),
+      runAlarm: async (row, now) => {
+        // An ended stream nobody can watch any more gets no more data: its last minute closes now
+        // (partial), so its expiry does not wait for the minute's end, and its push is given a few
+        // seconds; a fleet slower than that is left to the retry, which the expiry then waits for.
+        noteEnd(row);
+        const over = this.#closeEarlyAt !== null && now >= this.#closeEarlyAt;
+        this.closeDue(now, over);
         this.prune(now);
-        // Not awaited: a slow fleet object must not hold up the stream's own alarm.
-        if (this.#hasUnpushed()) void this.pushPending(now);
+        if (!this.#hasUnpushed()) return;
+        // Otherwise not awaited: a slow fleet object must not hold up a live stream's alarm.
+        const pushed = this.pushPending(now);
+        if (over) await Promise.race([pushed, new Promise((r) => setTimeout(r, LAST_PUSH_WAIT_MS))]);
       },
       nextAlarmAt: (now) => {
         const due: number[] = [];
         const open = this.#open();
         if (open) due.push(open.minute + MINUTE_MS);
+        if (open && this.#closeEarlyAt !== null) due.push(Math.max(now, this.#closeEarlyAt));
         if (this.#hasUnpushed()) due.push(now + FLEET_RETRY_MS);
         const oldest = this.#sql.exec<{ m: number | null }>('SELECT MIN(minute) AS m FROM analytics_minutes').one().m;
         if (oldest !== null) due.push(oldest + this.#d.retentionMs + PRUNE_SLACK_MS);

@@ -34,6 +34,7 @@ import type { AnalyticsRange, FleetAnalyticsPoint } from '../../../shared/src/an
 import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import { foldMinutes } from '../analytics/minute-rollup.ts';
 import { AnalyticsRollups } from './analytics-rollups.ts';
+import { servedAfterEndMs } from '../playback/render-playlists.ts';
 import { viewerWindowMs } from './stream-audience.ts';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
 import { webhookHubStub } from '../webhooks/webhook-hub.ts';
@@ -88,6 +89,7 @@ export class StreamDO extends DurableObject<Env> {
         const id = this.#store.stream()?.id;
         if (id) await fleetAnalyticsStub(env).record(id, minutes);
       },
+      servedAfterEndMs: (row) => servedAfterEndMs(this.#settings.endedRetentionSeconds, row.dvr_window_seconds),
     });
     const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#rollups.duty(), this.#webhooks];
     this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { mediaDeleteUrl: this.#media.mediaDeleteUrl, originSecret: this.#settings.originSecret }, duties });
