@@ -45,9 +45,15 @@ export async function startRtmpSendClock(target: { host: string; port: number })
   return {
     url: (path) => `rtmp://127.0.0.1:${port}${path}`,
     sentAt(timestamp) {
-      let found: number | undefined;
-      for (const f of frames) if (f.timestamp <= timestamp) found = f.at;
-      return found;
+      // Frames arrive in timestamp order: the last one at or before `timestamp`, by bisection.
+      let lo = 0;
+      let hi = frames.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (frames[mid]!.timestamp <= timestamp) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? undefined : frames[lo - 1]!.at;
     },
     get firstVideoTimestamp() {
       return frames[0]?.timestamp;

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
-import { admin, json, liveStream, rendition, segments, session, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, json, liveStream, rendition, segments, session, signed, viewer, text } from '../test-support/edge-client.ts';
 import worker from '../worker.ts';
 import { CdnHealth, cdnHealthStub } from './cdn-health.ts';
 import { healthView } from './health-view.ts';
@@ -24,10 +24,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   healthView.forget();
 });
-
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
 
 async function streamWithSegments(): Promise<{ id: string }> {
   const s = await liveStream({ lowLatency: false }); // plain HLS; LL-HLS rewriting keeps URI attributes (rewrite-media-playlist)

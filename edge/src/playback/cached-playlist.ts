@@ -27,10 +27,11 @@ export function forgetRecentPlaylist(url: string): void {
 /** Header of the edge's own cached copy that keeps the stream's playback policy beside the text. */
 export const POLICY_HEADER = 'X-Edgelive-Playback-Policy';
 
-/** The cached copy of a rendering: the shared text plus its policy (only this module reads it back). */
-function cacheEntry(p: RenderedPlaylist): Response {
+/** The cached copy of a rendering: the shared text plus its policy and when it was rendered (only this module reads them back). */
+function cacheEntry(p: RenderedPlaylist, renderedAt: number): Response {
   const response = playlistResponse(p);
   if (p.playbackPolicy) response.headers.set(POLICY_HEADER, p.playbackPolicy);
+  response.headers.set(RENDERED_AT_HEADER, String(renderedAt));
   return response;
 }
 
@@ -75,11 +76,7 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
   // A failed render is answered by the caller's error handler; only successes are cached.
   if (started) {
     const remember = promise.then(
-      (p) => {
-        const response = cacheEntry(p);
-        response.headers.set(RENDERED_AT_HEADER, String(Date.now()));
-        return cache.put(key, response);
-      },
+      (p) => cache.put(key, cacheEntry(p, Date.now())),
       (err: unknown) => {
         if (err instanceof EdgeliveError && err.code === 'stream_not_found') {
           return cache.put(key, new Response(null, { status: 404, headers: { 'Cache-Control': `public, max-age=${NOT_FOUND_CACHE_SECONDS}` } }));

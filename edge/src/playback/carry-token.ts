@@ -4,33 +4,27 @@
  * choices never depend on the token. Pure: text in, text out.
  */
 import { TOKEN_PARAM } from './playback-access.ts';
+import { addQueryParamToPlaylist, withQueryParam } from './playlist-query.ts';
 
-// URI attributes of HLS tags: EXT-X-MAP, EXT-X-PART, EXT-X-PRELOAD-HINT, EXT-X-RENDITION-REPORT,
-// EXT-X-MEDIA (RFC 8216bis §4.4). SERVER-URI of EXT-X-CONTENT-STEERING is left alone: the steering
-// manifest is not gated.
-const URI_ATTRIBUTE = /([:,])URI="([^"]*)"/g;
 // SegmentTemplate URLs of the MPD (ISO/IEC 23009-1 §5.3.9.4); `$Number$` stays before the query.
 const MPD_TEMPLATE_ATTRIBUTE = /\b(initialization|media)="([^"]*)"/g;
 
 /** `uri` with `token=` appended to its query. */
 export function withToken(uri: string, token: string): string {
-  return `${uri}${uri.includes('?') ? '&' : '?'}${TOKEN_PARAM}=${encodeURIComponent(token)}`;
+  return withQueryParam(uri, TOKEN_PARAM, token);
 }
 
-/** Every URI line and `URI="…"` attribute of an HLS playlist (master or media), relative or absolute, carries `token`. */
+/**
+ * Every URI line and `URI="…"` attribute of an HLS playlist (master or media), relative or
+ * absolute, carries `token` (SERVER-URI of EXT-X-CONTENT-STEERING is left alone: the steering
+ * manifest is not gated).
+ */
 export function carryTokenInPlaylist(playlist: string, token: string): string {
-  return playlist
-    .split('\n')
-    .map((line) => {
-      if (line === '') return line;
-      if (line.charCodeAt(0) !== 35 /* # */) return withToken(line, token);
-      return line.includes('URI="') ? line.replace(URI_ATTRIBUTE, (_whole, lead: string, uri: string) => `${lead}URI="${withToken(uri, token)}"`) : line;
-    })
-    .join('\n');
+  return addQueryParamToPlaylist(playlist, TOKEN_PARAM, token, true);
 }
 
 /** Every SegmentTemplate `initialization` and `media` URL of an MPD carries `token`. */
 export function carryTokenInMpd(mpd: string, token: string): string {
   // The attribute text is XML: the separator is escaped, the token itself (base64url and dots) needs no escaping.
-  return mpd.replace(MPD_TEMPLATE_ATTRIBUTE, (_whole, name: string, url: string) => `${name}="${url}${url.includes('?') ? '&amp;' : '?'}${TOKEN_PARAM}=${encodeURIComponent(token)}"`);
+  return mpd.replace(MPD_TEMPLATE_ATTRIBUTE, (_whole, name: string, url: string) => `${name}="${withQueryParam(url, TOKEN_PARAM, token, '&amp;')}"`);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API, partFileName } from '../../../shared/src/internal-api.ts';
-import { liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 
 afterEach(() => {
@@ -8,10 +8,6 @@ afterEach(() => {
 });
 
 /** Playlist bodies are UTF-8 text under a media type workerd does not know as text. */
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
-
 /** Announces parts `from..to` of segment `msn` of a rendition (1/3 s each, part 0 independent). */
 function parts(id: string, epoch: number, name: string, msn: number, from: number, to: number, lastOfSegment = false) {
   const list = [];

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { okData } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { healthView } from '../cdn/health-view.ts';
-import { adminApi, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { adminApi, liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 
 beforeEach(() => {
   // CDN health probes (the CdnHealth object runs in this isolate) all answer 200: every CDN is up.
@@ -13,10 +13,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   healthView.forget();
 });
-
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
 
 const INF = '#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000';
 

@@ -5,7 +5,7 @@ import { INTERNAL_API, partFileName, thumbnailObjectKey } from '../../../shared/
 import { keyId, PLAYBACK_TOKEN_AUDIENCE } from '../playback/playback-token.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
 import { okData } from '../../../shared/src/api/management-client.ts';
-import { admin, adminApi, BASE, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, adminApi, BASE, liveStream, rendition, segments, signed, viewer, text, expectError } from '../test-support/edge-client.ts';
 import { EDGE_TEST_BINDINGS } from '../test-support/test-bindings.ts';
 
 afterEach(() => {
@@ -15,16 +15,6 @@ afterEach(() => {
 const KEY = EDGE_TEST_BINDINGS.PLAYBACK_SIGNING_KEY;
 const INF_720 = '#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000';
 const INF_360 = '#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=640x360,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000';
-
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
-
-async function expectError(res: Response, status: number, code: string, message: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual({ error: { code, message } });
-}
 
 /** Parts `from..to` of segment `msn` (1/3 s each, part 0 independent). */
 function parts(id: string, epoch: number, name: string, msn: number, from: number, to: number) {

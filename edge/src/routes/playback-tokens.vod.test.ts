@@ -5,7 +5,7 @@ import { okData } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API, mediaObjectKey, posterFileName, thumbnailObjectKey } from '../../../shared/src/internal-api.ts';
 import { keyId, PLAYBACK_TOKEN_AUDIENCE } from '../playback/playback-token.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { adminApi, BASE, liveStream, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { adminApi, BASE, liveStream, rendition, segments, signed, viewer, text, expectError } from '../test-support/edge-client.ts';
 import { EDGE_TEST_BINDINGS } from '../test-support/test-bindings.ts';
 import { tinyFragment, tinyInit } from '../test-support/tiny-fmp4.ts';
 
@@ -18,16 +18,6 @@ const INF_720 = '#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,R
 const INF_360 = '#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=640x360,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000';
 /** A recording ends now and is kept 7 days: its playlists may be cached that long, a few seconds less. */
 const SEVEN_DAYS = /^max-age=60479\d$/;
-
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
-
-async function expectError(res: Response, status: number, code: string, message: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual({ error: { code, message } });
-}
 
 function unauthorized(id: string): string {
   return `stream ${id} is signed: add ?token= with a token from POST /v1/streams/${id}/playback-tokens`;

@@ -3,7 +3,7 @@ import { runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, createdStreamId, liveStream, publish, rendition, segments, signed, viewer } from '../test-support/edge-client.ts';
+import { admin, createdStreamId, liveStream, publish, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 
 const PLAYLIST = 'application/vnd.apple.mpegurl';
 
@@ -21,10 +21,6 @@ async function streamWithSegments(count: number): Promise<{ id: string; streamKe
 }
 
 /** Playlist bodies are UTF-8 text under a media type workerd does not know as text. */
-async function text(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
-}
-
 async function expectError(res: Response, status: number, code: string, message?: string): Promise<void> {
   expect(res.status).toBe(status);
   expect(res.headers.get('access-control-allow-origin')).toBe('*');

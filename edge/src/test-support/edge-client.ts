@@ -1,5 +1,6 @@
 /** Test-only helpers: call the real Worker (SELF) as an admin, as the origin (signed) or as a viewer. */
 import { SELF } from 'cloudflare:test';
+import { expect } from 'vitest';
 import type { paths } from '../../../shared/src/api/management-api-types.ts';
 import { managementClient, okData, type ManagementClient } from '../../../shared/src/api/management-client.ts';
 import { INTERNAL_API, segmentFileName } from '../../../shared/src/internal-api.ts';
@@ -57,6 +58,18 @@ export function viewer(path: string): Promise<Response> {
 }
 
 /** Reads a JSON body with a type the test asserts anyway. */
+/** A playlist's text (workerd warns on `.text()` of a media type it does not treat as text). */
+export async function text(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}
+
+/** Asserts an error answer: its status, `no-store`, and the JSON error shape with this code and message. */
+export async function expectError(res: Response, status: number, code: string, message: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(await res.json()).toEqual({ error: { code, message } });
+}
+
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }

@@ -1,5 +1,6 @@
 /** Viewer session ids in playback URLs (`?sid=`). */
 import { sessionIdSchema } from '../../../shared/src/viewers/beacon.ts';
+import { addQueryParamToPlaylist } from '../playback/playlist-query.ts';
 
 /** The query parameter carrying the session id. */
 export const SESSION_PARAM = 'sid';
@@ -19,8 +20,5 @@ export function withoutSessionId(url: URL): string {
 
 /** Adds `?sid=` to every URI line of a playlist (lines not starting with `#`). Pure. */
 export function addSessionId(playlist: string, sid: string): string {
-  return playlist
-    .split('\n')
-    .map((line) => (line === '' || line.startsWith('#') ? line : `${line}${line.includes('?') ? '&' : '?'}${SESSION_PARAM}=${sid}`))
-    .join('\n');
+  return addQueryParamToPlaylist(playlist, SESSION_PARAM, sid, false);
 }
