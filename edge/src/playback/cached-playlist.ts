@@ -35,11 +35,17 @@ function cacheEntry(p: RenderedPlaylist, renderedAt: number): Response {
   return response;
 }
 
+/** A StreamDO call made to render a playlist for viewers, counted in the edge's stats (invariant 4). */
+export function countedCall<P extends PromiseLike<unknown>>(call: P): P {
+  edgeStats.doCalls++;
+  return call;
+}
+
 /**
  * A playlist as the StreamDO renders it (relative URIs), from this isolate's memory while fresh,
- * else from the Cache API, else from one in-flight `render` per URL in this isolate, so Durable
- * Object calls stay far below one per viewer request (and Cache API lookups below one per
- * request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid`, `token`
+ * else from the Cache API, else from one in-flight `render` per URL in this isolate (which counts
+ * its own StreamDO calls with `countedCall`), so Durable Object calls stay far below one per viewer
+ * request (and Cache API lookups below one per request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid`, `token`
  * and any other parameter are left out. A `stream_not_found` answer is remembered briefly (negative
  * cache), so made-up ids stop at the cache too; other errors are never cached.
  */
@@ -67,7 +73,6 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
     return playlist;
   }
   const { promise, started } = playlists.run(url, async () => {
-    edgeStats.doCalls++;
     const playlist = await render();
     // Rendered now: fresh for its whole max-age (the Cache API entry says when, for other isolates).
     recent.set(url, playlist, Date.now(), Date.now());

@@ -1,7 +1,7 @@
 /** DASH playback: the MPD over the same CMAF segments as HLS, and the clock its UTCTiming names. */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
 import { carryTokenInMpd } from '../playback/carry-token.ts';
 import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
 import { MPD_CONTENT_TYPE, renderDash } from '../playback/render-dash.ts';
@@ -24,7 +24,7 @@ export async function dashManifest(c: Context<AppEnv>): Promise<Response> {
   const stub = streamStub(c.env, id);
   edgeStats.playlistRequests++;
   const rendered = await cachedPlaylist(c, async () =>
-    renderDash(unwrap(await stub.dashManifest(settings.playlistWindowSegments)), {
+    renderDash(unwrap(await countedCall(stub.dashManifest(settings.playlistWindowSegments))), {
       now: Date.now(),
       endedRetentionSeconds: settings.endedRetentionSeconds,
       streamId: id,

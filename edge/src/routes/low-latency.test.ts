@@ -1,6 +1,12 @@
+import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API, partFileName } from '../../../shared/src/internal-api.ts';
-import { liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
+import { renderMedia } from '../playback/render-playlists.ts';
+import { parseSettings } from '../settings.ts';
+import { unwrap } from '../stream-do/do-result.ts';
+import type { StreamDO } from '../stream-do/stream-do.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+import { admin, liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 
 afterEach(() => {
@@ -177,6 +183,73 @@ describe('blocking playlist reload', () => {
     expect(body).not.toContain('EXT-X-PRELOAD-HINT');
     const after = await viewer(`/live/${id}/720p/index.m3u8?_HLS_msn=3`);
     expect(after.status).toBe(200);
+  });
+});
+
+describe('playlists pushed to the isolate', () => {
+  const settings = parseSettings(env);
+
+  it('follows a stream part after part over one subscription: 5 parts x 10 viewers, one StreamDO call', async () => {
+    const { id, epoch } = await llStream();
+    await parts(id, epoch, '720p', 2, 0, 0);
+    await parts(id, epoch, '360p', 2, 0, 0);
+    const before = edgeStats.doCalls;
+    for (let p = 1; p <= 5; p++) {
+      const held = Array.from({ length: 10 }, (_, v) => viewer(`/live/${id}/${v % 2 ? '360p' : '720p'}/index.m3u8?_HLS_msn=2&_HLS_part=${p}&sid=v${v}`));
+      await new Promise((r) => setTimeout(r, 30));
+      await parts(id, epoch, '720p', 2, p, p);
+      await parts(id, epoch, '360p', 2, p, p);
+      const answers = await Promise.all(held);
+      expect(answers.map((r) => r.status)).toEqual(Array<number>(10).fill(200));
+      for (const body of await Promise.all(answers.map(text))) expect(body).toContain(`URI="part-2-${p}-e1.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${p < 5 ? `part-2-${p + 1}` : 'part-3-0'}-e1.m4s"`);
+    }
+    expect(edgeStats.doCalls - before).toBe(1);
+  });
+
+  it('answers exactly what the StreamDO renders, live and ended', async () => {
+    const { id, epoch } = await llStream({ reconnectWindowSeconds: 0 });
+    const stub = streamStub(env, id);
+    const compare = async (query: string, skip = false) => {
+      const served = await text(await viewer(`/live/${id}/720p/index.m3u8${query}`));
+      const data = await runInDurableObject(stub, (o: StreamDO) => o.mediaPlaylist('720p', settings.playlistWindowSegments));
+      const rendered = renderMedia(unwrap(data), { now: Date.now(), endedRetentionSeconds: settings.endedRetentionSeconds, streamId: id, rendition: '720p', skip, blocking: query.includes('_HLS_msn') });
+      expect(served.split('\n'), query).toEqual(rendered.body.split('\n'));
+    };
+    await compare('');
+    await parts(id, epoch, '720p', 2, 0, 5, true);
+    await parts(id, epoch, '360p', 2, 0, 2);
+    await compare('?_HLS_msn=2&_HLS_part=5');
+    await signed(INTERNAL_API.segments(id), segments(epoch, '720p', [2, 3, 4, 5, 6, 7]));
+    await parts(id, epoch, '720p', 8, 0, 1);
+    await compare('?_HLS_msn=8&_HLS_part=1&_HLS_skip=YES', true);
+    await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
+    await compare('?_HLS_msn=9'); // directives are ignored once ended (a URL of its own: playlists are cached per URL)
+  });
+
+  it('asks the StreamDO for each playlist of a stream with a DVR window (too long to push on every part)', async () => {
+    const { id, epoch } = await llStream({ dvrWindowSeconds: 600 });
+    await parts(id, epoch, '720p', 2, 0, 0);
+    const before = edgeStats.doCalls;
+    for (let p = 1; p <= 3; p++) {
+      const held = viewer(`/live/${id}/720p/index.m3u8?_HLS_msn=2&_HLS_part=${p}`);
+      await new Promise((r) => setTimeout(r, 30));
+      await parts(id, epoch, '720p', 2, p, p);
+      expect((await held).status).toBe(200);
+    }
+    // The subscription answered `direct` once; then one held playlist call per part.
+    expect(edgeStats.doCalls - before).toBe(4);
+  });
+
+  it('stops serving a deleted stream at once, a held request included', async () => {
+    const { id, epoch } = await llStream();
+    await parts(id, epoch, '720p', 2, 0, 0);
+    expect((await viewer(`/live/${id}/720p/index.m3u8`)).status).toBe(200);
+    const held = viewer(`/live/${id}/720p/index.m3u8?_HLS_msn=2&_HLS_part=1`);
+    await new Promise((r) => setTimeout(r, 30));
+    expect((await admin('DELETE', `/v1/streams/${id}`)).status).toBe(204);
+    const res = await held;
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'stream_not_found', message: 'stream not found' } });
   });
 });
 

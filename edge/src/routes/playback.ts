@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
@@ -14,7 +14,11 @@ import type { AppEnv } from '../app-env.ts';
 import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
-import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
+import { pushedMediaPlaylist } from '../playback/pushed-playlists.ts';
+import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
+import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { StreamDO } from '../stream-do/stream-do.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
 import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
@@ -44,7 +48,7 @@ playbackRoutes.get('/:id/master.m3u8', async (c) => {
   edgeStats.playlistRequests++;
   // The variant list is shared (cached without `sid` and `token`); each viewer's session id and token are added per request.
   const shared = await cachedPlaylist(c, async () =>
-    renderMaster(unwrap(await stub.masterPlaylist()), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
+    renderMaster(unwrap(await countedCall(stub.masterPlaylist())), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
   );
   requireTokenIfSigned(shared.playbackPolicy, token, id);
   return viewerMaster(c, id, shared, token);
@@ -81,7 +85,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   // LL-HLS directives are part of the cache key: viewers blocked on the same part share one held DO call.
   const directives = playlistDirectives(new URL(c.req.url));
   const shared = await cachedPlaylist(c, async () =>
-    renderMedia(unwrap(await stub.mediaPlaylist(rendition, settings.playlistWindowSegments, directives.block)), {
+    renderMedia(await mediaPlaylistData(c, stub, id, rendition, settings.playlistWindowSegments, directives.block), {
       now: Date.now(),
       endedRetentionSeconds: settings.endedRetentionSeconds,
       streamId: id,
@@ -126,3 +130,16 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   // The token is not part of the media cache key (serveMediaFile drops the query): one cached copy serves every viewer.
   return serveMediaFile(c, id, rendition, file);
 });
+
+/** A media playlist's data: from this isolate's pushed copy when it can answer, else from the StreamDO. */
+async function mediaPlaylistData(
+  c: Context<AppEnv>,
+  stub: DurableObjectStub<StreamDO>,
+  id: string,
+  rendition: string,
+  windowSegments: number,
+  block: BlockingRequest | undefined,
+): Promise<MediaPlaylistData> {
+  const pushed = await pushedMediaPlaylist(c, id, rendition, block, (seconds) => stub.subscribePlaylists(windowSegments, seconds));
+  return pushed ?? unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
+}

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
 import { MASTER_MAX_AGE } from '../playback/render-playlists.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -21,7 +21,7 @@ export interface PublicStatus {
 export async function publicStatusJson(c: Context<AppEnv>, id: string): Promise<{ body: string; maxAge: number }> {
   const stub = streamStub(c.env, id);
   return cachedPlaylist(c, async () => {
-    const data = unwrap(await stub.masterPlaylist());
+    const data = unwrap(await countedCall(stub.masterPlaylist()));
     const body: PublicStatus = { status: data.status, playable: data.renditions.some((r) => r.segments > 0) };
     return { body: JSON.stringify(body), maxAge: MASTER_MAX_AGE };
   });

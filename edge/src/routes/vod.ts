@@ -7,7 +7,7 @@ import { renditionName } from '../../../shared/src/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
-import { cachedPlaylist, forgetRecentPlaylist } from '../playback/cached-playlist.ts';
+import { cachedPlaylist, countedCall, forgetRecentPlaylist } from '../playback/cached-playlist.ts';
 import { carryTokenInPlaylist } from '../playback/carry-token.ts';
 import { readMediaObject, serveMediaFile } from '../playback/media-file.ts';
 import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
@@ -96,7 +96,7 @@ vodRoutes.get('/:id/:rid/master.m3u8', async (c) => {
   checkIds(id, rid);
   const token = await recordingAccess(c, id);
   const p = await cachedPlaylist(c, async () => {
-    const data = unwrap(await streamStub(c.env, id).vodMaster(rid));
+    const data = unwrap(await countedCall(streamStub(c.env, id).vodMaster(rid)));
     return { body: renderVodMaster(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
   });
   return vodPlaylist(p, token);
@@ -161,7 +161,7 @@ vodRoutes.get('/:id/:rid/:rendition/index.m3u8', async (c) => {
   if (!renditionName.safeParse(rendition).success) throw new EdgeliveError('not_found', `recording ${rid} has no rendition ${rendition}`);
   const token = await recordingAccess(c, id);
   const p = await cachedPlaylist(c, async () => {
-    const data = unwrap(await streamStub(c.env, id).vodMedia(rid, rendition));
+    const data = unwrap(await countedCall(streamStub(c.env, id).vodMedia(rid, rendition)));
     return { body: renderVodMedia(data), maxAge: vodMaxAge(data.expiresAt, Date.now()) };
   });
   return vodPlaylist(p, token);

@@ -4,7 +4,7 @@
  */
 import { partFileName } from '../../../shared/src/internal-api.ts';
 import type { SegmentInfo } from '../../../shared/src/types.ts';
-import type { PartIndex, PartInfo } from './part-index.ts';
+import type { PartIndex, PartInfo, SegmentParts } from './part-index.ts';
 
 /** A blocking playlist request: `_HLS_msn` and, optionally, `_HLS_part`. */
 export interface BlockingRequest {
@@ -39,8 +39,40 @@ export interface SegmentEdgeStore {
   lastSegment(rendition: string): { msn: number; epoch: number } | null;
 }
 
+/** The part reads these rules need: a PartIndex, or a pushed `BlockingEdge`. */
+export type PartSource = Pick<PartIndex, 'of'>;
+
+/**
+ * A rendition's live edge as plain data: the last listed segment and the known parts of it and of
+ * the segment after it, which is all `holdsRequested` and `renditionEdge` read. The StreamDO pushes
+ * it beside each playlist so a subscriber judges blocking requests by the same rules.
+ */
+export interface BlockingEdge {
+  last: { msn: number; epoch: number } | null;
+  segments: { msn: number; parts: SegmentParts }[];
+}
+
+/** The `BlockingEdge` of `rendition` now. */
+export function blockingEdge(store: SegmentEdgeStore, parts: PartSource, rendition: string): BlockingEdge {
+  const last = store.lastSegment(rendition);
+  if (!last) return { last: null, segments: [] };
+  const segments = [last.msn, last.msn + 1].flatMap((msn) => {
+    const known = parts.of(rendition, msn);
+    return known ? [{ msn, parts: known }] : [];
+  });
+  return { last: { msn: last.msn, epoch: last.epoch }, segments };
+}
+
+/** A pushed `BlockingEdge` read back as the segment and part reads of one rendition. */
+export function blockingEdgeReads(edge: BlockingEdge): SegmentEdgeStore & PartSource {
+  return {
+    lastSegment: () => edge.last,
+    of: (_rendition, msn) => edge.segments.find((s) => s.msn === msn)?.parts,
+  };
+}
+
 /** The parts of the segment after the last listed one, if they belong to its epoch (a new epoch's parts wait for its first segment, which carries the discontinuity). */
-function trailing(store: SegmentEdgeStore, parts: PartIndex, rendition: string): { msn: number; parts: PartInfo[]; closed: boolean } | undefined {
+function trailing(store: SegmentEdgeStore, parts: PartSource, rendition: string): { msn: number; parts: PartInfo[]; closed: boolean } | undefined {
   const last = store.lastSegment(rendition);
   if (!last) return undefined;
   const next = parts.of(rendition, last.msn + 1);
@@ -48,7 +80,7 @@ function trailing(store: SegmentEdgeStore, parts: PartIndex, rendition: string):
 }
 
 /** The live edge of `rendition`: the segment being made and its last part, else the last listed segment. */
-export function renditionEdge(store: SegmentEdgeStore, parts: PartIndex, rendition: string): RenditionEdge | undefined {
+export function renditionEdge(store: SegmentEdgeStore, parts: PartSource, rendition: string): RenditionEdge | undefined {
   const last = store.lastSegment(rendition);
   if (!last) return undefined;
   const open = trailing(store, parts, rendition);
@@ -101,7 +133,7 @@ export function advancePartLimit(partTarget: number): number {
 }
 
 /** Whether the playlist already holds what a blocking request waits for (§6.2.5.2). */
-export function holdsRequested(store: SegmentEdgeStore, parts: PartIndex, rendition: string, req: BlockingRequest): boolean {
+export function holdsRequested(store: SegmentEdgeStore, parts: PartSource, rendition: string, req: BlockingRequest): boolean {
   const last = store.lastSegment(rendition);
   if (!last) return false;
   if (req.part === undefined) return last.msn >= req.msn;

@@ -11,9 +11,10 @@ import { fail, ok, type DoResult } from './do-result.ts';
 import { existingStream, requireStream } from './existing-stream.ts';
 import { StreamFeed } from './stream-feed.ts';
 import { dashManifestData, type DashManifestData } from './dash-data.ts';
-import { lowLatencyData, renditionEdge, tooFarAhead, holdsRequested, type BlockingRequest } from './low-latency-playlist.ts';
+import { blockingEdge, lowLatencyData, renditionEdge, tooFarAhead, holdsRequested, type BlockingRequest } from './low-latency-playlist.ts';
 import { PartIndex } from './part-index.ts';
 import { PlaylistWaiters } from './playlist-waiters.ts';
+import { PlaylistPush, type PlaylistPushMessage, type PushedRendition } from './playlist-push.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
 import { endByApi, rotateKey, updateSettings } from './stream-admin.ts';
@@ -62,6 +63,8 @@ export class StreamDO extends DurableObject<Env> {
   /** LL-HLS parts the origin holds (memory only) and the playlist requests blocked on them. */
   readonly #parts = new PartIndex();
   readonly #waiters = new PlaylistWaiters();
+  /** Subscribed isolates get every rendition's playlist data on each change (playlist-push.ts). */
+  readonly #playlistPush = new PlaylistPush((windowSegments) => this.#pushState(windowSegments));
   /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
   readonly #rollups: AnalyticsRollups;
   /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
@@ -194,6 +197,7 @@ export class StreamDO extends DurableObject<Env> {
       updateSettings(this.#store, tx, Date.now(), input);
     });
     if (!result.ok) return result;
+    this.#playlistPush.changed();
     await this.#upkeep.afterChange();
     return this.describe();
   }
@@ -203,6 +207,7 @@ export class StreamDO extends DurableObject<Env> {
     const result = this.#writer.write((tx) => endByApi(this.#store, tx, requireStream(this.#store.stream()), Date.now()));
     if (!result.ok) return result;
     this.#waiters.wake(); // blocked playlist requests get the final playlist
+    this.#playlistPush.changed();
     await this.#upkeep.afterChange();
     return this.describe();
   }
@@ -213,6 +218,7 @@ export class StreamDO extends DurableObject<Env> {
     if (!result.ok) return result;
     // The `deleted` event went out with the write; nothing will follow, so the feed ends here.
     this.#feed.closeAll(1000, 'stream deleted');
+    this.#playlistPush.changed();
     await this.#upkeep.afterChange();
     return ok(null);
   }
@@ -221,6 +227,7 @@ export class StreamDO extends DurableObject<Env> {
   async rotateKey(keyHash: string): Promise<DoResult<null>> {
     const result = this.#writer.write((tx) => rotateKey(this.#store, tx, requireStream(this.#store.stream()), Date.now(), keyHash));
     if (!result.ok) return result;
+    this.#playlistPush.changed();
     await this.#upkeep.afterChange();
     return ok(null);
   }
@@ -261,6 +268,7 @@ export class StreamDO extends DurableObject<Env> {
       return fail(refusal.code, refusal.message);
     }
     const result = this.#writer.write((tx) => acceptPublish(this.#store, tx, current, now, req));
+    this.#playlistPush.changed();
     if (result.ok) await this.#upkeep.afterChange();
     return result;
   }
@@ -311,6 +319,7 @@ export class StreamDO extends DurableObject<Env> {
     if (row.value.status === 'ended' || row.value.status === 'idle') return fail('invalid_transition', `stream ${row.value.id} is ${row.value.status}: parts are refused`);
     const added = this.#parts.add(a.parts);
     this.#waiters.wake();
+    this.#playlistPush.changed();
     return ok({ added });
   }
 
@@ -405,6 +414,26 @@ export class StreamDO extends DurableObject<Env> {
     return this.#mediaPlaylistNow(rendition, windowSegments);
   }
 
+  /**
+   * Every rendition's playlist data (`windowSegments` per playlist) now and on each change, for
+   * `seconds` (playlist-push.ts): one call per subscriber instead of one per part per rendition.
+   */
+  subscribePlaylists(windowSegments: number, seconds: number): ReadableStream<Uint8Array> {
+    return this.#playlistPush.subscribe(windowSegments, seconds);
+  }
+
+  #pushState(windowSegments: number): PlaylistPushMessage {
+    const row = this.#store.stream();
+    if (!row || row.deleted_at !== null) return { type: 'gone' };
+    if (row.dvr_window_seconds > 0) return { type: 'direct', reason: 'a DVR window is too long to push on every change' };
+    const renditions: Record<string, PushedRendition> = {};
+    for (const { name } of this.#store.renditions()) {
+      const playlist = this.#mediaPlaylistNow(name, windowSegments);
+      if (playlist.ok) renditions[name] = { playlist: playlist.value, edge: blockingEdge(this.#store, this.#parts, name) };
+    }
+    return { type: 'state', seq: 0, renditions };
+  }
+
   #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
@@ -429,6 +458,7 @@ export class StreamDO extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.#upkeep.runAlarm();
+    this.#playlistPush.changed(); // a reconnect window that ran out, a liveness timeout
   }
 
   /**
@@ -443,7 +473,10 @@ export class StreamDO extends DurableObject<Env> {
       if (checkAnnounce(row, epoch, kind) === 'resume') row = resumeStream(this.#store, tx, row, now);
       return apply(tx, row, now);
     });
-    if (result.ok) this.#waiters.wake();
+    if (result.ok) {
+      this.#waiters.wake();
+      this.#playlistPush.changed();
+    }
     if (this.#store.stream()?.registry_version !== version) await this.#upkeep.afterChange();
     return result;
   }

@@ -1,0 +1,133 @@
+import type { Context } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import type { PartInfo } from '../stream-do/part-index.ts';
+import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
+import { SUBSCRIPTION_SECONDS, StreamCopy } from './pushed-playlists.ts';
+
+// Unit tests: the StreamDO's subscription is faked by a stream the test writes to; the real path is
+// covered in routes/low-latency.test.ts.
+
+const c = { executionCtx: { waitUntil: () => {} } } as unknown as Context;
+const encoder = new TextEncoder();
+
+/** A subscription the test drives: each `send` is one pushed message. */
+function subscription() {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  return {
+    readable,
+    send: (m: PlaylistPushMessage) => void writer.write(encoder.encode(`${JSON.stringify(m)}\n`)),
+    close: () => void writer.close(),
+  };
+}
+
+const part = (i: number): PartInfo => ({ file: `part-2-${i}-e1.m4s`, duration: 0.333, independent: i === 0 });
+
+/** 720p with segments 0–1 listed and `parts` parts of segment 2 made. */
+function state(parts: number, overrides: Partial<MediaPlaylistData> = {}): PlaylistPushMessage {
+  const playlist: MediaPlaylistData = {
+    status: 'live',
+    playbackPolicy: 'public',
+    endedAt: null,
+    dvrWindowSeconds: 0,
+    targetDuration: 2,
+    discontinuitySequence: 0,
+    segments: [0, 1].map((msn) => ({ msn, duration: 2, programDateTime: msn * 2000, file: `seg-${msn}-e1.m4s`, initFile: 'init-1.mp4', bytes: 1, discontinuity: false, gap: false })),
+    lowLatency: { partTarget: 0.333, segmentParts: [], trailingParts: Array.from({ length: parts }, (_, i) => part(i)), preloadHint: `part-2-${parts}-e1.m4s`, reports: [] },
+    ...overrides,
+  };
+  const r: PushedRendition = { playlist, edge: { last: { msn: 1, epoch: 1 }, segments: parts ? [{ msn: 2, parts: { epoch: 1, parts: playlist.lowLatency!.trailingParts, closed: false } }] : [] } };
+  return { type: 'state', seq: parts, renditions: { '720p': r } };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 10));
+
+describe('StreamCopy', () => {
+  it('answers from the first pushed state and holds a blocking request until a state that holds it', async () => {
+    const copy = new StreamCopy();
+    const sub = subscription();
+    let opened = 0;
+    const open = async () => {
+      opened++;
+      return sub.readable;
+    };
+    sub.send(state(1));
+    expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(1);
+    let answered: MediaPlaylistData | null | undefined;
+    const held = copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 2 }, open).then((p) => (answered = p));
+    sub.send(state(2));
+    await tick();
+    expect(answered).toBeUndefined();
+    sub.send(state(3));
+    await held;
+    expect(answered!.lowLatency!.trailingParts).toHaveLength(3);
+    expect(opened).toBe(1);
+  });
+
+  it('refuses what the StreamDO refuses: an unknown rendition, a request too far ahead, a part not made in time', async () => {
+    const copy = new StreamCopy();
+    const sub = subscription();
+    sub.send(state(1, { targetDuration: 0.5 }));
+    const open = async () => sub.readable;
+    await expect(copy.mediaPlaylist(c, 's', '1080p', undefined, open)).rejects.toEqual(new EdgeliveError('not_found', 'stream s has no rendition 1080p'));
+    await expect(copy.mediaPlaylist(c, 's', '720p', { msn: 5 }, open)).rejects.toEqual(new EdgeliveError('bad_request', '_HLS_msn=5 is more than two segments past the last one (2)'));
+    await expect(copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open)).rejects.toEqual(new EdgeliveError('stream_not_ready', '_HLS_msn=2 _HLS_part=1 not made within 1500 ms'));
+  });
+
+  it('sends a held request to the StreamDO (null) when its subscription ends under it', async () => {
+    const copy = new StreamCopy();
+    const sub = subscription();
+    sub.send(state(1));
+    const open = async () => sub.readable;
+    const held = copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open);
+    await tick();
+    sub.close();
+    expect(await held).toBeNull();
+  });
+
+  it('asks the StreamDO directly for a while after a `direct` or `gone` answer', async () => {
+    let now = 1_000_000;
+    const copy = new StreamCopy(() => now);
+    let opened = 0;
+    const open = async () => {
+      opened++;
+      const sub = subscription();
+      sub.send({ type: 'direct', reason: 'dvr' });
+      sub.close();
+      return sub.readable;
+    };
+    expect(await copy.mediaPlaylist(c, 's', '720p', undefined, open)).toBeNull();
+    now += 9_000;
+    expect(await copy.mediaPlaylist(c, 's', '720p', undefined, open)).toBeNull();
+    expect(opened).toBe(1);
+    now += 2_000;
+    expect(await copy.mediaPlaylist(c, 's', '720p', undefined, open)).toBeNull();
+    expect(opened).toBe(2);
+  });
+
+  it('renews before the subscription ends, and the newer subscription wins', async () => {
+    let now = 1_000_000;
+    const copy = new StreamCopy(() => now);
+    const subs = [subscription(), subscription()];
+    let opened = 0;
+    const open = async () => subs[opened++]!.readable;
+    subs[0]!.send(state(1));
+    await copy.mediaPlaylist(c, 's', '720p', undefined, open);
+    now += (SUBSCRIPTION_SECONDS - 6) * 1000;
+    await copy.mediaPlaylist(c, 's', '720p', undefined, open);
+    expect(opened).toBe(1);
+    now += 2000; // within five seconds of its end
+    subs[1]!.send(state(2));
+    expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(1); // the old one still answers
+    expect(opened).toBe(2);
+    await tick();
+    expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(2);
+    subs[0]!.send(state(5)); // the older subscription's late message is ignored
+    subs[0]!.close(); // and its end does not stop the copy
+    await tick();
+    expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(2);
+    expect(opened).toBe(2);
+  });
+});

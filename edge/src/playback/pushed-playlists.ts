@@ -1,0 +1,203 @@
+/**
+ * This isolate's copies of its streams' live media playlist data, pushed by each StreamDO
+ * (stream-do/playlist-push.ts). One subscription per stream per isolate replaces one Durable
+ * Object call per part per rendition: blocked LL-HLS reloads wait here and are judged by the same
+ * rules the StreamDO applies (`holdsRequested`, `tooFarAhead` over the pushed `BlockingEdge`).
+ *
+ * The copy is never the authority: whenever it cannot answer (no subscription could be opened, the
+ * stream keeps a DVR window, it is unknown or deleted, the subscription ended under a waiting
+ * request), `null` sends the caller to the StreamDO as before.
+ */
+import type { Context } from 'hono';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import { waitUntil } from '../http/wait-until.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
+import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type BlockingRequest } from '../stream-do/low-latency-playlist.ts';
+import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
+
+/** How long one subscription is asked for: within the 30 s a Worker may keep working after its response. */
+export const SUBSCRIPTION_SECONDS = 25;
+/** A request this close to the subscription's end opens the next one (they overlap; the newer wins). */
+const RENEW_BEFORE_MS = 5_000;
+/** After a `direct` or `gone` answer (or a failed subscription), playlists of the stream are asked of the StreamDO for this long. */
+const DIRECT_FOR_MS = 10_000;
+/** Most streams one isolate keeps copies of (the least recently asked for is dropped). */
+const MAX_STREAMS = 256;
+
+/** Opens a subscription (`StreamDO.subscribePlaylists`). */
+export type OpenSubscription = (seconds: number) => Promise<ReadableStream<Uint8Array>>;
+
+/**
+ * One open subscription. Its `changed` promise is made and settled only by the request that reads
+ * the subscription: in a Worker a promise made in one request and settled from another is unsafe
+ * (workerd cancels or misroutes its continuations once the maker is done), while any request may
+ * await a promise another request makes and settles itself.
+ */
+class Subscription {
+  changed: Promise<void>;
+  #signal!: () => void;
+
+  constructor(
+    readonly id: number,
+    readonly expiresAt: number,
+  ) {
+    this.changed = this.#next();
+  }
+
+  /** Wakes every request waiting on this subscription; they wait again on the current one. */
+  signal(): void {
+    const signal = this.#signal;
+    this.changed = this.#next();
+    signal();
+  }
+
+  #next(): Promise<void> {
+    return new Promise((resolve) => (this.#signal = resolve));
+  }
+}
+
+/** One stream's pushed state in this isolate. */
+export class StreamCopy {
+  readonly #clock: () => number;
+  #renditions: Record<string, PushedRendition> | null = null;
+  /** The subscription whose messages are applied (a newer one takes over when its first state comes); null when none is open. */
+  #current: Subscription | null = null;
+  #opened = 0;
+  #opening: Promise<boolean> | null = null;
+  #directUntil = 0;
+
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock;
+  }
+
+  /**
+   * A rendition's media playlist data, held for a blocking request (`_HLS_msn`, `_HLS_part`)
+   * exactly as the StreamDO would hold it (400 at once when too far ahead, 503 after three target
+   * durations); `null` when this copy cannot answer and the StreamDO must.
+   */
+  async mediaPlaylist(c: Context, streamId: string, rendition: string, block: BlockingRequest | undefined, open: OpenSubscription): Promise<MediaPlaylistData | null> {
+    if (!(await this.#ready(c, open))) return null;
+    const now = this.#renditions?.[rendition];
+    if (!now) throw new EdgeliveError('not_found', `stream ${streamId} has no rendition ${rendition}`);
+    if (!block || answers(now, rendition, block)) return now.playlist;
+    const reads = blockingEdgeReads(now.edge);
+    const refusal = tooFarAhead(renditionEdge(reads, reads, rendition), block, now.playlist.lowLatency!.partTarget);
+    if (refusal) throw new EdgeliveError('bad_request', refusal);
+    const timeoutMs = 3 * now.playlist.targetDuration * 1000;
+    const latest = await this.#wait(rendition, block, timeoutMs);
+    if (latest === 'timeout') throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
+    return latest?.playlist ?? null;
+  }
+
+  /** The rendition once it answers `block`; null if the copy stops (no subscription open, rendition gone); `timeout` after `timeoutMs`. */
+  async #wait(rendition: string, block: BlockingRequest, timeoutMs: number): Promise<PushedRendition | null | 'timeout'> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      for (;;) {
+        const current = this.#current;
+        const latest = this.#renditions?.[rendition];
+        if (!current || !latest) return null;
+        if (answers(latest, rendition, block)) return latest;
+        if ((await Promise.race([current.changed, timeout])) === 'timeout') return 'timeout';
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /** Whether this copy can answer now, opening or renewing the subscription as needed. */
+  async #ready(c: Context, open: OpenSubscription): Promise<boolean> {
+    const now = this.#clock();
+    if (now < this.#directUntil) return false;
+    if (this.#current && this.#current.expiresAt - now > RENEW_BEFORE_MS) return true;
+    this.#opening ??= this.#subscribe(c, open).finally(() => (this.#opening = null));
+    return this.#current !== null || this.#opening;
+  }
+
+  /** Opens a subscription; resolves once its first message says whether the stream is pushed. */
+  async #subscribe(c: Context, open: OpenSubscription): Promise<boolean> {
+    const subscription = new Subscription(++this.#opened, this.#clock() + SUBSCRIPTION_SECONDS * 1000);
+    let stream: ReadableStream<Uint8Array>;
+    try {
+      edgeStats.doCalls++;
+      stream = await open(SUBSCRIPTION_SECONDS);
+    } catch (err) {
+      console.warn('playlist subscription could not be opened:', err);
+      this.#directUntil = this.#clock() + DIRECT_FOR_MS;
+      return false;
+    }
+    let first!: (usable: boolean) => void;
+    const firstMessage = new Promise<boolean>((resolve) => (first = resolve));
+    const read = async () => {
+      const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+            const message = JSON.parse(buffer.slice(0, nl)) as PlaylistPushMessage;
+            buffer = buffer.slice(nl + 1);
+            first(this.#apply(subscription, message));
+          }
+        }
+      } finally {
+        first(false);
+        if (this.#current === subscription) this.#current = null;
+        subscription.signal(); // its waiters ask the StreamDO (or wait on a newer subscription)
+      }
+    };
+    waitUntil(c, read(), 'playlist subscription');
+    return firstMessage;
+  }
+
+  /** Applies a message of `subscription`; returns whether the stream is pushed. */
+  #apply(subscription: Subscription, message: PlaylistPushMessage): boolean {
+    const older = this.#current !== null && subscription.id < this.#current.id;
+    if (!older) {
+      if (message.type === 'state') {
+        this.#renditions = message.renditions;
+        this.#current = subscription;
+      } else {
+        this.#renditions = null;
+        this.#current = null;
+        this.#directUntil = this.#clock() + DIRECT_FOR_MS;
+      }
+    }
+    // Every subscription wakes its own waiters (an older one's waiters then wait on the newer one).
+    subscription.signal();
+    return message.type === 'state';
+  }
+}
+
+const copies = new Map<string, StreamCopy>();
+
+function copyOf(streamId: string): StreamCopy {
+  let copy = copies.get(streamId);
+  if (copy) copies.delete(streamId);
+  else if (copies.size >= MAX_STREAMS) copies.delete(copies.keys().next().value!);
+  copy ??= new StreamCopy();
+  copies.set(streamId, copy); // most recently asked for last
+  return copy;
+}
+
+/** Whether a blocking request is answered by `playlist` (ended streams and streams without LL-HLS ignore the directives). */
+function answers(r: PushedRendition, rendition: string, block: BlockingRequest): boolean {
+  if (r.playlist.status === 'ended' || !r.playlist.lowLatency) return true;
+  const reads = blockingEdgeReads(r.edge);
+  return holdsRequested(reads, reads, rendition, block);
+}
+
+/** A rendition's media playlist data from this isolate's pushed copy of the stream (`StreamCopy.mediaPlaylist`). */
+export function pushedMediaPlaylist(
+  c: Context,
+  streamId: string,
+  rendition: string,
+  block: BlockingRequest | undefined,
+  open: OpenSubscription,
+): Promise<MediaPlaylistData | null> {
+  return copyOf(streamId).mediaPlaylist(c, streamId, rendition, block, open);
+}

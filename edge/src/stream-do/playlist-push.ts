@@ -1,0 +1,126 @@
+/**
+ * The StreamDO's playlist push: isolates (and, later, fan-out shards) subscribe once and get every
+ * rendition's live media playlist data on each change, instead of one Durable Object call per part
+ * per rendition per isolate. A subscription is a byte stream of newline-delimited JSON messages
+ * (`PlaylistPushMessage`) that the object closes after the seconds the subscriber asked for; the
+ * first message is the state at subscription time. The object stays the only authority: a
+ * subscriber holds copies, never decides anything, and on any doubt asks the object directly.
+ */
+import type { BlockingEdge } from './low-latency-playlist.ts';
+import type { MediaPlaylistData } from './playlist-data.ts';
+
+/** One rendition as pushed: what its playlist lists, and what blocking requests are judged on. */
+export interface PushedRendition {
+  playlist: MediaPlaylistData;
+  edge: BlockingEdge;
+}
+
+/**
+ * A message of the push. `state`: every rendition's data now (`seq` grows per object instance);
+ * `direct`: this stream is not pushed (a DVR window's playlists are too long to send on every part),
+ * ask the object for each playlist; `gone`: the stream does not exist (deleted or never created).
+ */
+export type PlaylistPushMessage =
+  | { type: 'state'; seq: number; renditions: Record<string, PushedRendition> }
+  | { type: 'direct'; reason: string }
+  | { type: 'gone' };
+
+/** What a StreamDO gives the push: its state for a playlist window, read when something changed. */
+export type PushSource = (windowSegments: number) => PlaylistPushMessage;
+
+/** Longest a subscription stays open (seconds); the subscriber renews before it ends. */
+export const MAX_SUBSCRIPTION_SECONDS = 60;
+/** A subscriber with this many messages not yet taken is cut off: it reads too slowly to be worth pushing to. */
+const MAX_QUEUED_MESSAGES = 64;
+
+interface Subscriber {
+  windowSegments: number;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  timer: ReturnType<typeof setTimeout>;
+  queued: number;
+}
+
+const encoder = new TextEncoder();
+
+export class PlaylistPush {
+  readonly #source: PushSource;
+  readonly #subscribers = new Set<Subscriber>();
+  /** The last message sent per playlist window, so an unchanged state is not sent again. */
+  readonly #lastSent = new Map<number, string>();
+  #scheduled = false;
+  #seq = 0;
+
+  constructor(source: PushSource) {
+    this.#source = source;
+  }
+
+  /** A new subscription: the state now, then every change, for `seconds` (clamped to 1–MAX_SUBSCRIPTION_SECONDS). */
+  subscribe(windowSegments: number, seconds: number): ReadableStream<Uint8Array> {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const lifetimeMs = Math.min(MAX_SUBSCRIPTION_SECONDS, Math.max(1, seconds)) * 1000;
+    const subscriber: Subscriber = { windowSegments, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
+    const first = this.#message(windowSegments);
+    this.#subscribers.add(subscriber);
+    this.#send(subscriber, first);
+    if (first.type !== 'state') this.#close(subscriber);
+    return readable;
+  }
+
+  /** Something a playlist shows may have changed: push once, after the current call's other changes. */
+  changed(): void {
+    if (this.#scheduled || this.#subscribers.size === 0) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#pushNow();
+    });
+  }
+
+  /** Subscriptions open now. */
+  get size(): number {
+    return this.#subscribers.size;
+  }
+
+  #pushNow(): void {
+    const byWindow = new Map<number, { message: PlaylistPushMessage; text: string } | null>();
+    for (const subscriber of [...this.#subscribers]) {
+      let entry = byWindow.get(subscriber.windowSegments);
+      if (entry === undefined) {
+        const message = this.#message(subscriber.windowSegments);
+        const text = JSON.stringify(message.type === 'state' ? { ...message, seq: 0 } : message);
+        entry = this.#lastSent.get(subscriber.windowSegments) === text ? null : { message, text };
+        if (entry) this.#lastSent.set(subscriber.windowSegments, text);
+        byWindow.set(subscriber.windowSegments, entry);
+      }
+      if (!entry) continue;
+      this.#send(subscriber, entry.message);
+      if (entry.message.type !== 'state') this.#close(subscriber);
+    }
+  }
+
+  #message(windowSegments: number): PlaylistPushMessage {
+    const message = this.#source(windowSegments);
+    return message.type === 'state' ? { ...message, seq: ++this.#seq } : message;
+  }
+
+  #send(subscriber: Subscriber, message: PlaylistPushMessage): void {
+    if (subscriber.queued >= MAX_QUEUED_MESSAGES) {
+      this.#close(subscriber, 'subscriber too slow');
+      return;
+    }
+    subscriber.queued++;
+    subscriber.writer.write(encoder.encode(`${JSON.stringify(message)}\n`)).then(
+      () => subscriber.queued--,
+      () => this.#close(subscriber),
+    );
+  }
+
+  #close(subscriber: Subscriber, error?: string): void {
+    if (!this.#subscribers.delete(subscriber)) return;
+    clearTimeout(subscriber.timer);
+    const done = error ? subscriber.writer.abort(new Error(error)) : subscriber.writer.close();
+    done.catch(() => {});
+    if (![...this.#subscribers].some((s) => s.windowSegments === subscriber.windowSegments)) this.#lastSent.delete(subscriber.windowSegments);
+  }
+}
