@@ -1,16 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 
-/** One line naming the machine a benchmark ran on, so figures are read in context. */
-export function machineInfo(ffmpegPath: string): string {
+/** One line naming the machine a benchmark ran on, so figures are read in context (and ffmpeg's version, given its path). */
+export function machineInfo(ffmpegPath?: string): string {
   const cpu = cpus();
+  const machine = `${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`;
+  if (ffmpegPath === undefined) return machine;
   let ffmpegVersion = 'unknown';
   try {
     ffmpegVersion = execFileSync(ffmpegPath, ['-version']).toString().split('\n')[0] ?? 'unknown';
   } catch {
     // keep 'unknown'
   }
-  return `${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${ffmpegVersion}`;
+  return `${machine}, ${ffmpegVersion}`;
 }
 
 /** The p-th percentile (0..100) of `values` by nearest rank. */

@@ -1,7 +1,7 @@
 import type { QoeSummary, ViewerCounts } from '../../../shared/src/feed/feed-messages.ts';
 import type { QoeDelta, SessionSeen } from '../viewers/viewer-batch.ts';
 
-/** DDL of a StreamDO's audience: totals (one row), viewer sessions and startup samples. */
+/** DDL of a StreamDO's audience: totals (one row), viewer sessions, their counts per second, and startup samples. */
 export const AUDIENCE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS audience (
   singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -21,6 +21,14 @@ CREATE TABLE IF NOT EXISTS sessions (
   last_seen INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen);
+-- Sessions per second of their latest poll and its rendition, kept in step with the sessions table
+-- so that counting viewers sums a window of seconds instead of scanning every session (issue 14).
+CREATE TABLE IF NOT EXISTS session_buckets (
+  second INTEGER NOT NULL,
+  rendition TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (second, rendition)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS startup_samples (ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS startup_samples_by_ms ON startup_samples (ms);
 CREATE TABLE IF NOT EXISTS startup_sessions (
@@ -33,6 +41,37 @@ CREATE INDEX IF NOT EXISTS startup_sessions_by_at ON startup_sessions (at);
 /** Most startup times a stream stores (a uniform sample of all reported). */
 export const MAX_STARTUP_SAMPLES = 1000;
 
+/** Polls `recordSessions` reads and writes per statement (about 70 KB of JSON each way). */
+const SESSION_CHUNK = 1000;
+
+/** Width of a session bucket: a session is counted in the second of its latest poll. */
+const BUCKET_MS = 1000;
+
+/**
+ * The bucket of a poll at `ms`. `last_seen` is epoch ms from the isolate's `Date.now()`, a
+ * non-negative integer, so SQL's `last_seen / 1000` is the same second.
+ */
+function bucketOf(ms: number): number {
+  return Math.floor(ms / BUCKET_MS);
+}
+
+/** Changes to session buckets gathered over one call, so each bucket touched is written once. */
+class BucketMoves {
+  readonly #deltas = new Map<string, { second: number; rendition: string; delta: number }>();
+
+  add(second: number, rendition: string, delta: number): void {
+    const key = `${second} ${rendition}`;
+    const entry = this.#deltas.get(key);
+    if (entry) entry.delta += delta;
+    else this.#deltas.set(key, { second, rendition, delta });
+  }
+
+  /** The buckets whose count changes. */
+  changes(): { second: number; rendition: string; delta: number }[] {
+    return [...this.#deltas.values()].filter((d) => d.delta !== 0);
+  }
+}
+
 interface AudienceRow extends Record<string, SqlStorageValue> {
   peak: number;
   pruned_sessions: number;
@@ -42,6 +81,8 @@ interface AudienceRow extends Record<string, SqlStorageValue> {
   rebuffer_ms: number;
   switches: number;
   feed_seq: number;
+  /** Rows in the sessions table (set by `migrate()`, kept by every change to the table). */
+  known_sessions: number;
 }
 
 /** The SQL behind a stream's viewer counts, QoE sums and feed sequence. No policy. */
@@ -58,42 +99,116 @@ export class AudienceStore {
     // Added after the first schema: startup times reported so far (the reservoir keeps a sample of them).
     const columns = this.#sql.exec<{ name: string }>('PRAGMA table_info(audience)').toArray();
     if (!columns.some((c) => c.name === 'startup_seen')) this.#sql.exec('ALTER TABLE audience ADD COLUMN startup_seen INTEGER NOT NULL DEFAULT 0');
+    // Added with session_buckets: NULL until the buckets and this count are built from the sessions
+    // an object stored before them. Set last, so an interrupted build is redone from the start.
+    if (!columns.some((c) => c.name === 'known_sessions')) this.#sql.exec('ALTER TABLE audience ADD COLUMN known_sessions INTEGER');
+    const { known_sessions } = this.#sql.exec<{ known_sessions: number | null }>('SELECT known_sessions FROM audience WHERE singleton = 1').one();
+    if (known_sessions === null) this.#buildSessionCounts();
+  }
+
+  /** One scan of the sessions table (once per object, in `migrate()`). */
+  #buildSessionCounts(): void {
+    this.#sql.exec('DELETE FROM session_buckets');
+    this.#sql.exec(`INSERT INTO session_buckets (second, rendition, n) SELECT last_seen / ${BUCKET_MS}, rendition, COUNT(*) FROM sessions GROUP BY 1, 2`);
+    this.#sql.exec('UPDATE audience SET known_sessions = (SELECT COUNT(*) FROM sessions) WHERE singleton = 1');
   }
 
   #row(): AudienceRow {
     return this.#sql.exec<AudienceRow>('SELECT * FROM audience WHERE singleton = 1').one();
   }
 
-  /** Upserts sessions; a session keeps its latest poll and the rendition of that poll. */
+  /**
+   * Upserts sessions; a session keeps its latest poll and the rendition of that poll (an older poll
+   * arriving late changes nothing), and moves between buckets as it does. Reads and writes the
+   * sessions of up to SESSION_CHUNK polls in one statement each (JSON arrays: Durable Object SQL
+   * binds at most 100 parameters), so a flush costs statements per chunk, not per session.
+   */
   recordSessions(sessions: readonly SessionSeen[]): void {
+    // The batch's latest poll of each session; of two at one millisecond the later, as upserts in
+    // order would keep.
+    const latest = new Map<string, SessionSeen>();
     for (const s of sessions) {
+      const before = latest.get(s.sid);
+      if (before === undefined || s.lastSeen >= before.lastSeen) latest.set(s.sid, s);
+    }
+    const polls = [...latest.values()];
+    const moves = new BucketMoves();
+    let added = 0;
+    for (let i = 0; i < polls.length; i += SESSION_CHUNK) {
+      const chunk = polls.slice(i, i + SESSION_CHUNK);
+      const stored = new Map<string, { rendition: string; last_seen: number }>();
+      for (const r of this.#sql.exec<{ sid: string; rendition: string; last_seen: number }>(
+        'SELECT sid, rendition, last_seen FROM sessions WHERE sid IN (SELECT value FROM json_each(?))',
+        JSON.stringify(chunk.map((s) => s.sid)),
+      )) {
+        stored.set(r.sid, r);
+      }
+      const writes: [string, string, number][] = [];
+      for (const s of chunk) {
+        const old = stored.get(s.sid);
+        if (old !== undefined && s.lastSeen < old.last_seen) continue;
+        if (old === undefined) added++;
+        else moves.add(bucketOf(old.last_seen), old.rendition, -1);
+        moves.add(bucketOf(s.lastSeen), s.rendition, 1);
+        writes.push([s.sid, s.rendition, s.lastSeen]);
+      }
+      if (writes.length === 0) continue;
+      // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
       this.#sql.exec(
-        `INSERT INTO sessions (sid, rendition, last_seen) VALUES (?, ?, ?)
-         ON CONFLICT (sid) DO UPDATE SET
-           rendition = CASE WHEN excluded.last_seen >= last_seen THEN excluded.rendition ELSE rendition END,
-           last_seen = MAX(last_seen, excluded.last_seen)`,
-        s.sid,
-        s.rendition,
-        s.lastSeen,
+        `INSERT INTO sessions (sid, rendition, last_seen)
+         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
+         ON CONFLICT (sid) DO UPDATE SET rendition = excluded.rendition, last_seen = excluded.last_seen`,
+        JSON.stringify(writes),
       );
+    }
+    this.#applyMoves(moves);
+    if (added > 0) this.#sql.exec('UPDATE audience SET known_sessions = known_sessions + ? WHERE singleton = 1', added);
+  }
+
+  #applyMoves(moves: BucketMoves): void {
+    for (const { second, rendition, delta } of moves.changes()) {
+      const { n } = this.#sql
+        .exec<{ n: number }>(
+          `INSERT INTO session_buckets (second, rendition, n) VALUES (?, ?, ?)
+           ON CONFLICT (second, rendition) DO UPDATE SET n = n + excluded.n RETURNING n`,
+          second,
+          rendition,
+          delta,
+        )
+        .one();
+      if (n === 0) this.#sql.exec('DELETE FROM session_buckets WHERE second = ? AND rendition = ?', second, rendition);
     }
   }
 
-  /** Viewers now: sessions seen at or after `now - windowMs`; total counts every session ever seen. */
+  /**
+   * Viewers now: sessions seen at or after `now - windowMs`; total counts every session ever seen.
+   * Whole seconds of the window are summed from their buckets; the part of a second the window
+   * starts in (when `now - windowMs` is not on a second) is counted from the sessions whose last
+   * poll fell in that part. The cost is the window's seconds times renditions, plus the sessions
+   * last seen in that one part-second: viewers who stopped polling about a window ago (an active
+   * viewer polls every target duration, a third of the window), so only an audience leaving all at
+   * once makes it large, and only for that second.
+   */
   counts(now: number, windowMs: number): ViewerCounts {
     const since = now - windowMs;
+    const firstWhole = Math.ceil(since / BUCKET_MS);
     const renditions: Record<string, number> = {};
     let current = 0;
     for (const r of this.#sql.exec<{ rendition: string; n: number }>(
-      'SELECT rendition, COUNT(*) AS n FROM sessions WHERE last_seen >= ? GROUP BY rendition ORDER BY rendition',
+      `SELECT rendition, SUM(n) AS n FROM (
+         SELECT rendition, n FROM session_buckets WHERE second >= ?
+         UNION ALL
+         SELECT rendition, 1 AS n FROM sessions WHERE last_seen >= ? AND last_seen < ?
+       ) GROUP BY rendition ORDER BY rendition`,
+      firstWhole,
       since,
+      firstWhole * BUCKET_MS,
     )) {
       renditions[r.rendition] = r.n;
       current += r.n;
     }
     const row = this.#row();
-    const known = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM sessions').one().n;
-    return { current, peak: Math.max(row.peak, current), total: row.pruned_sessions + known, renditions };
+    return { current, peak: Math.max(row.peak, current), total: row.pruned_sessions + row.known_sessions, renditions };
   }
 
   /** Raises the stored peak to `current`; returns the peak before. */
@@ -103,12 +218,29 @@ export class AudienceStore {
     return before;
   }
 
-  /** Forgets sessions not seen since `before` (still counted in `total`); returns how many. */
+  /**
+   * Forgets sessions not seen since `before` (still counted in `total`); returns how many. Buckets
+   * of whole seconds before it go at once; the second `before` falls in loses only its sessions
+   * seen before `before`.
+   */
   pruneSessions(before: number): number {
-    const n = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE last_seen < ?', before).one().n;
+    const edge = bucketOf(before);
+    const whole = this.#sql.exec<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM session_buckets WHERE second < ?', edge).one().n;
+    const moves = new BucketMoves();
+    let n = whole;
+    for (const r of this.#sql.exec<{ rendition: string; n: number }>(
+      'SELECT rendition, COUNT(*) AS n FROM sessions WHERE last_seen >= ? AND last_seen < ? GROUP BY rendition',
+      edge * BUCKET_MS,
+      before,
+    )) {
+      moves.add(edge, r.rendition, -r.n);
+      n += r.n;
+    }
     if (n > 0) {
       this.#sql.exec('DELETE FROM sessions WHERE last_seen < ?', before);
-      this.#sql.exec('UPDATE audience SET pruned_sessions = pruned_sessions + ? WHERE singleton = 1', n);
+      if (whole > 0) this.#sql.exec('DELETE FROM session_buckets WHERE second < ?', edge);
+      this.#applyMoves(moves);
+      this.#sql.exec('UPDATE audience SET pruned_sessions = pruned_sessions + ?, known_sessions = known_sessions - ? WHERE singleton = 1', n, n);
     }
     // Sessions that reported a startup time are kept as long as viewer sessions are: a session
     // gone that long has stopped watching, and its signature alone cannot mint it a second start.

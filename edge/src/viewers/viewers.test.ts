@@ -2,8 +2,10 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
+import { AudienceStore } from '../stream-do/audience-store.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
 import { admin, BASE, json, liveStream, rendition, segments, session, signed, viewer } from '../test-support/edge-client.ts';
+import { dropSessionBuckets } from '../test-support/session-scan-reference.ts';
 import { edgeStats } from './edge-stats.ts';
 import { emptyQoe } from './viewer-batch.ts';
 
@@ -62,6 +64,9 @@ describe('viewer sessions', () => {
     const [a, b] = [await session('viewer-a-0001'), await session('viewer-b-0001')];
     await runInDurableObject(stub(id), (_do: StreamDO, state) => {
       state.storage.sql.exec('UPDATE sessions SET last_seen = last_seen - 6001 WHERE sid IN (?, ?)', a, b);
+      // Rows changed behind AudienceStore's back: rebuild its counts per second from the table.
+      dropSessionBuckets(state.storage.sql);
+      new AudienceStore(state.storage.sql).migrate();
     });
     expect((await json<Viewers>(await admin('GET', `/v1/streams/${id}`))).viewers).toEqual({ current: 2, peak: 4, total: 4, renditions: { '720p': 2 } });
   });
