@@ -1,4 +1,5 @@
 import type { FleetAnalytics } from './analytics/fleet-analytics.ts';
+import type { StreamShard } from './fanout/stream-shard.ts';
 import type { CdnHealth } from './cdn/cdn-health.ts';
 import type { StreamDO } from './stream-do/stream-do.ts';
 import type { StreamRegistry } from './stream-registry/stream-registry.ts';
@@ -14,6 +15,8 @@ export interface Env {
   CDN_HEALTH: DurableObjectNamespace<CdnHealth>;
   /** The single FleetAnalytics object (`idFromName("global")`): per-minute totals over all streams. */
   FLEET_ANALYTICS: DurableObjectNamespace<FleetAnalytics>;
+  /** Fan-out shards of popular streams (fanout/stream-shard.ts), named by shard-names.ts. */
+  STREAM_SHARD: DurableObjectNamespace<StreamShard>;
   /** The single WebhookHub (`idFromName("global")`): endpoints and the delivery queue. */
   WEBHOOK_HUB: DurableObjectNamespace<WebhookHub>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
@@ -46,6 +49,10 @@ export interface Env {
   MEDIA_DELETE_URL?: string;
   MEDIA_PURGE_DELAY_SECONDS?: string;
   RECORDING_RETENTION_SECONDS?: string;
+  /** The fan-out tier (fanout/fanout-settings.ts): relay shards per stream, when it engages and disengages. */
+  FANOUT_RELAYS?: string;
+  FANOUT_ENGAGE_ISOLATES?: string;
+  FANOUT_DISENGAGE_SECONDS?: string;
   /** Webhook delivery (webhooks/webhook-settings.ts): first retry wait, per-attempt timeout. */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   WEBHOOK_TIMEOUT_SECONDS?: string;

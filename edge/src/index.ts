@@ -1,5 +1,6 @@
 export { default } from './worker.ts';
 export { FleetAnalytics } from './analytics/fleet-analytics.ts';
+export { StreamShard } from './fanout/stream-shard.ts';
 export { CdnHealth } from './cdn/cdn-health.ts';
 export { StreamDO } from './stream-do/stream-do.ts';
 export { StreamRegistry } from './stream-registry/stream-registry.ts';

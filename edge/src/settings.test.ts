@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from './env.ts';
 import { parseSettings } from './settings.ts';
 
-const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, CDN_HEALTH: env.CDN_HEALTH, FLEET_ANALYTICS: env.FLEET_ANALYTICS, MEDIA: env.MEDIA, WEBHOOK_HUB: env.WEBHOOK_HUB };
+const bindings = { STREAM_DO: env.STREAM_DO, STREAM_REGISTRY: env.STREAM_REGISTRY, CDN_HEALTH: env.CDN_HEALTH, FLEET_ANALYTICS: env.FLEET_ANALYTICS, MEDIA: env.MEDIA, WEBHOOK_HUB: env.WEBHOOK_HUB, STREAM_SHARD: env.STREAM_SHARD };
 
 const CDN_A = { id: 'a', baseUrl: 'https://cdn-a.example.com/', weight: 2, healthUrl: 'https://cdn-a.example.com/health' };
 

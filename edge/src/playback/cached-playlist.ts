@@ -4,13 +4,11 @@ import { waitUntil } from '../http/wait-until.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import { Coalescer } from './coalescer.ts';
 import { playlistCacheKey } from './playlist-cache-key.ts';
 import { playlistResponse, type RenderedPlaylist } from './playlist-response.ts';
-import { RecentPlaylists } from './recent-playlists.ts';
+import { isolateScope } from '../fanout/isolate-scope.ts';
+import { SIM_LOCATION_HEADER } from '../fanout/shard-names.ts';
 
-const playlists = new Coalescer<RenderedPlaylist>();
-const recent = new RecentPlaylists();
 /** When a cached playlist was rendered (ms since epoch), so an isolate keeps it no longer than its max-age. */
 const RENDERED_AT_HEADER = 'X-Edgelive-Rendered-At';
 // Playlists are UTF-8 under a media type workerd does not treat as text (Response.text() warns).
@@ -19,9 +17,19 @@ const decoder = new TextDecoder();
 /** How long an isolate's data center remembers that a stream does not exist (a deleted or unknown id). */
 export const NOT_FOUND_CACHE_SECONDS = 5;
 
+/**
+ * The Cache API is shared by a data center's isolates. The scale simulation plays several data
+ * centers in one workerd (development only), so there each simulated location gets its own keys.
+ */
+function simulatedLocationKey(c: Context<AppEnv>, key: string): string {
+  const location = c.req.header(SIM_LOCATION_HEADER);
+  if (!location || c.var.settings.environment !== 'development') return key;
+  return `${key}${key.includes('?') ? '&' : '?'}edgelive-sim-location=${encodeURIComponent(location)}`;
+}
+
 /** Forgets this isolate's copy of the playlist at `url` (the Cache API entry is the caller's to delete). */
-export function forgetRecentPlaylist(url: string): void {
-  recent.delete(playlistCacheKey(url));
+export function forgetRecentPlaylist(c: Context<AppEnv>, url: string): void {
+  isolateScope(c).recentPlaylists.delete(playlistCacheKey(url));
 }
 
 /** Header of the edge's own cached copy that keeps the stream's playback policy beside the text. */
@@ -52,7 +60,8 @@ export function countedCall<P extends PromiseLike<unknown>>(call: P): P {
 export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<RenderedPlaylist> {
   const askedAt = Date.now();
   const cache = caches.default;
-  const url = playlistCacheKey(c.req.url);
+  const { recentPlaylists: recent, playlists } = isolateScope(c);
+  const url = simulatedLocationKey(c, playlistCacheKey(c.req.url));
   const fresh = recent.get(url, askedAt);
   if (fresh) {
     isolateMetrics.playlistServed('cache', 0);

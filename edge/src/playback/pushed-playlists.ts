@@ -25,8 +25,11 @@ const DIRECT_FOR_MS = 10_000;
 /** Most streams one isolate keeps copies of (the least recently asked for is dropped). */
 const MAX_STREAMS = 256;
 
-/** Opens a subscription (`StreamDO.subscribePlaylists`). */
-export type OpenSubscription = (seconds: number) => Promise<ReadableStream<Uint8Array>>;
+/**
+ * Opens a subscription: from the StreamDO (`StreamDO.subscribePlaylists`), or through this
+ * location's edge shard once the stream's fan-out tier is engaged (`viaShard`).
+ */
+export type OpenSubscription = (seconds: number, viaShard: boolean) => Promise<ReadableStream<Uint8Array>>;
 
 /**
  * One open subscription. Its `changed` promise is made and settled only by the request that reads
@@ -41,6 +44,7 @@ class Subscription {
   constructor(
     readonly id: number,
     readonly expiresAt: number,
+    readonly viaShard: boolean,
   ) {
     this.changed = this.#next();
   }
@@ -66,6 +70,8 @@ export class StreamCopy {
   #opened = 0;
   #opening: Promise<boolean> | null = null;
   #directUntil = 0;
+  /** The last state said the stream's fan-out tier is engaged: subscriptions and viewer flushes go through the edge shard. */
+  #fanout = false;
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
@@ -107,22 +113,30 @@ export class StreamCopy {
     }
   }
 
+  /** Whether the stream's fan-out tier is engaged, as its last pushed state said. */
+  get fanout(): boolean {
+    return this.#fanout;
+  }
+
   /** Whether this copy can answer now, opening or renewing the subscription as needed. */
   async #ready(c: Context, open: OpenSubscription): Promise<boolean> {
     const now = this.#clock();
     if (now < this.#directUntil) return false;
-    if (this.#current && this.#current.expiresAt - now > RENEW_BEFORE_MS) return true;
+    // Renewed near its end, or at once when the tier engaged or disengaged (the old one answers until the new one's first state).
+    if (this.#current && this.#current.expiresAt - now > RENEW_BEFORE_MS && this.#current.viaShard === this.#fanout) return true;
     this.#opening ??= this.#subscribe(c, open).finally(() => (this.#opening = null));
     return this.#current !== null || this.#opening;
   }
 
   /** Opens a subscription; resolves once its first message says whether the stream is pushed. */
   async #subscribe(c: Context, open: OpenSubscription): Promise<boolean> {
-    const subscription = new Subscription(++this.#opened, this.#clock() + SUBSCRIPTION_SECONDS * 1000);
+    const viaShard = this.#fanout;
+    const subscription = new Subscription(++this.#opened, this.#clock() + SUBSCRIPTION_SECONDS * 1000, viaShard);
     let stream: ReadableStream<Uint8Array>;
     try {
-      edgeStats.doCalls++;
-      stream = await open(SUBSCRIPTION_SECONDS);
+      if (viaShard) edgeStats.shardCalls++;
+      else edgeStats.doCalls++;
+      stream = await open(SUBSCRIPTION_SECONDS, viaShard);
     } catch (err) {
       console.warn('playlist subscription could not be opened:', err);
       this.#directUntil = this.#clock() + DIRECT_FOR_MS;
@@ -143,6 +157,11 @@ export class StreamCopy {
             buffer = buffer.slice(nl + 1);
             first(this.#apply(subscription, message));
           }
+          // A newer subscription took over: stop this one, so the sender stops pushing to it.
+          if (this.#current !== null && this.#current.id > subscription.id) {
+            await reader.cancel();
+            return;
+          }
         }
       } finally {
         first(false);
@@ -161,6 +180,7 @@ export class StreamCopy {
       if (message.type === 'state') {
         this.#renditions = message.renditions;
         this.#current = subscription;
+        this.#fanout = message.fanout === true;
       } else {
         this.#renditions = null;
         this.#current = null;
@@ -173,15 +193,24 @@ export class StreamCopy {
   }
 }
 
-const copies = new Map<string, StreamCopy>();
+/** One isolate's copies, by stream (the least recently asked for is dropped past MAX_STREAMS). */
+export class StreamCopies {
+  readonly #copies = new Map<string, StreamCopy>();
 
-function copyOf(streamId: string): StreamCopy {
-  let copy = copies.get(streamId);
-  if (copy) copies.delete(streamId);
-  else if (copies.size >= MAX_STREAMS) copies.delete(copies.keys().next().value!);
-  copy ??= new StreamCopy();
-  copies.set(streamId, copy); // most recently asked for last
-  return copy;
+  /** The copy of `streamId`, made on first use. */
+  of(streamId: string): StreamCopy {
+    let copy = this.#copies.get(streamId);
+    if (copy) this.#copies.delete(streamId);
+    else if (this.#copies.size >= MAX_STREAMS) this.#copies.delete(this.#copies.keys().next().value!);
+    copy ??= new StreamCopy();
+    this.#copies.set(streamId, copy); // most recently asked for last
+    return copy;
+  }
+
+  /** Whether the stream's fan-out tier is engaged, as far as this isolate knows (no copy: no). */
+  fanout(streamId: string): boolean {
+    return this.#copies.get(streamId)?.fanout ?? false;
+  }
 }
 
 /** Whether a blocking request is answered by `playlist` (ended streams and streams without LL-HLS ignore the directives). */
@@ -191,13 +220,3 @@ function answers(r: PushedRendition, rendition: string, block: BlockingRequest):
   return holdsRequested(reads, reads, rendition, block);
 }
 
-/** A rendition's media playlist data from this isolate's pushed copy of the stream (`StreamCopy.mediaPlaylist`). */
-export function pushedMediaPlaylist(
-  c: Context,
-  streamId: string,
-  rendition: string,
-  block: BlockingRequest | undefined,
-  open: OpenSubscription,
-): Promise<MediaPlaylistData | null> {
-  return copyOf(streamId).mediaPlaylist(c, streamId, rendition, block, open);
-}

@@ -7,7 +7,9 @@ import { beaconSchema, MAX_BEACON_BYTES } from '../../../shared/src/viewers/beac
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
-import { flushViewers, isolateBeaconLimiter, isolateViewers } from '../viewers/isolate-viewers.ts';
+import { flushViewers } from '../viewers/isolate-viewers.ts';
+import { isolateScope } from '../fanout/isolate-scope.ts';
+import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
 import { sessionIdOf } from '../viewers/session-id.ts';
 import { isSignedSession } from '../viewers/signed-session.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -15,7 +17,6 @@ import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
-import { pushedMediaPlaylist } from '../playback/pushed-playlists.ts';
 import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
@@ -69,7 +70,7 @@ playbackRoutes.post('/:id/cdn-errors', async (c) => {
   if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
   const answer = await acceptErrorBeacon(c);
   // Counted in the stream's analytics too, batched like viewers; only for ids the edge issued.
-  if (await isIssuedStreamId(c, id)) flushViewers(c, id, isolateViewers.recordError(id, Date.now()));
+  if (await isIssuedStreamId(c, id)) flushViewers(c, id, isolateScope(c).viewers.recordError(id, Date.now()));
   return answer;
 });
 
@@ -99,7 +100,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
   const sid = sessionIdOf(new URL(c.req.url));
   const response = await viewerMedia(c, id, rendition, shared, sid, token);
   // Every poll with a session id the edge signed is that viewer's heartbeat; made-up ones are served, not counted.
-  if (sid && (await isSignedSession(settings.originSecret, sid))) flushViewers(c, id, isolateViewers.recordPoll(id, sid, rendition, Date.now()));
+  if (sid && (await isSignedSession(settings.originSecret, sid))) flushViewers(c, id, isolateScope(c).viewers.recordPoll(id, sid, rendition, Date.now()));
   return response;
 });
 
@@ -111,9 +112,9 @@ playbackRoutes.post('/:id/beacon', async (c) => {
   const beacon = beaconSchema.parse(parseJsonBody(bytes));
   if (!(await isSignedSession(c.var.settings.originSecret, beacon.sid))) throw new EdgeliveError('forbidden', 'sid: session id was not issued by this edge (load the master playlist first)');
   const now = Date.now();
-  if (!isolateBeaconLimiter.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sends beacons too often`);
+  if (!isolateScope(c).beacons.allow(beacon.sid, now)) throw new EdgeliveError('rate_limited', `session ${beacon.sid} sends beacons too often`);
   edgeStats.beacons++;
-  flushViewers(c, id, isolateViewers.recordBeacon(id, beacon, now));
+  flushViewers(c, id, isolateScope(c).viewers.recordBeacon(id, beacon, now));
   return c.body(null, 204);
 });
 
@@ -140,6 +141,11 @@ async function mediaPlaylistData(
   windowSegments: number,
   block: BlockingRequest | undefined,
 ): Promise<MediaPlaylistData> {
-  const pushed = await pushedMediaPlaylist(c, id, rendition, block, (seconds) => stub.subscribePlaylists(windowSegments, seconds));
+  const scope = isolateScope(c);
+  const pushed = await scope.copies.of(id).mediaPlaylist(c, id, rendition, block, (seconds, viaShard) => {
+    if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
+    const shard = edgeShardName(id, requestLocation(c));
+    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).subscribePlaylists(shard, windowSegments, seconds);
+  });
   return pushed ?? unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
 }

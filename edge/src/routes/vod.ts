@@ -24,7 +24,7 @@ import { streamStub } from '../stream-do/stream-stub.ts';
 export async function forgetVodPlaylists(c: Context<AppEnv>, streamId: string, recordingId: string, renditions: readonly string[]): Promise<void> {
   const base = `${new URL(c.req.url).origin}/vod/${streamId}/${recordingId}`;
   const urls = [`${base}/master.m3u8`, ...renditions.map((r) => `${base}/${r}/index.m3u8`)];
-  for (const url of urls) forgetRecentPlaylist(url);
+  for (const url of urls) forgetRecentPlaylist(c, url);
   await Promise.all(urls.map((url) => caches.default.delete(new Request(url))));
 }
 

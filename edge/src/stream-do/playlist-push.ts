@@ -16,12 +16,13 @@ export interface PushedRendition {
 }
 
 /**
- * A message of the push. `state`: every rendition's data now (`seq` grows per object instance);
+ * A message of the push. `state`: every rendition's data now (`seq` grows per sender), and whether
+ * the stream's fan-out tier is engaged (isolates then subscribe and flush through their edge shard);
  * `direct`: this stream is not pushed (a DVR window's playlists are too long to send on every part),
  * ask the object for each playlist; `gone`: the stream does not exist (deleted or never created).
  */
 export type PlaylistPushMessage =
-  | { type: 'state'; seq: number; renditions: Record<string, PushedRendition> }
+  | { type: 'state'; seq: number; renditions: Record<string, PushedRendition>; fanout?: boolean }
   | { type: 'direct'; reason: string }
   | { type: 'gone' };
 

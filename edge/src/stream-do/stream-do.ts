@@ -15,6 +15,8 @@ import { blockingEdge, lowLatencyData, renditionEdge, tooFarAhead, holdsRequeste
 import { PartIndex } from './part-index.ts';
 import { PlaylistWaiters } from './playlist-waiters.ts';
 import { PlaylistPush, type PlaylistPushMessage, type PushedRendition } from './playlist-push.ts';
+import { FanoutPolicy } from './fanout-policy.ts';
+import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
 import { endByApi, rotateKey, updateSettings } from './stream-admin.ts';
@@ -65,6 +67,10 @@ export class StreamDO extends DurableObject<Env> {
   readonly #waiters = new PlaylistWaiters();
   /** Subscribed isolates get every rendition's playlist data on each change (playlist-push.ts). */
   readonly #playlistPush = new PlaylistPush((windowSegments) => this.#pushState(windowSegments));
+  /** Whether the stream is served through the fan-out tier (fanout-policy.ts); told to isolates with the push. */
+  readonly #fanout: FanoutPolicy;
+  /** Calls this object answered for viewers, for the scale simulation (`viewerCalls`). */
+  readonly #viewerCalls = { subscribePlaylists: 0, recordViewers: 0, mediaPlaylist: 0 };
   /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
   readonly #rollups: AnalyticsRollups;
   /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
@@ -74,6 +80,7 @@ export class StreamDO extends DurableObject<Env> {
     super(ctx, env);
     this.#settings = parseSettings(env);
     this.#timeouts = streamTimeouts(this.#settings);
+    this.#fanout = new FanoutPolicy(parseFanoutSettings(env));
     this.#media = new RecordingsRpc(ctx.storage.sql, env, this.#settings);
     this.#store = new StreamStore(ctx.storage.sql, this.#media.indexHooks(() => this.#store.stream()));
     const audienceStore = new AudienceStore(ctx.storage.sql);
@@ -336,8 +343,10 @@ export class StreamDO extends DurableObject<Env> {
    * One isolate's batch of viewer sessions and QoE beacons (at most one a second per isolate):
    * updates sessions, peak and QoE sums, and logs viewer milestones and quality switches.
    */
-  async recordViewers(batch: ViewerBatch): Promise<DoResult<{ current: number }>> {
+  async recordViewers(batch: ViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number }>> {
     const now = Date.now();
+    this.#viewerCalls.recordViewers++;
+    if (from) this.#observeIsolates(from.source, from.isolates);
     // The minute that just ended closes before this batch moves the sessions it reads.
     if (this.#store.stream()) this.#rollups.closeDue(now);
     const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
@@ -402,6 +411,7 @@ export class StreamDO extends DurableObject<Env> {
    * is too far ahead, 503 after three target durations without it; directives are ignored once ended.
    */
   async mediaPlaylist(rendition: string, windowSegments: number, block?: BlockingRequest): Promise<DoResult<MediaPlaylistData>> {
+    this.#viewerCalls.mediaPlaylist++;
     const first = this.#mediaPlaylistNow(rendition, windowSegments);
     const row = this.#store.stream();
     if (!first.ok || !block || !row || row.low_latency !== 1 || row.status === 'ended') return first;
@@ -418,8 +428,23 @@ export class StreamDO extends DurableObject<Env> {
    * Every rendition's playlist data (`windowSegments` per playlist) now and on each change, for
    * `seconds` (playlist-push.ts): one call per subscriber instead of one per part per rendition.
    */
-  subscribePlaylists(windowSegments: number, seconds: number): ReadableStream<Uint8Array> {
+  subscribePlaylists(windowSegments: number, seconds: number, subscriber?: string): ReadableStream<Uint8Array> {
+    this.#viewerCalls.subscribePlaylists++;
+    // A relay shard's subscription says nothing of how many isolates it serves (its viewer batches do).
+    if (subscriber && !subscriber.startsWith('r:')) this.#observeIsolates(subscriber, 1);
     return this.#playlistPush.subscribe(windowSegments, seconds);
+  }
+
+  /** Calls answered for viewers since the object started, the isolates it is served from, and whether the tier is engaged (simulation, tests). */
+  viewerCalls(): { calls: { subscribePlaylists: number; recordViewers: number; mediaPlaylist: number }; isolates: number; fanout: boolean; subscribers: number } {
+    return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(Date.now()), fanout: this.#fanout.engaged, subscribers: this.#playlistPush.size };
+  }
+
+  #observeIsolates(source: string, isolates: number): void {
+    if (this.#fanout.observe(source, isolates, Date.now())) {
+      console.log(`stream ${this.#store.stream()?.id}: fan-out tier ${this.#fanout.engaged ? 'engaged' : 'disengaged'} (${this.#fanout.isolates(Date.now())} isolates)`);
+      this.#playlistPush.changed();
+    }
   }
 
   #pushState(windowSegments: number): PlaylistPushMessage {
@@ -431,7 +456,7 @@ export class StreamDO extends DurableObject<Env> {
       const playlist = this.#mediaPlaylistNow(name, windowSegments);
       if (playlist.ok) renditions[name] = { playlist: playlist.value, edge: blockingEdge(this.#store, this.#parts, name) };
     }
-    return { type: 'state', seq: 0, renditions };
+    return { type: 'state', seq: 0, renditions, fanout: this.#fanout.engaged };
   }
 
   #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {

@@ -9,4 +9,7 @@ export const EDGE_TEST_BINDINGS = {
   ORIGIN_PULL_URL: 'http://origin.test/media',
   // Long enough that no alarm fires during a test; liveness tests backdate activity instead.
   LIVENESS_TIMEOUT_SECONDS: '30',
+  // The fan-out tests play a handful of isolates (fanout/fanout.test.ts); no other test reaches 8.
+  FANOUT_ENGAGE_ISOLATES: '8',
+  FANOUT_DISENGAGE_SECONDS: '2',
 } as const;

@@ -7,8 +7,10 @@ export const edgeStats = {
   playlistRequests: 0,
   /** Beacon posts accepted. */
   beacons: 0,
-  /** StreamDO calls made on behalf of viewers: playlist renders plus viewer flushes. */
+  /** StreamDO calls made on behalf of viewers: playlist renders and subscriptions plus viewer flushes. */
   doCalls: 0,
+  /** Fan-out shard calls made instead, once a stream's tier is engaged (subscriptions, viewer flushes). */
+  shardCalls: 0,
 };
 
 let isolate: { id: string; startedAt: number } | null = null;

@@ -1,26 +1,32 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
 import { waitUntil } from '../http/wait-until.ts';
+import { isolateScope } from '../fanout/isolate-scope.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
-import { BeaconLimiter } from './beacon-limiter.ts';
 import { edgeStats } from './edge-stats.ts';
-import { ViewerAggregator } from './viewer-aggregator.ts';
 import type { ViewerBatch } from './viewer-batch.ts';
 
-/** This isolate's viewer batches (one per stream), shared by every request it serves. */
-export const isolateViewers = new ViewerAggregator();
-/** This isolate's beacon rate limit. */
-export const isolateBeaconLimiter = new BeaconLimiter();
-
-/** Sends a stream's batch to its StreamDO after the response (`ctx.waitUntil`). */
+/**
+ * Sends a stream's batch after the response (`ctx.waitUntil`): to its StreamDO, or, once the
+ * stream's fan-out tier is engaged (the pushed playlist state says so), to this location's edge shard.
+ */
 export function flushViewers(c: Context<AppEnv>, streamId: string, batch: ViewerBatch | null): void {
   if (!batch) return;
-  edgeStats.doCalls++;
-  const work = streamStub(c.env, streamId)
-    .recordViewers(batch)
-    .then((r) => {
-      // Beacons for a stream that does not exist are dropped here rather than checked per request.
-      if (!r.ok && r.code !== 'stream_not_found') console.warn(`viewer flush for ${streamId} refused: ${r.code} ${r.message}`);
-    });
+  const scope = isolateScope(c);
+  let work: Promise<unknown>;
+  if (scope.copies.fanout(streamId)) {
+    edgeStats.shardCalls++;
+    const name = edgeShardName(streamId, requestLocation(c));
+    work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name)).recordViewers(name, scope.id, 1, batch);
+  } else {
+    edgeStats.doCalls++;
+    work = streamStub(c.env, streamId)
+      .recordViewers(batch, { source: scope.id, isolates: 1 })
+      .then((r) => {
+        // Beacons for a stream that does not exist are dropped here rather than checked per request.
+        if (!r.ok && r.code !== 'stream_not_found') console.warn(`viewer flush for ${streamId} refused: ${r.code} ${r.message}`);
+      });
+  }
   waitUntil(c, work, 'viewer flush');
 }

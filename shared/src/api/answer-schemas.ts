@@ -163,5 +163,7 @@ export const edgeStatsSchema = z
     playlistRequests: z.number().int().min(0),
     beacons: z.number().int().min(0),
     doCalls: z.number().int().min(0),
+    /** Fan-out shard calls made instead of StreamDO calls once a stream's tier is engaged. */
+    shardCalls: z.number().int().min(0),
   })
   .meta({ id: 'EdgeStats' });

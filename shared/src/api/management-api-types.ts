@@ -594,6 +594,7 @@ export type components = {
             playlistRequests: number;
             beacons: number;
             doCalls: number;
+            shardCalls: number;
         };
     };
     responses: never;

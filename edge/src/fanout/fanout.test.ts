@@ -1,0 +1,129 @@
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { INTERNAL_API, partFileName } from '../../../shared/src/internal-api.ts';
+import type { StreamDO } from '../stream-do/stream-do.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+import { BASE, adminApi, liveStream, rendition, segments, session, signed, text } from '../test-support/edge-client.ts';
+import { okData } from '../../../shared/src/api/management-client.ts';
+import { SIM_ISOLATE_HEADER } from './isolate-scope.ts';
+import { SIM_LOCATION_HEADER, edgeShardName } from './shard-names.ts';
+import type { StreamShard } from './stream-shard.ts';
+
+// The fan-out tier in workerd: isolates and locations are played with the simulation headers
+// (development only); FANOUT_ENGAGE_ISOLATES is 8 and FANOUT_DISENGAGE_SECONDS 2 in the test bindings.
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A playlist request as simulated isolate `isolate` in location `location`. */
+function asIsolate(isolate: string, location: string, path: string): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, { headers: { [SIM_ISOLATE_HEADER]: isolate, [SIM_LOCATION_HEADER]: location } });
+}
+
+function parts(id: string, epoch: number, msn: number, from: number, to: number) {
+  const list = [];
+  for (let part = from; part <= to; part++) list.push({ rendition: '720p', msn, part, epoch, duration: 0.33334, independent: part === 0, last: false, file: partFileName(msn, part, epoch) });
+  return signed(INTERNAL_API.parts(id), { epoch, parts: list });
+}
+
+async function llStream() {
+  const s = await liveStream();
+  await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '720p'));
+  await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', [0, 1]));
+  await parts(s.id, s.epoch, 2, 0, 0);
+  return s;
+}
+
+const doStats = (id: string) => runInDurableObject(streamStub(env, id), (o: StreamDO) => o.viewerCalls());
+const shardStats = async (name: string): Promise<ReturnType<StreamShard['stats']>> => await env.STREAM_SHARD.get(env.STREAM_SHARD.idFromName(name)).stats();
+const viewers = async (id: string) => (await okData(adminApi().GET('/v1/streams/{id}', { params: { path: { id } } }))).viewers;
+
+/** 12 isolates over 3 locations, each with one viewer session. */
+async function audience() {
+  const isolates = Array.from({ length: 12 }, (_, i) => ({ isolate: `iso${i}`, location: `L${i % 3}`, sid: '' }));
+  for (const v of isolates) v.sid = await session(`viewer${v.isolate.padStart(6, '0')}`); // distinct within the label's 22 characters
+  return isolates;
+}
+
+describe('the fan-out tier', () => {
+  it('engages past FANOUT_ENGAGE_ISOLATES: isolates then subscribe and flush through their edge shard, the StreamDO hears only relay shards, counts stay exact', async () => {
+    const { id, epoch } = await llStream();
+    const isolates = await audience();
+    // Each isolate subscribes directly (small stream) and flushes its viewer.
+    for (const v of isolates) expect((await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`)).status).toBe(200);
+    await sleep(100);
+    expect((await doStats(id)).fanout).toBe(true);
+    // Next round: every isolate learned `fanout` from the push and renews through its location's edge shard.
+    for (let p = 1; p <= 3; p++) {
+      const held = isolates.map((v) => asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?_HLS_msn=2&_HLS_part=${p}&sid=${v.sid}`));
+      await sleep(100);
+      const announcedAt = Date.now();
+      await parts(id, epoch, 2, p, p);
+      const answers = await Promise.all(held);
+      // Woken through two shards within the same bound as directly (the simulation measures it).
+      expect(Date.now() - announcedAt).toBeLessThan(1000);
+      for (const res of answers) expect(await text(res)).toContain(`URI="part-2-${p}-e1.m4s"`);
+    }
+    expect((await shardStats(edgeShardName(id, 'L0'))).subscribers).toBe(4); // the 4 isolates of L0
+    // Everything the StreamDO hears now comes from relay shards: at most FANOUT_RELAYS (8) subscriptions.
+    const before = await doStats(id);
+    for (let p = 4; p <= 5; p++) {
+      const held = isolates.map((v) => asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?_HLS_msn=2&_HLS_part=${p}&sid=${v.sid}`));
+      await sleep(50);
+      await parts(id, epoch, 2, p, p);
+      await Promise.all(held);
+    }
+    // A poll a second after the last flush sends each isolate's batch (to its edge shard now).
+    await sleep(1100);
+    for (const v of isolates) await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+    await sleep(3500); // edge shard, relay shard: one second each
+    expect((await shardStats(edgeShardName(id, 'L0'))).calls.recordViewers).toBeGreaterThan(0);
+    const after = await doStats(id);
+    expect(after.calls.subscribePlaylists - before.calls.subscribePlaylists).toBe(0);
+    expect(after.subscribers).toBeLessThanOrEqual(3); // one relay shard per location at most
+    // Isolates heard directly in the last 10 s still count beside those the relays report (engagement only).
+    expect(after.isolates).toBeGreaterThanOrEqual(12);
+    const counts = await viewers(id);
+    expect(counts.current).toBe(12);
+    expect(counts.total).toBe(12);
+  }, 30_000);
+
+  it('counts a viewer once when its requests move to another location', async () => {
+    const { id } = await llStream();
+    const isolates = await audience();
+    for (const v of isolates) await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+    await sleep(100);
+    // Every viewer now polls through a different isolate in another location.
+    for (let round = 0; round < 2; round++) {
+      for (const [i, v] of isolates.entries()) {
+        const res = await asIsolate(`moved${(i + 5) % 12}`, `L${(i + 1 + round) % 3}`, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+        expect(res.status).toBe(200);
+      }
+      await sleep(1100);
+    }
+    await sleep(2500);
+    const counts = await viewers(id);
+    expect(counts.current).toBe(12);
+    expect(counts.total).toBe(12);
+  }, 30_000);
+
+  it('disengages once the stream is served from few isolates for FANOUT_DISENGAGE_SECONDS, and isolates go back to the StreamDO', async () => {
+    const { id } = await llStream();
+    const isolates = await audience();
+    for (const v of isolates) await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+    await sleep(100);
+    expect((await doStats(id)).fanout).toBe(true);
+    // Only one isolate keeps watching; the others' sources age out (10 s), then 2 s under the low mark.
+    const last = isolates[0]!;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await doStats(id)).fanout) {
+      await asIsolate(last.isolate, last.location, `/live/${id}/720p/index.m3u8?sid=${last.sid}`);
+      await sleep(1000);
+    }
+    expect((await doStats(id)).fanout).toBe(false);
+    // The remaining isolate subscribes to the StreamDO again.
+    const before = await doStats(id);
+    await asIsolate(last.isolate, last.location, `/live/${id}/720p/index.m3u8?sid=${last.sid}`);
+    await sleep(100);
+    expect((await doStats(id)).calls.subscribePlaylists - before.calls.subscribePlaylists).toBe(1);
+  }, 40_000);
+});

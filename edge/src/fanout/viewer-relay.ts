@@ -1,0 +1,93 @@
+/**
+ * A shard's viewer batches, merged and passed on once a second: an edge shard merges the batches of
+ * its location's isolates for its relay shard, a relay shard those of its edge shards for the
+ * StreamDO. Sessions keep their latest poll (the StreamDO counts each session id once, whatever
+ * shards it came through, so counts stay exact when a viewer's requests change location); beacon
+ * figures add up. An edge shard also thins sessions: one already passed on within `refreshMs` on
+ * the same rendition is not sent again, so rows written upstream follow viewers / refreshMs, not
+ * polls.
+ */
+import { emptyQoe, type QoeDelta, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
+
+/** Sends on what was merged: resolves when the receiver answered. */
+export type SendViewers = (batch: ViewerBatch, isolates: number) => Promise<void>;
+
+/** How long a source (isolate or edge shard) counts towards the isolates served after it was last heard. */
+export const ISOLATE_SEEN_MS = 10_000;
+/** Startup times one merged batch carries at most (the StreamDO keeps a bounded sample anyway). */
+const MAX_STARTUPS = 1000;
+
+/** Adds `from` into `into` (beacon sums, switch counts, startups up to MAX_STARTUPS). */
+export function mergeQoe(into: QoeDelta, from: QoeDelta): void {
+  into.beacons += from.beacons;
+  into.playedMs += from.playedMs;
+  into.rebufferCount += from.rebufferCount;
+  into.rebufferMs += from.rebufferMs;
+  into.errors += from.errors ?? 0;
+  for (const [k, n] of Object.entries(from.switches)) into.switches[k] = (into.switches[k] ?? 0) + n;
+  for (const s of from.startups) if (into.startups.length < MAX_STARTUPS) into.startups.push(s);
+}
+
+export class ViewerRelay {
+  readonly #send: SendViewers;
+  readonly #intervalMs: number;
+  readonly #refreshMs: number;
+  #sessions = new Map<string, SessionSeen>();
+  #qoe = emptyQoe();
+  /** Isolates served through each source (1 for an isolate; an edge shard reports its own count). */
+  readonly #sources = new Map<string, { isolates: number; at: number }>();
+  /** When each session was last passed on, and on which rendition (thinning; edge shards only). */
+  readonly #passedOn = new Map<string, { at: number; rendition: string }>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Batches sent on, for tests and the simulation. */
+  sent = 0;
+
+  constructor(send: SendViewers, opts: { intervalMs?: number; refreshMs?: number } = {}) {
+    this.#send = send;
+    this.#intervalMs = opts.intervalMs ?? 1000;
+    this.#refreshMs = opts.refreshMs ?? 0;
+  }
+
+  /** A batch from `source`, which serves `isolates` isolates; it goes on with the next send (at most one a second). */
+  add(source: string, isolates: number, batch: ViewerBatch, now: number): void {
+    this.#sources.set(source, { isolates, at: now });
+    for (const s of batch.sessions) {
+      const known = this.#sessions.get(s.sid);
+      if (!known || s.lastSeen >= known.lastSeen) this.#sessions.set(s.sid, s);
+    }
+    mergeQoe(this.#qoe, batch.qoe);
+    this.#timer ??= setTimeout(() => void this.#flush(), this.#intervalMs);
+  }
+
+  /** Isolates served through this shard: the sum over the sources heard in the last ISOLATE_SEEN_MS. */
+  isolates(now: number): number {
+    let n = 0;
+    for (const [source, s] of this.#sources) {
+      if (now - s.at > ISOLATE_SEEN_MS) this.#sources.delete(source);
+      else n += s.isolates;
+    }
+    return n;
+  }
+
+  async #flush(): Promise<void> {
+    this.#timer = null;
+    const now = Date.now();
+    const sessions: SessionSeen[] = [];
+    for (const s of this.#sessions.values()) {
+      const last = this.#passedOn.get(s.sid);
+      if (this.#refreshMs > 0 && last && last.rendition === s.rendition && s.lastSeen - last.at < this.#refreshMs) continue;
+      sessions.push(s);
+      if (this.#refreshMs > 0) this.#passedOn.set(s.sid, { at: s.lastSeen, rendition: s.rendition });
+    }
+    if (this.#refreshMs > 0) for (const [sid, p] of this.#passedOn) if (now - p.at > 10 * this.#refreshMs) this.#passedOn.delete(sid);
+    const batch: ViewerBatch = { sessions, qoe: this.#qoe };
+    this.#sessions = new Map();
+    this.#qoe = emptyQoe();
+    this.sent++;
+    try {
+      await this.#send(batch, this.isolates(now));
+    } catch (err) {
+      console.warn('fan-out: viewer batch not passed on:', err);
+    }
+  }
+}
