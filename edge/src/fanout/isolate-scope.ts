@@ -19,6 +19,8 @@ export const SIM_ISOLATE_HEADER = 'X-Edgelive-Sim-Isolate';
 const SIM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Simulated isolates kept at once (the least recently used is dropped). */
 const MAX_SIMULATED = 20_000;
+/** Streams whose flush answers one isolate remembers. */
+const MAX_STREAMS = 1024;
 
 export class IsolateScope {
   /** Live playlists pushed by StreamDOs (or shards). */
@@ -28,7 +30,21 @@ export class IsolateScope {
   readonly playlists = new Coalescer<RenderedPlaylist>();
   readonly viewers = new ViewerAggregator();
   readonly beacons = new BeaconLimiter();
+  /** Whether each stream's tier is engaged, as the StreamDO last answered a viewer flush (for streams with no pushed copy here). */
+  readonly #flushAnswers = new Map<string, boolean>();
   constructor(readonly id: string) {}
+
+  /** Whether this isolate flushes and subscribes through its edge shard for `streamId`: the pushed state says, else the last flush answer. */
+  throughShard(streamId: string): boolean {
+    return this.copies.fanout(streamId) ?? this.#flushAnswers.get(streamId) ?? false;
+  }
+
+  /** The StreamDO answered a viewer flush. */
+  noteFlushAnswer(streamId: string, fanout: boolean): void {
+    this.#flushAnswers.delete(streamId);
+    if (this.#flushAnswers.size >= MAX_STREAMS) this.#flushAnswers.delete(this.#flushAnswers.keys().next().value!);
+    this.#flushAnswers.set(streamId, fanout);
+  }
 }
 
 let own: IsolateScope | null = null;

@@ -1,15 +1,18 @@
 /**
  * A fan-out shard of one popular stream (issue 14): an edge shard per location or a relay shard
  * (shard-names.ts). It holds copies the StreamDO pushed and batches it merged, never decides any
- * state: the playlist push is passed on (playlist-relay.ts), viewer batches are merged and sent on
- * once a second (viewer-relay.ts). Nothing is stored: a shard that restarts opens its upstream
- * again at the next subscription and loses at most one second of viewer batches, which the next
- * polls bring back.
+ * state: the playlist push is passed on (playlist-relay.ts); an edge shard merges its isolates'
+ * viewer batches and sends each relay its partition of the sessions once a second (viewer-relay.ts);
+ * a relay shard counts its partition exactly (partition-counter.ts) and reports counts, new
+ * sessions and beacon sums to the StreamDO once a second. Nothing is stored: a shard that restarts
+ * opens its upstream again at the next subscription and counts again from the next polls (within
+ * one viewer window).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
-import type { ViewerBatch } from '../viewers/viewer-batch.ts';
+import { emptyQoe, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
+import { PartitionCounter, partitionOf } from './partition-counter.ts';
 import { parseFanoutSettings } from './fanout-settings.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
@@ -28,6 +31,10 @@ export class StreamShard extends DurableObject<Env> {
   #role: ShardRole | null = null;
   #playlists: PlaylistRelay | null = null;
   #viewers: ViewerRelay | null = null;
+  /** A relay shard's partition of the sessions. */
+  readonly #counter = new PartitionCounter();
+  /** The viewer window and forget horizon the StreamDO last told this relay. */
+  #window = { windowMs: 6000, forgetMs: 600_000 };
   readonly calls: ShardCalls = { subscribePlaylists: 0, recordViewers: 0 };
 
   /** The stream's playlist push, passed on (the first message once upstream answered). */
@@ -42,9 +49,21 @@ export class StreamShard extends DurableObject<Env> {
     this.#relays(name).viewers.add(source, isolates, batch, Date.now());
   }
 
+  /** A relay shard takes the sessions the StreamDO counted before the tier engaged (its partition of them). */
+  handOver(name: string, sessions: SessionSeen[]): void {
+    this.#relays(name);
+    this.#counter.handOver(sessions);
+  }
+
+  /** A relay shard gives its sessions seen since `since` back to the StreamDO (the tier disengages). */
+  takeSessions(name: string, since: number): SessionSeen[] {
+    this.#relays(name);
+    return this.#counter.liveSessions(since);
+  }
+
   /** Calls answered and what the shard holds now (the scale simulation; tests). */
-  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number } {
-    return { calls: { ...this.calls }, subscribers: this.#playlists?.subscribers ?? 0, relayed: this.#playlists?.relayed ?? 0, batchesSent: this.#viewers?.sent ?? 0 };
+  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number } {
+    return { calls: { ...this.calls }, subscribers: this.#playlists?.subscribers ?? 0, relayed: this.#playlists?.relayed ?? 0, batchesSent: this.#viewers?.sent ?? 0, sessions: this.#counter.size };
   }
 
   /** The relays, made on the first call (the object learns its name from its callers: ids made from names do not carry them back). */
@@ -59,6 +78,7 @@ export class StreamShard extends DurableObject<Env> {
     return { playlists: this.#playlists!, viewers: this.#viewers! };
   }
 
+  /** The relay this location's edge shard subscribes through. */
   #relayOf(role: ShardRole & { kind: 'edge' }): { name: string; stub: DurableObjectStub<StreamShard> } {
     const name = relayShardName(role.streamId, relayIndex(role.location, parseFanoutSettings(this.env).relays));
     return { name, stub: this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)) };
@@ -74,11 +94,30 @@ export class StreamShard extends DurableObject<Env> {
   async #upstreamViewers(batch: ViewerBatch, isolates: number): Promise<void> {
     const role = this.#role!;
     if (role.kind === 'relay') {
-      const answer = await streamStub(this.env, role.streamId).recordViewers(batch, { source: relayShardName(role.streamId, role.index), isolates });
-      if (!answer.ok && answer.code !== 'stream_not_found') console.warn(`fan-out: relay batch refused: ${answer.code} ${answer.message}`);
+      this.#counter.record(batch.sessions);
+      const now = Date.now();
+      const counts = this.#counter.report(now, this.#window.windowMs, now - this.#window.forgetMs);
+      const answer = await streamStub(this.env, role.streamId).recordRelayCounts(role.index, { ...counts, qoe: batch.qoe, isolates });
+      if (answer.ok) this.#window = answer.value;
+      else if (answer.code !== 'stream_not_found') console.warn(`fan-out: relay report refused: ${answer.code} ${answer.message}`);
       return;
     }
-    const relay = this.#relayOf(role);
-    await relay.stub.recordViewers(relay.name, `e:${role.location}`, isolates, batch);
+    // Each relay counts its partition of the sessions; beacon sums and the isolates served go to this location's own relay.
+    const relays = parseFanoutSettings(this.env).relays;
+    const home = relayIndex(role.location, relays);
+    const parts = new Map<number, SessionSeen[]>([[home, []]]);
+    for (const s of batch.sessions) {
+      const k = partitionOf(s.sid, relays);
+      let list = parts.get(k);
+      if (!list) parts.set(k, (list = []));
+      list.push(s);
+    }
+    await Promise.all(
+      [...parts].map(([k, sessions]) => {
+        const name = relayShardName(role.streamId, k);
+        const own = k === home;
+        return this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
+      }),
+    );
   }
 }

@@ -118,6 +118,11 @@ export class StreamCopy {
     return this.#fanout;
   }
 
+  /** A subscription that delivered state is open. */
+  get live(): boolean {
+    return this.#current !== null;
+  }
+
   /** Whether this copy can answer now, opening or renewing the subscription as needed. */
   async #ready(c: Context, open: OpenSubscription): Promise<boolean> {
     const now = this.#clock();
@@ -207,9 +212,10 @@ export class StreamCopies {
     return copy;
   }
 
-  /** Whether the stream's fan-out tier is engaged, as far as this isolate knows (no copy: no). */
-  fanout(streamId: string): boolean {
-    return this.#copies.get(streamId)?.fanout ?? false;
+  /** Whether the stream's fan-out tier is engaged, as the live pushed copy says; undefined without one. */
+  fanout(streamId: string): boolean | undefined {
+    const copy = this.#copies.get(streamId);
+    return copy?.live ? copy.fanout : undefined;
   }
 }
 

@@ -84,6 +84,8 @@ interface OpenRow extends Record<string, SqlStorageValue> {
   played_ms: number;
   rebuffer_ms: number;
   errors: number;
+  /** Sessions the fan-out tier's relay shards saw first this minute (a column added later, so read with `?? 0`). */
+  unique_elsewhere: number | null;
 }
 
 interface MinuteRow extends Record<string, SqlStorageValue> {
@@ -136,6 +138,20 @@ export class AnalyticsRollups {
   /** Creates the tables if they are missing. */
   migrate(): void {
     this.#sql.exec(ANALYTICS_SCHEMA);
+    // Added with the fan-out tier: sessions its relay shards saw first in the open minute (they have no row here).
+    const columns = this.#sql.exec<{ name: string }>('PRAGMA table_info(analytics_open)').toArray();
+    if (!columns.some((c) => c.name === 'unique_elsewhere')) this.#sql.exec('ALTER TABLE analytics_open ADD COLUMN unique_elsewhere INTEGER NOT NULL DEFAULT 0');
+  }
+
+  /**
+   * Unique viewers of `minute` counted by the fan-out tier's relay shards (each session id belongs to
+   * one relay, so their counts add up). Counted only while that minute is open here: a relay's last
+   * report of a minute can come after the minute closed, and is then not counted.
+   */
+  uniqueElsewhere(now: number, minute: number, n: number): boolean {
+    const opened = this.#openAt(now);
+    this.#sql.exec('UPDATE analytics_open SET unique_elsewhere = unique_elsewhere + ? WHERE singleton = 1 AND minute = ?', n, minute);
+    return opened;
   }
 
   #open(): OpenRow | null {
@@ -158,7 +174,7 @@ export class AnalyticsRollups {
     if (!open || (!early && open.minute + MINUTE_MS > now)) return null;
     const end = Math.min(open.minute + MINUTE_MS, now);
     const current = this.#d.currentViewers(end);
-    const unique = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM analytics_open_sessions').one().n;
+    const unique = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM analytics_open_sessions').one().n + (open.unique_elsewhere ?? 0);
     const row: MinuteRow = {
       minute: open.minute,
       current_viewers: current,

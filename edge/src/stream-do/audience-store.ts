@@ -123,7 +123,7 @@ export class AudienceStore {
    * sessions of up to SESSION_CHUNK polls in one statement each (JSON arrays: Durable Object SQL
    * binds at most 100 parameters), so a flush costs statements per chunk, not per session.
    */
-  recordSessions(sessions: readonly SessionSeen[]): void {
+  recordSessions(sessions: readonly SessionSeen[]): number {
     // The batch's latest poll of each session; of two at one millisecond the later, as upserts in
     // order would keep.
     const latest = new Map<string, SessionSeen>();
@@ -163,6 +163,28 @@ export class AudienceStore {
     }
     this.#applyMoves(moves);
     if (added > 0) this.#sql.exec('UPDATE audience SET known_sessions = known_sessions + ? WHERE singleton = 1', added);
+    return added;
+  }
+
+  /**
+   * Counts made by the fan-out tier's relay shards (`renditions`), with this store's peak and total.
+   * Sessions the relays saw first have no row here: `countElsewhere` adds them to the total.
+   */
+  countsOf(renditions: Record<string, number>): ViewerCounts {
+    const current = Object.values(renditions).reduce((a, b) => a + b, 0);
+    const row = this.#row();
+    const sorted = Object.fromEntries(Object.entries(renditions).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return { current, peak: Math.max(row.peak, current), total: row.pruned_sessions + row.known_sessions, renditions: sorted };
+  }
+
+  /** `n` sessions counted by relay shards join the total (negative: taken back into the table). */
+  countElsewhere(n: number): void {
+    if (n !== 0) this.#sql.exec('UPDATE audience SET pruned_sessions = MAX(0, pruned_sessions + ?) WHERE singleton = 1', n);
+  }
+
+  /** Sessions seen at or after `since` (handed to the relay shards when the fan-out tier engages). */
+  liveSessions(since: number): SessionSeen[] {
+    return this.#sql.exec<{ sid: string; rendition: string; last_seen: number }>('SELECT sid, rendition, last_seen FROM sessions WHERE last_seen >= ?', since).toArray().map((r) => ({ sid: r.sid, rendition: r.rendition, lastSeen: r.last_seen }));
   }
 
   #applyMoves(moves: BucketMoves): void {

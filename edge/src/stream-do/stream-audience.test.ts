@@ -31,12 +31,13 @@ function tables(current: number, peak: number) {
   const calls: string[] = [];
   const counts: ViewerCounts = { current, peak: Math.max(peak, current), total: current, renditions: {} };
   const t: AudienceTables = {
-    recordSessions: () => void calls.push('sessions'),
+    recordSessions: () => (calls.push('sessions'), 0),
     addQoe: () => void calls.push('qoe'),
     counts: (_now, windowMs) => (calls.push(`counts ${windowMs}`), counts),
     raisePeak: () => (calls.push('peak'), peak),
     pruneSessions: (before) => (calls.push(`prune ${before}`), 0),
     qoe: () => ({ beacons: 0, startupMsP50: null, rebufferCount: 0, rebufferRatio: 0, switches: 0 }),
+    countsOf: (renditions) => (calls.push(`countsOf ${JSON.stringify(renditions)}`), { ...counts, current: Object.values(renditions).reduce((a, b) => a + b, 0) }),
   };
   return { t, calls };
 }

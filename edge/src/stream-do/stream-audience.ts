@@ -45,20 +45,37 @@ export function sessionForgetBefore(now: number, targetDuration: number): number
 }
 
 /** The audience tables it works on: an AudienceStore, or an object literal in unit tests. */
-export type AudienceTables = Pick<AudienceStore, 'recordSessions' | 'addQoe' | 'counts' | 'raisePeak' | 'pruneSessions' | 'qoe'>;
+export type AudienceTables = Pick<AudienceStore, 'recordSessions' | 'addQoe' | 'counts' | 'raisePeak' | 'pruneSessions' | 'qoe' | 'countsOf'>;
 
 /** The audience of one StreamDO over its AudienceStore; remembers when it last forgot sessions. */
 export class StreamAudience {
   readonly #store: AudienceTables;
   #lastSessionPruneAt = 0;
+  /** While the fan-out tier counts (its relay shards' sum per rendition), else null: this store counts. */
+  #relayCounts: ((now: number) => Record<string, number>) | null = null;
 
   constructor(store: AudienceTables) {
     this.#store = store;
   }
 
+  /** Counting moves to the relay shards (`counts` gives their sum at a time) or, with null, back here. */
+  countBy(counts: ((now: number) => Record<string, number>) | null): void {
+    this.#relayCounts = counts;
+  }
+
+  /** Whether the relay shards count (a batch's sessions then go to them, not into this store). */
+  get relaysCount(): boolean {
+    return this.#relayCounts !== null;
+  }
+
+  /** Viewers now (within the stream's viewer window). */
+  counts(row: StreamRow, now: number): ViewerCounts {
+    return this.#relayCounts ? this.#store.countsOf(this.#relayCounts(now)) : this.#store.counts(now, viewerWindowMs(row.target_duration));
+  }
+
   /** Viewers now (within the stream's viewer window) and QoE so far. */
   summary(row: StreamRow, now: number): AudienceSummary {
-    return { viewers: this.#store.counts(now, viewerWindowMs(row.target_duration)), qoe: this.#store.qoe() };
+    return { viewers: this.counts(row, now), qoe: this.#store.qoe() };
   }
 
   /**
@@ -69,7 +86,7 @@ export class StreamAudience {
     // Sessions come from polls the StreamDO rendered, so their renditions exist; switches come from
     // beacons, and one naming a rendition the stream does not have is a client's invention.
     const renditions = ladderRenditions(row);
-    this.#store.recordSessions(batch.sessions);
+    if (!this.#relayCounts) this.#store.recordSessions(batch.sessions);
     const known: Record<string, number> = {};
     for (const [key, n] of Object.entries(batch.qoe.switches)) {
       const [from, to] = key.split('>');
@@ -77,7 +94,7 @@ export class StreamAudience {
     }
     batch = { ...batch, qoe: { ...batch.qoe, switches: known, startups: batch.qoe.startups.slice(0, MAX_STARTUP_PER_BATCH) } };
     this.#store.addQoe(batch.qoe);
-    const { current } = this.#store.counts(now, viewerWindowMs(row.target_duration));
+    const { current } = this.counts(row, now);
     const before = this.#store.raisePeak(current);
     for (const m of crossedMilestones(before, current)) tx.event(now, 'viewer_milestone', { viewers: m, peak: current });
     const switches = Object.values(batch.qoe.switches).reduce((a, b) => a + b, 0);

@@ -16,6 +16,10 @@ import { PartIndex } from './part-index.ts';
 import { PlaylistWaiters } from './playlist-waiters.ts';
 import { PlaylistPush, type PlaylistPushMessage, type PushedRendition } from './playlist-push.ts';
 import { FanoutPolicy } from './fanout-policy.ts';
+import { RelayCounts } from './relay-counts.ts';
+import { partitionOf, type PartitionCounts } from '../fanout/partition-counter.ts';
+import { relayShardName } from '../fanout/shard-names.ts';
+import { emptyQoe, type QoeDelta, type SessionSeen } from '../viewers/viewer-batch.ts';
 import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
@@ -38,9 +42,20 @@ import { fleetAnalyticsStub } from '../analytics/fleet-analytics.ts';
 import { foldMinutes } from '../analytics/minute-rollup.ts';
 import { AnalyticsRollups } from './analytics-rollups.ts';
 import { servedAfterEndMs } from '../playback/render-playlists.ts';
-import { viewerWindowMs } from './stream-audience.ts';
+import { sessionForgetBefore, viewerWindowMs } from './stream-audience.ts';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
 import { webhookHubStub } from '../webhooks/webhook-hub.ts';
+
+/** After the tier engages, the StreamDO keeps counting for this long while isolates move to their edge shards. */
+const RELAY_COUNT_GRACE_MS = 2000;
+
+/** Calls a StreamDO answered for viewers, by method (`viewerCalls`: the scale simulation, tests). */
+export interface ViewerCalls {
+  subscribePlaylists: number;
+  recordViewers: number;
+  mediaPlaylist: number;
+  recordRelayCounts: number;
+}
 
 /** Event types other objects may write into a stream's log (`recordEvent`). */
 export type ExternalEventType = 'cdn_health';
@@ -70,7 +85,11 @@ export class StreamDO extends DurableObject<Env> {
   /** Whether the stream is served through the fan-out tier (fanout-policy.ts); told to isolates with the push. */
   readonly #fanout: FanoutPolicy;
   /** Calls this object answered for viewers, for the scale simulation (`viewerCalls`). */
-  readonly #viewerCalls = { subscribePlaylists: 0, recordViewers: 0, mediaPlaylist: 0 };
+  readonly #viewerCalls: ViewerCalls = { subscribePlaylists: 0, recordViewers: 0, mediaPlaylist: 0, recordRelayCounts: 0 };
+  /** The relay shards' latest counts, summed while the tier counts viewers. */
+  readonly #relayCounts = new RelayCounts();
+  readonly #audienceStore: AudienceStore;
+  readonly #relays: number;
   /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
   readonly #rollups: AnalyticsRollups;
   /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
@@ -80,10 +99,13 @@ export class StreamDO extends DurableObject<Env> {
     super(ctx, env);
     this.#settings = parseSettings(env);
     this.#timeouts = streamTimeouts(this.#settings);
-    this.#fanout = new FanoutPolicy(parseFanoutSettings(env));
+    const fanout = parseFanoutSettings(env);
+    this.#fanout = new FanoutPolicy(fanout);
+    this.#relays = fanout.relays;
     this.#media = new RecordingsRpc(ctx.storage.sql, env, this.#settings);
     this.#store = new StreamStore(ctx.storage.sql, this.#media.indexHooks(() => this.#store.stream()));
     const audienceStore = new AudienceStore(ctx.storage.sql);
+    this.#audienceStore = audienceStore;
     this.#audience = new StreamAudience(audienceStore);
     this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
     this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, source: this.#store, sink: () => webhookHubStub(env), rearm: () => this.#upkeep.afterChange() });
@@ -94,7 +116,10 @@ export class StreamDO extends DurableObject<Env> {
     const sources = { store: this.#store, audience: this.#audience };
     this.#rollups = new AnalyticsRollups(ctx.storage.sql, {
       retentionMs: this.#settings.analyticsRetentionDays * 86_400_000,
-      currentViewers: (at) => audienceStore.counts(at, viewerWindowMs(this.#store.stream()?.target_duration ?? 0)).current,
+      currentViewers: (at) => {
+        const row = this.#store.stream();
+        return row ? this.#audience.counts(row, at).current : 0;
+      },
       push: async (minutes) => {
         const id = this.#store.stream()?.id;
         if (id) await fleetAnalyticsStub(env).record(id, minutes);
@@ -343,20 +368,110 @@ export class StreamDO extends DurableObject<Env> {
    * One isolate's batch of viewer sessions and QoE beacons (at most one a second per isolate):
    * updates sessions, peak and QoE sums, and logs viewer milestones and quality switches.
    */
-  async recordViewers(batch: ViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number }>> {
+  async recordViewers(batch: ViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number; fanout: boolean }>> {
     const now = Date.now();
     this.#viewerCalls.recordViewers++;
     if (from) this.#observeIsolates(from.source, from.isolates);
+    // While the relay shards count, a batch that still comes here goes to them (each its partition);
+    // in the grace second before, it is counted here and handed over (so the relays know it is not new).
+    const relaysCount = this.#audience.relaysCount;
+    if (this.#fanout.engaged && batch.sessions.length > 0) this.#toRelays(relaysCount ? 'recordViewers' : 'handOver', batch.sessions);
     // The minute that just ended closes before this batch moves the sessions it reads.
     if (this.#store.stream()) this.#rollups.closeDue(now);
     const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
-    if (result.ok) {
-      const { sessions, qoe } = batch;
-      const opened = this.#rollups.viewers(now, { sessions, current: result.value.current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors ?? 0 }); // ?? 0: a batch from an isolate still on the previous version
-      if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
-      await this.#feed.scheduleSnapshot();
+    if (!result.ok) return result;
+    await this.#afterViewers(now, relaysCount ? [] : batch.sessions, result.value.current, batch.qoe, []);
+    return ok({ current: result.value.current, fanout: this.#fanout.engaged });
+  }
+
+  /**
+   * A relay shard's report, once a second while the tier is engaged: its partition's viewer counts,
+   * the sessions it saw first, unique viewers per minute and its beacon sums (partition-counter.ts).
+   * Answers the viewer window the relay counts over.
+   */
+  async recordRelayCounts(relay: number, report: PartitionCounts & { qoe: QoeDelta; isolates: number }): Promise<DoResult<{ windowMs: number; forgetMs: number }>> {
+    const now = Date.now();
+    this.#viewerCalls.recordRelayCounts++;
+    const row = existingStream(this.#store.stream());
+    if (!row.ok) return row;
+    this.#observeIsolates(relayShardName(row.value.id, relay), report.isolates);
+    this.#relayCounts.record(relay, report.renditions, now);
+    this.#rollups.closeDue(now);
+    const result = this.#writer.write((tx) => {
+      // Sessions a relay saw first have no row here: they join the total as counted elsewhere.
+      this.#audienceStore.countElsewhere(report.newSessions);
+      return this.#audience.record(tx, requireStream(this.#store.stream()), now, { sessions: [], qoe: report.qoe });
+    });
+    if (!result.ok) return result;
+    await this.#afterViewers(now, [], result.value.current, report.qoe, report.minutes);
+    const windowMs = viewerWindowMs(row.value.target_duration);
+    return ok({ windowMs, forgetMs: now - sessionForgetBefore(now, row.value.target_duration) });
+  }
+
+  /** The minute rollup, the alarm for a new minute, and the feed's snapshot after viewers were recorded. */
+  async #afterViewers(now: number, sessions: readonly SessionSeen[], current: number, qoe: QoeDelta, uniqueElsewhere: readonly { minute: number; newUnique: number }[]): Promise<void> {
+    // ?? 0: a batch from an isolate still on the previous version
+    let opened = this.#rollups.viewers(now, { sessions, current, startups: qoe.startups, playedMs: qoe.playedMs, rebufferMs: qoe.rebufferMs, errors: qoe.errors ?? 0 });
+    for (const m of uniqueElsewhere) opened = this.#rollups.uniqueElsewhere(now, m.minute, m.newUnique) || opened;
+    if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
+    await this.#feed.scheduleSnapshot();
+  }
+
+  /** Sends sessions to the relay shards, each its partition (not awaited: a failure costs one second of polls). */
+  #toRelays(method: 'recordViewers' | 'handOver', sessions: readonly SessionSeen[]): void {
+    const id = this.#store.stream()?.id;
+    if (!id) return;
+    const parts = new Map<number, SessionSeen[]>();
+    for (const s of sessions) {
+      const k = partitionOf(s.sid, this.#relays);
+      let list = parts.get(k);
+      if (!list) parts.set(k, (list = []));
+      list.push(s);
     }
-    return result;
+    for (const [k, list] of parts) {
+      const name = relayShardName(id, k);
+      const relay = this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name));
+      const sent = method === 'handOver' ? relay.handOver(name, list) : relay.recordViewers(name, 'stream-do', 0, { sessions: list, qoe: emptyQoe() });
+      this.ctx.waitUntil(Promise.resolve(sent).catch((err: unknown) => console.warn(`fan-out: sessions not sent to relay ${k}:`, err)));
+    }
+  }
+
+  /**
+   * The tier engaged: the sessions counted here are handed to the relay shards, and after a grace
+   * second (isolates move to their edge shards as the push tells them) the relays count. It
+   * disengaged: the relays' sessions are taken back into the table first, then this object counts.
+   */
+  async #tierChanged(engaged: boolean): Promise<void> {
+    const row = this.#store.stream();
+    if (!row) return;
+    const now = Date.now();
+    const since = now - viewerWindowMs(row.target_duration);
+    if (engaged) {
+      this.#toRelays('handOver', this.#audienceStore.liveSessions(since));
+      setTimeout(() => {
+        if (this.#fanout.engaged) this.#audience.countBy((at) => this.#relayCounts.sum(at));
+      }, RELAY_COUNT_GRACE_MS);
+      return;
+    }
+    const taken = await Promise.all(
+      Array.from({ length: this.#relays }, async (_, k) => {
+        const name = relayShardName(row.id, k);
+        try {
+          return await this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).takeSessions(name, since);
+        } catch (err) {
+          console.warn(`fan-out: sessions of relay ${k} not taken back:`, err);
+          return [];
+        }
+      }),
+    );
+    if (this.#fanout.engaged) return; // engaged again meanwhile
+    this.#writer.write(() => {
+      // Rows made now for sessions the relays saw first were already in the total.
+      const added = this.#audienceStore.recordSessions(taken.flat());
+      this.#audienceStore.countElsewhere(-added);
+    });
+    this.#audience.countBy(null);
+    this.#relayCounts.clear();
   }
 
   /** The analytics feed: the Worker has checked auth and forwards the WebSocket upgrade here. */
@@ -436,14 +551,15 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /** Calls answered for viewers since the object started, the isolates it is served from, and whether the tier is engaged (simulation, tests). */
-  viewerCalls(): { calls: { subscribePlaylists: number; recordViewers: number; mediaPlaylist: number }; isolates: number; fanout: boolean; subscribers: number } {
-    return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(Date.now()), fanout: this.#fanout.engaged, subscribers: this.#playlistPush.size };
+  viewerCalls(): { calls: ViewerCalls; isolates: number; fanout: boolean; relaysCount: boolean; subscribers: number } {
+    return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(Date.now()), fanout: this.#fanout.engaged, relaysCount: this.#audience.relaysCount, subscribers: this.#playlistPush.size };
   }
 
   #observeIsolates(source: string, isolates: number): void {
     if (this.#fanout.observe(source, isolates, Date.now())) {
       console.log(`stream ${this.#store.stream()?.id}: fan-out tier ${this.#fanout.engaged ? 'engaged' : 'disengaged'} (${this.#fanout.isolates(Date.now())} isolates)`);
       this.#playlistPush.changed();
+      this.ctx.waitUntil(this.#tierChanged(this.#fanout.engaged));
     }
   }
 

@@ -15,7 +15,7 @@ export function flushViewers(c: Context<AppEnv>, streamId: string, batch: Viewer
   if (!batch) return;
   const scope = isolateScope(c);
   let work: Promise<unknown>;
-  if (scope.copies.fanout(streamId)) {
+  if (scope.throughShard(streamId)) {
     edgeStats.shardCalls++;
     const name = edgeShardName(streamId, requestLocation(c));
     work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name)).recordViewers(name, scope.id, 1, batch);
@@ -24,8 +24,9 @@ export function flushViewers(c: Context<AppEnv>, streamId: string, batch: Viewer
     work = streamStub(c.env, streamId)
       .recordViewers(batch, { source: scope.id, isolates: 1 })
       .then((r) => {
+        if (r.ok) scope.noteFlushAnswer(streamId, r.value.fanout);
         // Beacons for a stream that does not exist are dropped here rather than checked per request.
-        if (!r.ok && r.code !== 'stream_not_found') console.warn(`viewer flush for ${streamId} refused: ${r.code} ${r.message}`);
+        else if (r.code !== 'stream_not_found') console.warn(`viewer flush for ${streamId} refused: ${r.code} ${r.message}`);
       });
   }
   waitUntil(c, work, 'viewer flush');
