@@ -16,6 +16,7 @@ import { watchPage } from './routes/watch-page.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { thumbnailRoutes, vodRoutes } from './routes/vod.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { simulationRoutes } from './routes/simulation.ts';
 
 /** The edge Worker's HTTP surface: management, internal (origin → edge) and playback routes. */
 export const app = new Hono<AppEnv>();
@@ -32,6 +33,7 @@ app.route('/v1/edge', edgeStatsRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/v1/openapi.json', openApiRoutes);
 app.route('/internal/v1', internalRoutes);
+app.route('/__sim', simulationRoutes);
 app.route('/live', thumbnailRoutes);
 app.route('/live', playbackRoutes);
 app.get(TIME_PATH, () => timeResponse());

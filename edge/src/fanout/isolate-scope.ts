@@ -50,17 +50,20 @@ export class IsolateScope {
 let own: IsolateScope | null = null;
 const simulated = new Map<string, IsolateScope>();
 
+/** The scope of simulated isolate `name` (development only: the caller checks). */
+export function isolateScopeNamed(name: string): IsolateScope {
+  let scope = simulated.get(name);
+  if (scope) simulated.delete(name);
+  else if (simulated.size >= MAX_SIMULATED) simulated.delete(simulated.keys().next().value!);
+  scope ??= new IsolateScope(`sim-${name}`);
+  simulated.set(name, scope);
+  return scope;
+}
+
 /** This request's isolate scope. */
 export function isolateScope(c: Context<AppEnv>): IsolateScope {
   const sim = c.req.header(SIM_ISOLATE_HEADER);
-  if (sim && SIM_ID.test(sim) && c.var.settings.environment === 'development') {
-    let scope = simulated.get(sim);
-    if (scope) simulated.delete(sim);
-    else if (simulated.size >= MAX_SIMULATED) simulated.delete(simulated.keys().next().value!);
-    scope ??= new IsolateScope(`sim-${sim}`);
-    simulated.set(sim, scope);
-    return scope;
-  }
+  if (sim && SIM_ID.test(sim) && c.var.settings.environment === 'development') return isolateScopeNamed(sim);
   own ??= new IsolateScope(isolateIdentity().id);
   return own;
 }

@@ -73,7 +73,11 @@ export class StreamShard extends DurableObject<Env> {
       if (!role) throw new Error(`not a shard name: ${name}`);
       this.#role = role;
       this.#playlists = new PlaylistRelay((windowSegments, seconds) => this.#upstreamPlaylists(windowSegments, seconds));
-      this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), { refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0 });
+      this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), {
+        refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0,
+        // A relay reports every second while it counts anyone, so its counts age out as viewers leave.
+        keepSending: () => role.kind === 'relay' && this.#counter.size > 0,
+      });
     }
     return { playlists: this.#playlists!, viewers: this.#viewers! };
   }

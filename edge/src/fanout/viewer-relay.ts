@@ -32,6 +32,8 @@ export class ViewerRelay {
   readonly #send: SendViewers;
   readonly #intervalMs: number;
   readonly #refreshMs: number;
+  /** Whether to send again a second later even with nothing new (a relay keeps reporting while it counts viewers). */
+  readonly #keepSending: () => boolean;
   #sessions = new Map<string, SessionSeen>();
   #qoe = emptyQoe();
   /** Isolates served through each source (1 for an isolate; an edge shard reports its own count). */
@@ -42,10 +44,11 @@ export class ViewerRelay {
   /** Batches sent on, for tests and the simulation. */
   sent = 0;
 
-  constructor(send: SendViewers, opts: { intervalMs?: number; refreshMs?: number } = {}) {
+  constructor(send: SendViewers, opts: { intervalMs?: number; refreshMs?: number; keepSending?: () => boolean } = {}) {
     this.#send = send;
     this.#intervalMs = opts.intervalMs ?? 1000;
     this.#refreshMs = opts.refreshMs ?? 0;
+    this.#keepSending = opts.keepSending ?? (() => false);
   }
 
   /** A batch from `source`, which serves `isolates` isolates; it goes on with the next send (at most one a second). */
@@ -89,5 +92,6 @@ export class ViewerRelay {
     } catch (err) {
       console.warn('fan-out: viewer batch not passed on:', err);
     }
+    if (this.#keepSending()) this.#timer ??= setTimeout(() => void this.#flush(), this.#intervalMs);
   }
 }

@@ -263,7 +263,7 @@ describe('every documented operation, called through the typed client', () => {
   });
 
   it('reads the isolate stats and the Prometheus metrics', async () => {
-    expect(Object.keys(await okData(api().GET('/v1/edge/stats')))).toEqual(['isolate', 'uptimeMs', 'playlistRequests', 'beacons', 'doCalls']);
+    expect(Object.keys(await okData(api().GET('/v1/edge/stats')))).toEqual(['isolate', 'uptimeMs', 'playlistRequests', 'beacons', 'doCalls', 'shardCalls']);
     expect(await okData(api().GET('/v1/metrics', { parseAs: 'text' }))).toContain('# TYPE livestream_total_viewers gauge');
   });
 

@@ -11,13 +11,12 @@ import type { ViewerBatch } from './viewer-batch.ts';
  * Sends a stream's batch after the response (`ctx.waitUntil`): to its StreamDO, or, once the
  * stream's fan-out tier is engaged (the pushed playlist state says so), to this location's edge shard.
  */
-export function flushViewers(c: Context<AppEnv>, streamId: string, batch: ViewerBatch | null): void {
+export function flushViewers(c: Context<AppEnv>, streamId: string, batch: ViewerBatch | null, scope = isolateScope(c), location = requestLocation(c)): void {
   if (!batch) return;
-  const scope = isolateScope(c);
   let work: Promise<unknown>;
   if (scope.throughShard(streamId)) {
     edgeStats.shardCalls++;
-    const name = edgeShardName(streamId, requestLocation(c));
+    const name = edgeShardName(streamId, location);
     work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name)).recordViewers(name, scope.id, 1, batch);
   } else {
     edgeStats.doCalls++;

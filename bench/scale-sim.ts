@@ -1,0 +1,290 @@
+/**
+ * `npm run sim:scale` — the fan-out tier under many simulated locations and isolates (issue 14).
+ *
+ * The real edge Worker and Durable Objects run under workerd (`wrangler dev`, development mode);
+ * the harness plays the rest:
+ * - a synthetic origin (signed internal API): one LL-HLS stream with 4 renditions, a part of each
+ *   every 333 ms, a 2 s segment every 6 parts, a heartbeat a second (no media bytes);
+ * - ISOLATES simulated isolates spread over L locations (`/__sim/polls` and the `X-Edgelive-Sim-*`
+ *   headers give each its own isolate state and edge shard): every 2 s a round in which every
+ *   viewer polls through its isolate (real aggregator, real flush path); 2 % of the viewers change
+ *   isolate, and so location, every round; each isolate loads its playlist every ~20 s (keeping
+ *   its push subscription, learning whether the tier is engaged); SAMPLE isolates follow LL-HLS
+ *   blocking reloads part after part, timing each answer from the part's announce.
+ *
+ * Two sweeps, each step on a fresh stream: 1 → 300 locations at VIEWERS_FIXED viewers, then
+ * 1k → 1M viewers at LOCATIONS_FIXED locations. Per step, after WARMUP_S the harness measures for
+ * MEASURE_S: StreamDO calls/s from viewers (subscriptions, flushes, relay reports, direct renders;
+ * the origin's own calls are constant and listed apart), the busiest shard's calls/s, the largest
+ * count error seen (|API viewers.current − viewers| / viewers, sampled every round), the push delay
+ * p99 (part announced → held reload answered), and how long the harness's rounds took.
+ * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
+ *
+ * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
+ * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
+ * SIM_SAMPLE (8).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../infra/local/free-port.ts';
+import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { managementClient, okData } from '../shared/src/api/management-client.ts';
+import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
+import { machineInfo, percentile } from './machine-info.ts';
+
+const list = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map(Number) : fallback);
+const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
+const VIEWERS_FIXED = Number(process.env.SIM_VIEWERS_FIXED ?? 100_000);
+const LOCATIONS_FIXED = Number(process.env.SIM_LOCATIONS_FIXED ?? 50);
+const WARMUP_S = Number(process.env.SIM_WARMUP_S ?? 30);
+const MEASURE_S = Number(process.env.SIM_MEASURE_S ?? 20);
+const LOCATIONS = list(process.env.SIM_LOCATIONS, [1, 10, 50, 100, 200, 300]);
+const VIEWERS = list(process.env.SIM_VIEWERS, [1000, 10_000, 100_000, 1_000_000]);
+const SAMPLE = Number(process.env.SIM_SAMPLE ?? 8);
+const RENDITIONS = ['1080p', '720p', '480p', '360p'];
+const PART_MS = 333;
+const ROUND_MS = 2000;
+/** One viewer in MOVER_EVERY changes isolate every round. */
+const MOVER_EVERY = 50;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+console.log(`machine: ${machineInfo()}`);
+console.log(`${ISOLATES} simulated isolates; locations ${LOCATIONS.join(', ')} at ${VIEWERS_FIXED} viewers; viewers ${VIEWERS.join(', ')} at ${LOCATIONS_FIXED} locations; ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per step`);
+
+const adminToken = randomBytes(24).toString('base64url');
+const originSecret = randomBytes(24).toString('base64url');
+const persist = mkdtempSync(join(tmpdir(), 'edgelive-sim-scale-'));
+const edge = await startWranglerDev({
+  host: '127.0.0.1',
+  port: await freePort(),
+  inspectorPort: await freePort(),
+  persistTo: persist,
+  vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
+});
+const base = edge.url;
+const api = managementClient(base, adminToken);
+const admin = { authorization: `Bearer ${adminToken}` };
+
+async function signed(path: string, body: unknown): Promise<void> {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = await signRequest(originSecret, 'POST', path, ts, bytes);
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+interface CallStats {
+  stream: { calls: Record<string, number>; isolates: number; fanout: boolean; relaysCount: boolean };
+  relays: { calls: Record<string, number> }[];
+  edges: { calls: Record<string, number> }[];
+}
+const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+
+interface Row {
+  locations: number;
+  viewers: number;
+  streamDoCallsPerSecond: number;
+  originCallsPerSecond: number;
+  busiestShardCallsPerSecond: number;
+  countError: number;
+  pushDelayP99Ms: number | null;
+  roundMs: number;
+  fanout: boolean;
+  /** The tier's relays count the viewers (else the StreamDO itself). */
+  relaysCount: boolean;
+  /** Isolates the StreamDO knows the stream is served from. */
+  isolates: number;
+}
+
+/** One step: a fresh live stream watched by `viewers` viewers through ISOLATES isolates in `locations` locations. */
+async function step(locations: number, viewers: number): Promise<Row> {
+  const created = await okData(api.POST('/v1/streams', { body: { name: `sim-${locations}-${viewers}` } }));
+  const id = created.id;
+  const grant = await (async () => {
+    const bytes = new TextEncoder().encode(JSON.stringify({ streamKey: created.streamKey, nodeId: 'sim-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1920, height: 1080, fps: 30, videoKbps: 5000 } }));
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(`${base}${INTERNAL_API.publish}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(originSecret, 'POST', INTERNAL_API.publish, ts, bytes) }, body: bytes });
+    return (await res.json()) as { epoch: number; firstMsn: number };
+  })();
+  const epoch = grant.epoch;
+  for (const [i, name] of RENDITIONS.entries()) {
+    await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: 1920 >> i, height: 1080 >> i, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 5_000_000 >> i, initFile: `init-${epoch}.mp4` } });
+  }
+  let msn = grant.firstMsn;
+  const segment = () => signed(INTERNAL_API.segments(id), { epoch, segments: RENDITIONS.map((rendition) => ({ rendition, msn, duration: 2, programDateTime: Date.now(), epoch, file: segmentFileName(msn, epoch), bytes: 400_000 })) });
+  for (let i = 0; i < 3; i++) {
+    await segment();
+    msn++;
+  }
+  // The synthetic origin: parts (all renditions in one announce), segments, heartbeats; origin calls counted.
+  let originCalls = 0;
+  let part = 0;
+  const announcedAt = new Map<string, number>();
+  let running = true;
+  const origin = (async () => {
+    let next = Date.now();
+    while (running) {
+      const p = part;
+      const last = p === 5;
+      announcedAt.set(`${msn}.${p}`, Date.now());
+      await signed(INTERNAL_API.parts(id), { epoch, parts: RENDITIONS.map((rendition) => ({ rendition, msn, part: p, epoch, duration: 0.33333, independent: p === 0, last, file: partFileName(msn, p, epoch) })) }).catch(() => {});
+      originCalls++;
+      if (last) {
+        await segment().catch(() => {});
+        originCalls++;
+        msn++;
+        part = 0;
+      } else part++;
+      if (p % 3 === 0) {
+        await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 5000, fps: 30, speed: 1, droppedFrames: 0 } }).catch(() => {});
+        originCalls++;
+      }
+      next += PART_MS;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+  })();
+
+  const isolateName = (i: number) => `i${i}`;
+  const locationOf = (i: number) => `L${i % locations}`;
+  const simHeaders = (i: number) => ({ 'X-Edgelive-Sim-Isolate': isolateName(i), 'X-Edgelive-Sim-Location': locationOf(i) });
+  const movers = Math.floor(viewers / MOVER_EVERY);
+  const stayers = viewers - movers;
+  const perIsolate = Math.ceil(stayers / ISOLATES);
+  const moverBlock = Math.ceil(movers / ISOLATES);
+  let round = 0;
+  const roundMs: number[] = [];
+  const polls = async () => {
+    const isolates = [];
+    for (let i = 0; i < ISOLATES; i++) {
+      const from = i * perIsolate;
+      const count = Math.max(0, Math.min(perIsolate, stayers - from));
+      if (count > 0) isolates.push({ isolate: isolateName(i), location: locationOf(i), prefix: 's', from, count });
+      // Movers: block b polls through isolate (b + round) mod ISOLATES, so 2 % of the viewers change isolate every round.
+      const b = (((i - round) % ISOLATES) + ISOLATES) % ISOLATES;
+      const mFrom = b * moverBlock;
+      const mCount = Math.max(0, Math.min(moverBlock, movers - mFrom));
+      if (mCount > 0) isolates.push({ isolate: isolateName(i), location: locationOf(i), prefix: 'm', from: mFrom, count: mCount });
+    }
+    const started = Date.now();
+    const res = await fetch(`${base}/__sim/polls`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ streamId: id, renditions: RENDITIONS, isolates }) });
+    if (!res.ok) throw new Error(`polls: ${res.status} ${await res.text()}`);
+    roundMs.push(Date.now() - started);
+    round++;
+  };
+  // Playlist loads: each isolate about every 20 s, staggered (keeps its subscription; learns the tier).
+  const playlistTimer = setInterval(() => {
+    for (let i = round % 10; i < ISOLATES; i += 10) void fetch(`${base}/live/${id}/${RENDITIONS[i % 4]}/index.m3u8`, { headers: simHeaders(i) }).then((r) => r.arrayBuffer()).catch(() => {});
+  }, ROUND_MS);
+  const pollLoop = (async () => {
+    while (running) {
+      const started = Date.now();
+      await polls().catch((err: unknown) => console.error('polls failed:', err));
+      await sleep(Math.max(0, ROUND_MS - (Date.now() - started)));
+    }
+  })();
+  // Sampled isolates follow blocking reloads, timing each answer from its part's announce.
+  const delays: number[] = [];
+  let measuring = false;
+  const followers = Array.from({ length: SAMPLE }, async (_, k) => {
+    const i = Math.floor((k * ISOLATES) / SAMPLE);
+    let directive = '';
+    while (running) {
+      try {
+        const res = await fetch(`${base}/live/${id}/${RENDITIONS[k % 4]}/index.m3u8${directive}`, { headers: simHeaders(i) });
+        const body = await res.text();
+        const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
+        const asked = /_HLS_msn=(\d+)&_HLS_part=(\d+)/.exec(directive);
+        if (res.status === 200 && asked && measuring) {
+          const at = announcedAt.get(`${asked[1]}.${asked[2]}`);
+          if (at !== undefined) delays.push(Date.now() - at);
+        }
+        directive = res.status === 200 && hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : '';
+        if (res.status !== 200) await sleep(PART_MS);
+      } catch {
+        await sleep(PART_MS);
+      }
+    }
+  });
+
+  const stats = async (): Promise<CallStats> => {
+    const locs = Array.from({ length: Math.min(locations, ISOLATES) }, (_, l) => `L${l}`).join(',');
+    const res = await fetch(`${base}/__sim/stats/${id}?locations=${locs}`, { headers: admin });
+    return (await res.json()) as CallStats;
+  };
+  await sleep(WARMUP_S * 1000);
+  measuring = true;
+  const before = await stats();
+  const originBefore = originCalls;
+  const t0 = Date.now();
+  let countError = 0;
+  while (Date.now() - t0 < MEASURE_S * 1000) {
+    await sleep(ROUND_MS);
+    const current = (await okData(api.GET('/v1/streams/{id}', { params: { path: { id } } }))).viewers.current;
+    countError = Math.max(countError, Math.abs(current - viewers) / viewers);
+    if (process.env.SIM_DEBUG) console.log(`  t+${Date.now() - t0} ms: current ${current}`);
+  }
+  const after = await stats();
+  if (process.env.SIM_DEBUG) console.log(JSON.stringify({ relays: after.relays, stream: after.stream }));
+  const seconds = (Date.now() - t0) / 1000;
+  measuring = false;
+  running = false;
+  clearInterval(playlistTimer);
+  await Promise.all([origin, pollLoop, ...followers]);
+  await api.POST('/v1/streams/{id}/end', { params: { path: { id } } });
+  const busiest = Math.max(
+    ...after.relays.map((r, k) => total(r.calls) - total(before.relays[k]!.calls)),
+    ...after.edges.map((e, k) => total(e.calls) - total(before.edges[k]!.calls)),
+  );
+  return {
+    locations,
+    viewers,
+    streamDoCallsPerSecond: Math.round(((total(after.stream.calls) - total(before.stream.calls)) / seconds) * 10) / 10,
+    originCallsPerSecond: Math.round(((originCalls - originBefore) / seconds) * 10) / 10,
+    busiestShardCallsPerSecond: Math.round((busiest / seconds) * 10) / 10,
+    countError: Math.round(countError * 10_000) / 10_000,
+    pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
+    roundMs: percentile(roundMs, 50),
+    fanout: after.stream.fanout,
+    relaysCount: after.stream.relaysCount,
+    isolates: after.stream.isolates,
+  };
+}
+
+const rows: Row[] = [];
+const print = (r: Row) =>
+  console.log(
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${String(r.pushDelayP99Ms ?? 'n/a').padStart(10)} ${String(r.roundMs).padStart(9)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+  );
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p99 ms'.padStart(10)} ${'round ms'.padStart(9)} tier`);
+try {
+  for (const l of LOCATIONS) {
+    const r = await step(l, VIEWERS_FIXED);
+    rows.push(r);
+    print(r);
+  }
+  for (const v of VIEWERS) {
+    const r = await step(LOCATIONS_FIXED, v);
+    rows.push(r);
+    print(r);
+  }
+} finally {
+  await edge.close();
+  rmSync(persist, { recursive: true, force: true });
+}
+const calls = rows.map((r) => r.streamDoCallsPerSecond);
+const flat = Math.max(...calls) / Math.max(0.001, Math.min(...calls));
+console.log(`StreamDO calls/s max/min over the sweep: ${flat.toFixed(2)} (goal ≤ 2)`);
+console.log(
+  JSON.stringify({
+    locations: rows.map((r) => r.locations),
+    viewers: rows.map((r) => r.viewers),
+    streamDoCallsPerSecond: calls,
+    busiestShardCallsPerSecond: rows.map((r) => r.busiestShardCallsPerSecond),
+    countError: rows.map((r) => r.countError),
+    pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
+  }),
+);

@@ -1,0 +1,77 @@
+/**
+ * `/__sim` (development only, admin): what the scale simulation (`npm run sim:scale`) drives the
+ * real edge code with. It plays many isolates in many locations inside one workerd: each simulated
+ * isolate has its own IsolateScope (its pushed copies, viewer batches) and location (its edge shard).
+ * Viewer polls arrive in bulk — one request carries every simulated isolate's polls of a round — and
+ * go through the same aggregator and flush path as a real poll. Absent outside development: the
+ * router answers 404 there.
+ */
+import { Hono } from 'hono';
+import * as z from 'zod';
+import { EdgeliveError } from '../../../shared/src/errors.ts';
+import type { AppEnv } from '../app-env.ts';
+import { isolateScopeNamed } from '../fanout/isolate-scope.ts';
+import { edgeShardName, relayShardName } from '../fanout/shard-names.ts';
+import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
+import { parseJsonBody } from '../http/parse-json-body.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { streamStub } from '../stream-do/stream-stub.ts';
+import { flushViewers } from '../viewers/isolate-viewers.ts';
+
+export const simulationRoutes = new Hono<AppEnv>();
+
+simulationRoutes.use('*', async (c, next) => {
+  if (c.var.settings.environment !== 'development') throw new EdgeliveError('not_found', 'no such route');
+  await next();
+});
+simulationRoutes.use('*', adminAuth);
+
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
+const pollsSchema = z.strictObject({
+  streamId: z.string().min(1),
+  renditions: z.array(name).min(1),
+  isolates: z.array(
+    z.strictObject({
+      isolate: name,
+      location: name,
+      /** Session ids `${prefix}${from} … ${prefix}${from + count - 1}` poll now. */
+      prefix: z.string().regex(/^[A-Za-z0-9_-]{0,24}$/),
+      from: z.number().int().min(0),
+      count: z.number().int().min(0).max(1_000_000),
+    }),
+  ),
+});
+
+/** One round of polls: every listed isolate records its sessions' polls and flushes (to the StreamDO or its edge shard). */
+simulationRoutes.post('/polls', async (c) => {
+  const body = pollsSchema.parse(parseJsonBody(new Uint8Array(await c.req.arrayBuffer())));
+  const now = Date.now();
+  let flushed = 0;
+  for (const i of body.isolates) {
+    const scope = isolateScopeNamed(i.isolate);
+    let batch = null;
+    for (let k = 0; k < i.count; k++) {
+      const n = i.from + k;
+      batch = scope.viewers.recordPoll(body.streamId, `${i.prefix}${n}`, body.renditions[n % body.renditions.length]!, now) ?? batch;
+    }
+    if (batch) {
+      flushViewers(c, body.streamId, batch, scope, i.location);
+      flushed++;
+    }
+  }
+  return c.json({ flushed });
+});
+
+/** Calls the stream's StreamDO and shards answered, for the locations listed (`?locations=a,b`). */
+simulationRoutes.get('/stats/:id', async (c) => {
+  const id = c.req.param('id');
+  const locations = (c.req.query('locations') ?? '').split(',').filter((l) => name.safeParse(l).success);
+  const shard = (n: string) => c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(n));
+  const relays = parseFanoutSettings(c.env).relays;
+  const [stream, relayStats, edgeStats] = await Promise.all([
+    streamStub(c.env, id).viewerCalls(),
+    Promise.all(Array.from({ length: relays }, (_, k) => shard(relayShardName(id, k)).stats())),
+    Promise.all(locations.map((l) => shard(edgeShardName(id, l)).stats())),
+  ]);
+  return c.json({ stream, relays: relayStats, edges: edgeStats });
+});
