@@ -51,6 +51,9 @@ const ROUND_MS = 2000;
 const MOVER_EVERY = 50;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const debug = (message: string) => {
+  if (process.env.SIM_DEBUG) console.error(`  [${new Date().toISOString().slice(11, 23)}] ${message}`);
+};
 
 console.log(`machine: ${machineInfo()}`);
 console.log(`${ISOLATES} simulated isolates; locations ${LOCATIONS.join(', ')} at ${VIEWERS_FIXED} viewers; viewers ${VIEWERS.join(', ')} at ${LOCATIONS_FIXED} locations; ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per step`);
@@ -73,7 +76,7 @@ async function signed(path: string, body: unknown): Promise<void> {
   const bytes = new TextEncoder().encode(JSON.stringify(body));
   const ts = Math.floor(Date.now() / 1000);
   const signature = await signRequest(originSecret, 'POST', path, ts, bytes);
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes });
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes, signal: AbortSignal.timeout(30_000) });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
 
@@ -170,7 +173,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
       if (mCount > 0) isolates.push({ isolate: isolateName(i), location: locationOf(i), prefix: 'm', from: mFrom, count: mCount });
     }
     const started = Date.now();
-    const res = await fetch(`${base}/__sim/polls`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ streamId: id, renditions: RENDITIONS, isolates }) });
+    const res = await fetch(`${base}/__sim/polls`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ streamId: id, renditions: RENDITIONS, isolates }), signal: AbortSignal.timeout(60_000) });
     if (!res.ok) throw new Error(`polls: ${res.status} ${await res.text()}`);
     roundMs.push(Date.now() - started);
     round++;
@@ -194,7 +197,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
     let directive = '';
     while (running) {
       try {
-        const res = await fetch(`${base}/live/${id}/${RENDITIONS[k % 4]}/index.m3u8${directive}`, { headers: simHeaders(i) });
+        const res = await fetch(`${base}/live/${id}/${RENDITIONS[k % 4]}/index.m3u8${directive}`, { headers: simHeaders(i), signal: AbortSignal.timeout(30_000) });
         const body = await res.text();
         const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
         const asked = /_HLS_msn=(\d+)&_HLS_part=(\d+)/.exec(directive);
@@ -212,9 +215,11 @@ async function step(locations: number, viewers: number): Promise<Row> {
 
   const stats = async (): Promise<CallStats> => {
     const locs = Array.from({ length: Math.min(locations, ISOLATES) }, (_, l) => `L${l}`).join(',');
-    const res = await fetch(`${base}/__sim/stats/${id}?locations=${locs}`, { headers: admin });
+    const res = await fetch(`${base}/__sim/stats/${id}?locations=${locs}`, { headers: admin, signal: AbortSignal.timeout(60_000) });
+    if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`);
     return (await res.json()) as CallStats;
   };
+  debug(`step ${locations} locations, ${viewers} viewers: stream ${id} live, warming up`);
   await sleep(WARMUP_S * 1000);
   measuring = true;
   const before = await stats();
@@ -227,6 +232,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
     countError = Math.max(countError, Math.abs(current - viewers) / viewers);
     if (process.env.SIM_DEBUG) console.log(`  t+${Date.now() - t0} ms: current ${current}`);
   }
+  debug('measured');
   const after = await stats();
   if (process.env.SIM_DEBUG) console.log(JSON.stringify({ relays: after.relays, stream: after.stream }));
   const seconds = (Date.now() - t0) / 1000;
@@ -234,7 +240,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
   running = false;
   clearInterval(playlistTimer);
   await Promise.all([origin, pollLoop, ...followers]);
+  debug('harness stopped');
   await api.POST('/v1/streams/{id}/end', { params: { path: { id } } });
+  debug('stream ended');
   const busiest = Math.max(
     ...after.relays.map((r, k) => total(r.calls) - total(before.relays[k]!.calls)),
     ...after.edges.map((e, k) => total(e.calls) - total(before.edges[k]!.calls)),

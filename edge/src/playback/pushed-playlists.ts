@@ -167,6 +167,8 @@ export class StreamCopy {
             await reader.cancel();
             return;
           }
+          // The tier engaged or disengaged: move now (from this request, which owns the subscription), not at the next viewer request.
+          if (this.#current === subscription && subscription.viaShard !== this.#fanout) void this.#ready(c, open);
         }
       } finally {
         first(false);
