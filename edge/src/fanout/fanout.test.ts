@@ -5,6 +5,8 @@ import type { StreamDO } from '../stream-do/stream-do.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { BASE, adminApi, liveStream, rendition, segments, session, signed, text } from '../test-support/edge-client.ts';
 import { okData } from '../../../shared/src/api/management-client.ts';
+import { feedMessageSchema, type FeedMessage } from '../../../shared/src/feed/feed-messages.ts';
+import { ADMIN_TOKEN } from '../test-support/edge-client.ts';
 import { SIM_ISOLATE_HEADER } from './isolate-scope.ts';
 import { SIM_LOCATION_HEADER, edgeShardName } from './shard-names.ts';
 import type { StreamShard } from './stream-shard.ts';
@@ -78,7 +80,7 @@ describe('the fan-out tier', () => {
     await sleep(3500); // edge shard, relay shard: one second each
     expect((await shardStats(edgeShardName(id, 'L0'))).calls.recordViewers).toBeGreaterThan(0);
     const after = await doStats(id);
-    expect(after.calls.subscribePlaylists - before.calls.subscribePlaylists).toBe(0);
+    expect(after.calls.isolateSubscriptions - before.calls.isolateSubscriptions).toBe(0);
     expect(after.subscribers).toBeLessThanOrEqual(3); // one relay shard per location at most
     // Isolates heard directly in the last 10 s still count beside those the relays report (engagement only).
     expect(after.isolates).toBeGreaterThanOrEqual(12);
@@ -113,6 +115,7 @@ describe('the fan-out tier', () => {
     expect((await doStats(id)).fanout).toBe(true);
     // Only one isolate keeps watching; the others' sources age out (10 s), then 2 s under the low mark.
     const last = isolates[0]!;
+    const engaged = await doStats(id);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && (await doStats(id)).fanout) {
       await asIsolate(last.isolate, last.location, `/live/${id}/720p/index.m3u8?sid=${last.sid}`);
@@ -122,10 +125,34 @@ describe('the fan-out tier', () => {
     await sleep(500); // the relays' sessions are taken back, then this object counts again
     expect(await viewers(id)).toMatchObject({ current: 1, total: 12 });
     expect((await doStats(id)).relaysCount).toBe(false);
-    // The remaining isolate subscribes to the StreamDO again.
-    const before = await doStats(id);
-    await asIsolate(last.isolate, last.location, `/live/${id}/720p/index.m3u8?sid=${last.sid}`);
-    await sleep(100);
-    expect((await doStats(id)).calls.subscribePlaylists - before.calls.subscribePlaylists).toBe(1);
+    // The remaining isolate subscribed to the StreamDO again as soon as the push said so.
+    expect((await doStats(id)).calls.isolateSubscriptions - engaged.calls.isolateSubscriptions).toBeGreaterThanOrEqual(1);
   }, 40_000);
+
+  it('carries analytics-feed consumers at the edge shards once engaged: snapshot at once, then the StreamDO\'s events and snapshots', async () => {
+    const { id } = await llStream();
+    const isolates = await audience();
+    for (const v of isolates) await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+    await sleep(100);
+    expect((await doStats(id)).fanout).toBe(true);
+    const res = await SELF.fetch(`${BASE}/v1/streams/${id}/events`, { headers: { upgrade: 'websocket', authorization: `Bearer ${ADMIN_TOKEN}`, [SIM_LOCATION_HEADER]: 'L1' } });
+    expect(res.status).toBe(101);
+    const messages: FeedMessage[] = [];
+    res.webSocket!.addEventListener('message', (ev) => messages.push(feedMessageSchema.parse(JSON.parse(ev.data as string))));
+    res.webSocket!.accept();
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(messages.map((m) => (m.type === 'event' ? m.event.type : m.type)))}`);
+        await sleep(20);
+      }
+    };
+    await until(() => messages.some((m) => m.type === 'snapshot'));
+    expect((await shardStats(edgeShardName(id, 'L1'))).feedConsumers).toBe(1);
+    // An event written by the StreamDO reaches the consumer through relay and edge shard.
+    expect((await SELF.fetch(`${BASE}/v1/streams/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'renamed' }) })).status).toBe(200);
+    await signed(INTERNAL_API.end(id), { epoch: 1, reason: 'publisher_stopped' });
+    await until(() => messages.some((m) => m.type === 'event' && m.event.type === 'reconnecting'));
+    res.webSocket!.close(1000, 'done');
+  }, 30_000);
 });

@@ -16,9 +16,17 @@ const RETRY_MS = 1_000;
 /** Opens an upstream subscription for `windowSegments` and `seconds`. */
 export type OpenUpstream = (windowSegments: number, seconds: number) => Promise<ReadableStream<Uint8Array>>;
 
+/** Passes each analytics-feed message (its JSON text) to the shard's own feed consumers. */
+export type OnFeed = (text: string) => void;
+
 export class PlaylistRelay {
   readonly #open: OpenUpstream;
   readonly #push: PlaylistPush;
+  readonly #onFeed: OnFeed;
+  /** Whether the upstream must stay open without downstream subscribers (the shard's own feed consumers). */
+  readonly #hold: () => boolean;
+  /** The last feed snapshot relayed (JSON text): what a new feed consumer or subscriber gets first. */
+  lastSnapshot: string | null = null;
   /** The newest upstream message (the state subscribers get first). */
   #latest: PlaylistPushMessage | null = null;
   #windowSegments = 0;
@@ -30,13 +38,22 @@ export class PlaylistRelay {
   /** Messages relayed, for tests and the simulation. */
   relayed = 0;
 
-  constructor(open: OpenUpstream) {
+  constructor(open: OpenUpstream, opts: { onFeed?: OnFeed; hold?: () => boolean } = {}) {
     this.#open = open;
+    this.#onFeed = opts.onFeed ?? (() => {});
+    this.#hold = opts.hold ?? (() => false);
     this.#push = new PlaylistPush(() => this.#latest ?? { type: 'gone' });
   }
 
-  /** A downstream subscription: the latest state once upstream has answered, then every change. */
-  async subscribe(windowSegments: number, seconds: number): Promise<ReadableStream<Uint8Array>> {
+  /** Keeps an upstream open for the shard's own feed consumers (none needed for the playlists). */
+  async ensureUpstream(windowSegments: number): Promise<void> {
+    if (this.#windowSegments === 0) this.#windowSegments = windowSegments;
+    this.#first ??= this.#openUpstream();
+    await this.#first;
+  }
+
+  /** A downstream subscription: the latest state once upstream has answered, then every change (and the feed, for a shard). */
+  async subscribe(windowSegments: number, seconds: number, feed = false): Promise<ReadableStream<Uint8Array>> {
     if (this.#windowSegments !== windowSegments) {
       // One window per stream in practice (PLAYLIST_WINDOW_SEGMENTS); a different one starts over.
       this.#windowSegments = windowSegments;
@@ -45,7 +62,7 @@ export class PlaylistRelay {
     }
     this.#first ??= this.#openUpstream();
     await this.#first;
-    return this.#push.subscribe(windowSegments, seconds);
+    return this.#push.subscribe(windowSegments, seconds, feed ? { snapshot: this.lastSnapshot } : null);
   }
 
   /** Downstream subscriptions open now. */
@@ -79,7 +96,10 @@ export class PlaylistRelay {
             for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
               const message = JSON.parse(buffer.slice(0, nl)) as PlaylistPushMessage;
               buffer = buffer.slice(nl + 1);
-              if (id >= this.#current) {
+              if (message.type === 'feed') {
+                // Feed messages come on every open upstream: pass on the newest upstream's only.
+                if (id >= this.#current) this.#relayFeed(message.message);
+              } else if (id >= this.#current) {
                 this.#current = id;
                 this.#latest = message;
                 this.relayed++;
@@ -99,12 +119,19 @@ export class PlaylistRelay {
     });
   }
 
+  #relayFeed(message: unknown): void {
+    const text = JSON.stringify(message);
+    if ((message as { type?: unknown }).type === 'snapshot') this.lastSnapshot = text;
+    this.#push.sendFeed(text);
+    this.#onFeed(text);
+  }
+
   /** Opens the next upstream after `ms`, if anyone still listens then. */
   #scheduleRenew(ms: number): void {
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     this.#renewTimer = setTimeout(() => {
       this.#renewTimer = null;
-      if (this.#push.size > 0) void this.#openUpstream();
+      if (this.#push.size > 0 || this.#hold()) void this.#openUpstream();
       else {
         // Nobody listens: forget the copy; the next subscriber starts a fresh upstream.
         this.#latest = null;

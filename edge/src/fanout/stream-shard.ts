@@ -14,12 +14,19 @@ import { streamStub } from '../stream-do/stream-stub.ts';
 import { emptyQoe, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
 import { PartitionCounter, partitionOf } from './partition-counter.ts';
 import { parseFanoutSettings } from './fanout-settings.ts';
+import { parseSettings } from '../settings.ts';
+import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
 
-/** An edge shard passes a session on again after this long on the same rendition (a third of the 6 s viewer window). */
-const SESSION_REFRESH_MS = 2000;
+/**
+ * An edge shard passes a session on again after this long on the same rendition. A session's age at
+ * its relay is then at most this plus the poll interval plus two flush intervals, inside the 6 s
+ * viewer window even for a player that polls every 2 s and shards a second late (2 s here let a
+ * session be passed on only every other poll, and the relays' counts dip as whole rounds aged out).
+ */
+const SESSION_REFRESH_MS = 1000;
 
 /** Calls a shard answered, by method (the scale simulation reads them). */
 export interface ShardCalls {
@@ -37,10 +44,59 @@ export class StreamShard extends DurableObject<Env> {
   #window = { windowMs: 6000, forgetMs: 600_000 };
   readonly calls: ShardCalls = { subscribePlaylists: 0, recordViewers: 0 };
 
-  /** The stream's playlist push, passed on (the first message once upstream answered). */
-  async subscribePlaylists(name: string, windowSegments: number, seconds: number): Promise<ReadableStream<Uint8Array>> {
+  /** The stream's playlist push, passed on (the first message once upstream answered); with `feed` (an edge shard asking its relay), the analytics feed too. */
+  async subscribePlaylists(name: string, windowSegments: number, seconds: number, feed = false): Promise<ReadableStream<Uint8Array>> {
     this.calls.subscribePlaylists++;
-    return this.#relays(name).playlists.subscribe(windowSegments, seconds);
+    return this.#relays(name).playlists.subscribe(windowSegments, seconds, feed);
+  }
+
+  /**
+   * An analytics-feed consumer the Worker authenticated and sent here (an edge shard, once the
+   * stream's tier is engaged): a hibernatable socket that gets the last feed snapshot at once, the
+   * events after `?since=` from the StreamDO's log, then every feed message the StreamDO sends. Sockets
+   * per feed token are capped here, per shard.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const name = request.headers.get('x-edgelive-shard') ?? '';
+    const relays = this.#relays(name);
+    const role = this.#role!;
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return Response.json({ error: { code: 'bad_request', message: 'expected a WebSocket upgrade' } }, { status: 426 });
+    const tokenId = request.headers.get('x-edgelive-feed-token-id');
+    if (tokenId !== null) {
+      const open = this.ctx.getWebSockets().filter((ws) => (ws.deserializeAttachment() as { tokenId?: string } | null)?.tokenId === tokenId).length;
+      if (open >= MAX_SOCKETS_PER_FEED_TOKEN) return Response.json({ error: { code: 'rate_limited', message: `this feed token already has ${open} open sockets (at most ${MAX_SOCKETS_PER_FEED_TOKEN})` } }, { status: 429 });
+    }
+    await relays.playlists.ensureUpstream(parseSettings(this.env).playlistWindowSegments);
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ streamId: role.streamId, connectedAt: Date.now(), auth: request.headers.get('x-edgelive-feed-auth') ?? 'unknown', ...(tokenId !== null ? { tokenId } : {}) });
+    if (relays.playlists.lastSnapshot) this.#send(server, relays.playlists.lastSnapshot);
+    const since = new URL(request.url).searchParams.get('since');
+    if (since !== null) for (const text of await streamStub(this.env, role.streamId).feedReplay(Number(since))) this.#send(server, text);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Feed consumers are read-only; anything but the auto-answered `ping` is ignored. */
+  override webSocketMessage(): void {}
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  #send(ws: WebSocket, text: string): void {
+    try {
+      ws.send(text);
+    } catch {
+      try {
+        ws.close(1011, 'send failed');
+      } catch {
+        // already closed
+      }
+    }
   }
 
   /** A viewer batch from an isolate (`isolates` = 1) or an edge shard (the isolates it serves). */
@@ -62,8 +118,8 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** Calls answered and what the shard holds now (the scale simulation; tests). */
-  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number } {
-    return { calls: { ...this.calls }, subscribers: this.#playlists?.subscribers ?? 0, relayed: this.#playlists?.relayed ?? 0, batchesSent: this.#viewers?.sent ?? 0, sessions: this.#counter.size };
+  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number; feedConsumers: number } {
+    return { calls: { ...this.calls }, subscribers: this.#playlists?.subscribers ?? 0, relayed: this.#playlists?.relayed ?? 0, batchesSent: this.#viewers?.sent ?? 0, sessions: this.#counter.size, feedConsumers: this.ctx.getWebSockets().length };
   }
 
   /** The relays, made on the first call (the object learns its name from its callers: ids made from names do not carry them back). */
@@ -72,7 +128,12 @@ export class StreamShard extends DurableObject<Env> {
       const role = shardRole(name);
       if (!role) throw new Error(`not a shard name: ${name}`);
       this.#role = role;
-      this.#playlists = new PlaylistRelay((windowSegments, seconds) => this.#upstreamPlaylists(windowSegments, seconds));
+      this.#playlists = new PlaylistRelay((windowSegments, seconds) => this.#upstreamPlaylists(windowSegments, seconds), {
+        onFeed: (text) => {
+          for (const ws of this.ctx.getWebSockets()) this.#send(ws, text);
+        },
+        hold: () => this.ctx.getWebSockets().length > 0,
+      });
       this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), {
         refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0,
         // A relay reports every second while it counts anyone, so its counts age out as viewers leave.
@@ -90,9 +151,9 @@ export class StreamShard extends DurableObject<Env> {
 
   #upstreamPlaylists(windowSegments: number, seconds: number): Promise<ReadableStream<Uint8Array>> {
     const role = this.#role!;
-    if (role.kind === 'relay') return streamStub(this.env, role.streamId).subscribePlaylists(windowSegments, seconds, relayShardName(role.streamId, role.index));
+    if (role.kind === 'relay') return streamStub(this.env, role.streamId).subscribePlaylists(windowSegments, seconds, relayShardName(role.streamId, role.index), true);
     const relay = this.#relayOf(role);
-    return relay.stub.subscribePlaylists(relay.name, windowSegments, seconds);
+    return relay.stub.subscribePlaylists(relay.name, windowSegments, seconds, true);
   }
 
   async #upstreamViewers(batch: ViewerBatch, isolates: number): Promise<void> {

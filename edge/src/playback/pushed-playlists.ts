@@ -182,6 +182,7 @@ export class StreamCopy {
 
   /** Applies a message of `subscription`; returns whether the stream is pushed. */
   #apply(subscription: Subscription, message: PlaylistPushMessage): boolean {
+    if (message.type === 'feed') return true; // only shards ask for the feed
     const older = this.#current !== null && subscription.id < this.#current.id;
     if (!older) {
       if (message.type === 'state') {

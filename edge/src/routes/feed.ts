@@ -6,6 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import { checkAdminBearer, requireAdminToken } from '../middleware/admin-auth.ts';
 import type { Settings } from '../settings.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
 
 /** Query of the feed upgrade: a feed token for browsers, and the last event seq seen on reconnect. */
 const feedQuerySchema = z.object({
@@ -29,7 +30,8 @@ async function feedAuth(settings: Settings, streamId: string, authorization: str
 
 /**
  * The live analytics feed: `GET /v1/streams/:id/events` with `Upgrade: websocket` is checked here
- * and forwarded to the stream's StreamDO, which holds the hibernatable socket. Without the upgrade
+ * and forwarded to the stream's StreamDO, which holds the hibernatable socket (or, while the stream's
+ * fan-out tier is engaged, to this location's edge shard, which relays the StreamDO's feed). Without the upgrade
  * the request falls through to the management API's REST event list.
  */
 export const feedRoutes = new Hono<AppEnv>();
@@ -47,5 +49,12 @@ feedRoutes.use('/:id/events', async (c, next) => {
   else headers.delete('x-edgelive-feed-token-id');
   const url = new URL(c.req.url);
   url.search = query.since === undefined ? '' : `?since=${query.since}`;
+  // A stream served through the fan-out tier carries its feed consumers at the edge shards too, so
+  // their number is not held to one object's socket limit (one StreamDO call per connection).
+  if ((await stub.feedRoute()).viaShard) {
+    const shard = edgeShardName(id, requestLocation(c));
+    headers.set('x-edgelive-shard', shard);
+    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).fetch(new Request(url, { headers }));
+  }
   return stub.fetch(new Request(url, { headers }));
 });

@@ -24,7 +24,9 @@ export interface PushedRendition {
 export type PlaylistPushMessage =
   | { type: 'state'; seq: number; renditions: Record<string, PushedRendition>; fanout?: boolean }
   | { type: 'direct'; reason: string }
-  | { type: 'gone' };
+  | { type: 'gone' }
+  /** An analytics-feed message (snapshot or event), as the StreamDO's own consumers get it; only to subscribers that asked (shards). */
+  | { type: 'feed'; message: unknown };
 
 /** What a StreamDO gives the push: its state for a playlist window, read when something changed. */
 export type PushSource = (windowSegments: number) => PlaylistPushMessage;
@@ -36,12 +38,19 @@ const MAX_QUEUED_MESSAGES = 64;
 
 interface Subscriber {
   windowSegments: number;
+  /** Also gets the analytics feed (a fan-out shard carrying feed consumers). */
+  feed: boolean;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   timer: ReturnType<typeof setTimeout>;
   queued: number;
 }
 
 const encoder = new TextEncoder();
+
+/** A `feed` message line around a feed message's JSON text (embedded as is: no parse, no re-encode). */
+function feedLine(text: string): string {
+  return `{"type":"feed","message":${text}}\n`;
+}
 
 export class PlaylistPush {
   readonly #source: PushSource;
@@ -55,17 +64,35 @@ export class PlaylistPush {
     this.#source = source;
   }
 
-  /** A new subscription: the state now, then every change, for `seconds` (clamped to 1–MAX_SUBSCRIPTION_SECONDS). */
-  subscribe(windowSegments: number, seconds: number): ReadableStream<Uint8Array> {
+  /**
+   * A new subscription: the state now, then every change, for `seconds` (clamped to
+   * 1–MAX_SUBSCRIPTION_SECONDS). With `feed`, the analytics feed too: its current snapshot (JSON
+   * text, when there is one) at once, then every feed message (`sendFeed`).
+   */
+  subscribe(windowSegments: number, seconds: number, feed: { snapshot: string | null } | null = null): ReadableStream<Uint8Array> {
     const { readable, writable } = new IdentityTransformStream();
     const writer = writable.getWriter();
     const lifetimeMs = Math.min(MAX_SUBSCRIPTION_SECONDS, Math.max(1, seconds)) * 1000;
-    const subscriber: Subscriber = { windowSegments, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
+    const subscriber: Subscriber = { windowSegments, feed: feed !== null, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
     const first = this.#message(windowSegments);
     this.#subscribers.add(subscriber);
     this.#send(subscriber, first);
     if (first.type !== 'state') this.#close(subscriber);
+    else if (feed?.snapshot) this.#write(subscriber, feedLine(feed.snapshot));
     return readable;
+  }
+
+  /** Sends an analytics-feed message (its JSON text) to the subscribers that carry the feed. */
+  sendFeed(text: string): void {
+    const line = feedLine(text);
+    for (const subscriber of [...this.#subscribers]) if (subscriber.feed) this.#write(subscriber, line);
+  }
+
+  /** Subscriptions that carry the feed. */
+  get feedSubscribers(): number {
+    let n = 0;
+    for (const s of this.#subscribers) if (s.feed) n++;
+    return n;
   }
 
   /** Something a playlist shows may have changed: push once, after the current call's other changes. */
@@ -106,12 +133,16 @@ export class PlaylistPush {
   }
 
   #send(subscriber: Subscriber, message: PlaylistPushMessage): void {
+    this.#write(subscriber, `${JSON.stringify(message)}\n`);
+  }
+
+  #write(subscriber: Subscriber, line: string): void {
     if (subscriber.queued >= MAX_QUEUED_MESSAGES) {
       this.#close(subscriber, 'subscriber too slow');
       return;
     }
     subscriber.queued++;
-    subscriber.writer.write(encoder.encode(`${JSON.stringify(message)}\n`)).then(
+    subscriber.writer.write(encoder.encode(line)).then(
       () => subscriber.queued--,
       () => this.#close(subscriber),
     );

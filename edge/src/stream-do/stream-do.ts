@@ -52,6 +52,8 @@ const RELAY_COUNT_GRACE_MS = 2000;
 /** Calls a StreamDO answered for viewers, by method (`viewerCalls`: the scale simulation, tests). */
 export interface ViewerCalls {
   subscribePlaylists: number;
+  /** Of those, subscriptions from isolates (not relay shards). */
+  isolateSubscriptions: number;
   recordViewers: number;
   mediaPlaylist: number;
   recordRelayCounts: number;
@@ -85,7 +87,7 @@ export class StreamDO extends DurableObject<Env> {
   /** Whether the stream is served through the fan-out tier (fanout-policy.ts); told to isolates with the push. */
   readonly #fanout: FanoutPolicy;
   /** Calls this object answered for viewers, for the scale simulation (`viewerCalls`). */
-  readonly #viewerCalls: ViewerCalls = { subscribePlaylists: 0, recordViewers: 0, mediaPlaylist: 0, recordRelayCounts: 0 };
+  readonly #viewerCalls: ViewerCalls = { subscribePlaylists: 0, isolateSubscriptions: 0, recordViewers: 0, mediaPlaylist: 0, recordRelayCounts: 0 };
   /** The relay shards' latest counts, summed while the tier counts viewers. */
   readonly #relayCounts = new RelayCounts();
   readonly #audienceStore: AudienceStore;
@@ -107,7 +109,13 @@ export class StreamDO extends DurableObject<Env> {
     const audienceStore = new AudienceStore(ctx.storage.sql);
     this.#audienceStore = audienceStore;
     this.#audience = new StreamAudience(audienceStore);
-    this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq());
+    const push = this.#playlistPush;
+    this.#feed = new StreamFeed(ctx, { store: this.#store, audience: this.#audience }, () => audienceStore.nextFeedSeq(), {
+      send: (text) => push.sendFeed(text),
+      get count() {
+        return push.feedSubscribers;
+      },
+    });
     this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, source: this.#store, sink: () => webhookHubStub(env), rearm: () => this.#upkeep.afterChange() });
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => {
       this.#feed.publishEvents(events);
@@ -543,11 +551,27 @@ export class StreamDO extends DurableObject<Env> {
    * Every rendition's playlist data (`windowSegments` per playlist) now and on each change, for
    * `seconds` (playlist-push.ts): one call per subscriber instead of one per part per rendition.
    */
-  subscribePlaylists(windowSegments: number, seconds: number, subscriber?: string): ReadableStream<Uint8Array> {
+  subscribePlaylists(windowSegments: number, seconds: number, subscriber?: string, feed = false): ReadableStream<Uint8Array> {
     this.#viewerCalls.subscribePlaylists++;
     // A relay shard's subscription says nothing of how many isolates it serves (its viewer batches do).
-    if (subscriber && !subscriber.startsWith('r:')) this.#observeIsolates(subscriber, 1);
-    return this.#playlistPush.subscribe(windowSegments, seconds);
+    if (subscriber && !subscriber.startsWith('r:')) {
+      this.#viewerCalls.isolateSubscriptions++;
+      this.#observeIsolates(subscriber, 1);
+    }
+    const stream = this.#playlistPush.subscribe(windowSegments, seconds, feed ? { snapshot: this.#feed.snapshotText(Date.now()) } : null);
+    // A shard now carries feed consumers: snapshots keep going out while it listens.
+    if (feed) this.ctx.waitUntil(this.#feed.scheduleSnapshot());
+    return stream;
+  }
+
+  /** The feed's event messages after `since`, for a consumer reconnecting at a fan-out shard. */
+  feedReplay(since: number): string[] {
+    return this.#feed.replay(since, Date.now());
+  }
+
+  /** Where a new analytics-feed consumer goes: through its location's edge shard while the tier is engaged. */
+  feedRoute(): { viaShard: boolean } {
+    return { viaShard: this.#fanout.engaged };
   }
 
   /** Calls answered for viewers since the object started, the isolates it is served from, and whether the tier is engaged (simulation, tests). */

@@ -46,23 +46,45 @@ export function wantsSnapshot(row: Pick<StreamRow, 'status'>, body: SnapshotBody
   return row.status === 'live' || body.viewers.current > 0 || changed;
 }
 
+/** Fan-out shards carrying feed consumers (through the playlist push): every message is passed to them too. */
+export interface FeedRelay {
+  send(text: string): void;
+  /** Shard subscriptions that carry the feed. */
+  readonly count: number;
+}
+
 export class StreamFeed {
   readonly #ctx: DurableObjectState;
   readonly #sources: FeedSources;
   readonly #nextSeq: () => number;
+  readonly #relay: FeedRelay;
   #lastSnapshotAt = 0;
   /** The last snapshot sent, without its envelope; null after a restart, so the next one always goes. */
   #lastSnapshotKey: string | null = null;
 
-  constructor(ctx: DurableObjectState, sources: FeedSources, nextSeq: () => number) {
+  constructor(ctx: DurableObjectState, sources: FeedSources, nextSeq: () => number, relay: FeedRelay = { send: () => {}, count: 0 }) {
     this.#ctx = ctx;
     this.#sources = sources;
     this.#nextSeq = nextSeq;
+    this.#relay = relay;
   }
 
-  /** Connected consumers. */
+  /** Connected consumers, counting each shard that carries the feed as one. */
   get consumers(): number {
-    return this.#ctx.getWebSockets().length;
+    return this.#ctx.getWebSockets().length + this.#relay.count;
+  }
+
+  /** The snapshot message a shard gives its new feed consumers first (JSON text), or null without a stream. */
+  snapshotText(now: number): string | null {
+    const row = this.#sources.store.stream();
+    return row ? JSON.stringify(this.#snapshotMessage(row.id, this.snapshot(row, now), now)) : null;
+  }
+
+  /** The event messages after `since` (JSON texts), for a consumer reconnecting at a shard. */
+  replay(since: number, now: number): string[] {
+    const streamId = this.#sources.store.stream()?.id;
+    if (!streamId) return [];
+    return this.#sources.store.events(since, MAX_REPLAYED_EVENTS).map((row) => JSON.stringify(this.#eventMessage(streamId, eventView(row), now)));
   }
 
   /** Accepts a consumer the Worker has authenticated: a snapshot at once, then the events after `?since=`. */
@@ -117,7 +139,7 @@ export class StreamFeed {
   publishEvents(events: readonly StreamEvent[]): void {
     const streamId = this.#sources.store.stream()?.id;
     const sockets = this.#ctx.getWebSockets();
-    if (!streamId || events.length === 0 || sockets.length === 0) return;
+    if (!streamId || events.length === 0 || sockets.length + this.#relay.count === 0) return;
     const now = Date.now();
     for (const event of events) this.#broadcast(sockets, JSON.stringify(this.#eventMessage(streamId, event, now)));
   }
@@ -126,7 +148,7 @@ export class StreamFeed {
   publishSnapshot(now: number): void {
     const row = this.#sources.store.stream();
     const sockets = this.#ctx.getWebSockets();
-    if (!row || sockets.length === 0) return;
+    if (!row || sockets.length + this.#relay.count === 0) return;
     const body = this.snapshot(row, now);
     const key = snapshotKey(body);
     if (key === this.#lastSnapshotKey) return;
@@ -167,6 +189,7 @@ export class StreamFeed {
 
   #broadcast(sockets: readonly WebSocket[], text: string): void {
     for (const ws of sockets) this.#send(ws, text);
+    if (this.#relay.count > 0) this.#relay.send(text);
   }
 
   #send(ws: WebSocket, text: string): void {
