@@ -6,6 +6,7 @@
  * shared by all the requests it serves (unlike an isolate's, see pushed-playlists.ts).
  */
 import { PlaylistPush, type PlaylistPushMessage } from '../stream-do/playlist-push.ts';
+import { readPush } from '../stream-do/push-reader.ts';
 
 /** Seconds one upstream subscription is asked for, and how early the next one is opened. */
 const UPSTREAM_SECONDS = 30;
@@ -86,28 +87,19 @@ export class PlaylistRelay {
           return;
         }
         this.#scheduleRenew(UPSTREAM_SECONDS * 1000 - RENEW_BEFORE_MS);
-        const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
         try {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            buffer += value;
-            for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-              const message = JSON.parse(buffer.slice(0, nl)) as PlaylistPushMessage;
-              buffer = buffer.slice(nl + 1);
-              if (message.type === 'feed') {
-                // Feed messages come on every open upstream: pass on the newest upstream's only.
-                if (id >= this.#current) this.#relayFeed(message.message);
-              } else if (id >= this.#current) {
-                this.#current = id;
-                this.#latest = message;
-                this.relayed++;
-                this.#push.changed();
-              }
-              firstMessage();
+          await readPush(stream, (message) => {
+            if (message.type === 'feed') {
+              // Feed messages come on every open upstream: pass on the newest upstream's only.
+              if (id >= this.#current) this.#relayFeed(message.message);
+            } else if (id >= this.#current) {
+              this.#current = id;
+              this.#latest = message;
+              this.relayed++;
+              this.#push.changed();
             }
-          }
+            firstMessage();
+          });
         } catch (err) {
           console.warn('fan-out: upstream playlist subscription broke:', err);
         } finally {

@@ -8,12 +8,11 @@
  * polls.
  */
 import { emptyQoe, type QoeDelta, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
+import { IsolatesSeen } from './isolates-seen.ts';
 
 /** Sends on what was merged: resolves when the receiver answered. */
 export type SendViewers = (batch: ViewerBatch, isolates: number) => Promise<void>;
 
-/** How long a source (isolate or edge shard) counts towards the isolates served after it was last heard. */
-export const ISOLATE_SEEN_MS = 10_000;
 /** Startup times one merged batch carries at most (the StreamDO keeps a bounded sample anyway). */
 const MAX_STARTUPS = 1000;
 
@@ -37,7 +36,7 @@ export class ViewerRelay {
   #sessions = new Map<string, SessionSeen>();
   #qoe = emptyQoe();
   /** Isolates served through each source (1 for an isolate; an edge shard reports its own count). */
-  readonly #sources = new Map<string, { isolates: number; at: number }>();
+  readonly #sources = new IsolatesSeen();
   /** When each session was last passed on, and on which rendition (thinning; edge shards only). */
   readonly #passedOn = new Map<string, { at: number; rendition: string }>();
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -53,7 +52,7 @@ export class ViewerRelay {
 
   /** A batch from `source`, which serves `isolates` isolates; it goes on with the next send (at most one a second). */
   add(source: string, isolates: number, batch: ViewerBatch, now: number): void {
-    this.#sources.set(source, { isolates, at: now });
+    this.#sources.observe(source, isolates, now);
     for (const s of batch.sessions) {
       const known = this.#sessions.get(s.sid);
       if (!known || s.lastSeen >= known.lastSeen) this.#sessions.set(s.sid, s);
@@ -62,14 +61,9 @@ export class ViewerRelay {
     this.#timer ??= setTimeout(() => void this.#flush(), this.#intervalMs);
   }
 
-  /** Isolates served through this shard: the sum over the sources heard in the last ISOLATE_SEEN_MS. */
+  /** Isolates served through this shard: the sum over the sources heard lately. */
   isolates(now: number): number {
-    let n = 0;
-    for (const [source, s] of this.#sources) {
-      if (now - s.at > ISOLATE_SEEN_MS) this.#sources.delete(source);
-      else n += s.isolates;
-    }
-    return n;
+    return this.#sources.total(now);
   }
 
   async #flush(): Promise<void> {

@@ -15,6 +15,7 @@ import { edgeStats } from '../viewers/edge-stats.ts';
 import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type BlockingRequest } from '../stream-do/low-latency-playlist.ts';
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
+import { readPush } from '../stream-do/push-reader.ts';
 
 /** How long one subscription is asked for: within the 30 s a Worker may keep working after its response. */
 export const SUBSCRIPTION_SECONDS = 25;
@@ -150,26 +151,18 @@ export class StreamCopy {
     let first!: (usable: boolean) => void;
     const firstMessage = new Promise<boolean>((resolve) => (first = resolve));
     const read = async () => {
-      const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
       try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += value;
-          for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-            const message = JSON.parse(buffer.slice(0, nl)) as PlaylistPushMessage;
-            buffer = buffer.slice(nl + 1);
-            first(this.#apply(subscription, message));
-          }
-          // A newer subscription took over: stop this one, so the sender stops pushing to it.
-          if (this.#current !== null && this.#current.id > subscription.id) {
-            await reader.cancel();
-            return;
-          }
-          // The tier engaged or disengaged: move now (from this request, which owns the subscription), not at the next viewer request.
-          if (this.#current === subscription && subscription.viaShard !== this.#fanout) void this.#ready(c, open);
-        }
+        await readPush(
+          stream,
+          (message) => first(this.#apply(subscription, message)),
+          () => {
+            // A newer subscription took over: stop this one, so the sender stops pushing to it.
+            if (this.#current !== null && this.#current.id > subscription.id) return true;
+            // The tier engaged or disengaged: move now (from this request, which owns the subscription), not at the next viewer request.
+            if (this.#current === subscription && subscription.viaShard !== this.#fanout) void this.#ready(c, open);
+            return false;
+          },
+        );
       } finally {
         first(false);
         if (this.#current === subscription) this.#current = null;

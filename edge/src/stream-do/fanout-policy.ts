@@ -7,12 +7,12 @@
  * engage and pay nothing. Memory only: an object that restarts starts disengaged and engages again
  * within seconds if the audience is still there.
  */
-import { ISOLATE_SEEN_MS } from '../fanout/viewer-relay.ts';
+import { IsolatesSeen } from '../fanout/isolates-seen.ts';
 
 export class FanoutPolicy {
   readonly #engageAt: number;
   readonly #disengageMs: number;
-  readonly #sources = new Map<string, { isolates: number; at: number }>();
+  readonly #sources = new IsolatesSeen();
   #engaged = false;
   /** Since when the count has been under the disengage level (engaged only). */
   #lowSince: number | null = null;
@@ -28,18 +28,13 @@ export class FanoutPolicy {
 
   /** `source` (an isolate, or a relay shard) serves `isolates` isolates as of `now`; returns true when the tier engaged or disengaged. */
   observe(source: string, isolates: number, now: number): boolean {
-    this.#sources.set(source, { isolates, at: now });
+    this.#sources.observe(source, isolates, now);
     return this.evaluate(now);
   }
 
-  /** Isolates heard from in the last ISOLATE_SEEN_MS. */
+  /** Isolates heard from lately (isolates-seen.ts). */
   isolates(now: number): number {
-    let n = 0;
-    for (const [source, s] of this.#sources) {
-      if (now - s.at > ISOLATE_SEEN_MS) this.#sources.delete(source);
-      else n += s.isolates;
-    }
-    return n;
+    return this.#sources.total(now);
   }
 
   /** Re-judges at `now`; returns true when the tier engaged or disengaged. */
