@@ -15,11 +15,10 @@ import { blockingEdge, lowLatencyData, renditionEdge, tooFarAhead, holdsRequeste
 import { PartIndex } from './part-index.ts';
 import { PlaylistWaiters } from './playlist-waiters.ts';
 import { PlaylistPush, type PlaylistPushMessage, type PushedRendition } from './playlist-push.ts';
-import { FanoutPolicy } from './fanout-policy.ts';
-import { RelayCounts } from './relay-counts.ts';
-import { partitionOf, type PartitionCounts } from '../fanout/partition-counter.ts';
+import { StreamFanout } from './stream-fanout.ts';
+import type { PartitionCounts } from '../fanout/partition-counter.ts';
 import { relayShardName } from '../fanout/shard-names.ts';
-import { emptyQoe, type QoeDelta, type SessionSeen } from '../viewers/viewer-batch.ts';
+import type { QoeDelta, SessionSeen } from '../viewers/viewer-batch.ts';
 import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
 import { masterPlaylistData, mediaPlaylistData, type MasterPlaylistData, type MediaPlaylistData } from './playlist-data.ts';
 import { KEY_INVALID_MESSAGE, publishRefusal } from './publish-policy.ts';
@@ -45,9 +44,6 @@ import { servedAfterEndMs } from '../playback/render-playlists.ts';
 import { sessionForgetBefore, viewerWindowMs } from './stream-audience.ts';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
 import { webhookHubStub } from '../webhooks/webhook-hub.ts';
-
-/** After the tier engages, the StreamDO keeps counting for this long while isolates move to their edge shards. */
-const RELAY_COUNT_GRACE_MS = 2000;
 
 /** Calls a StreamDO answered for viewers, by method (`viewerCalls`: the scale simulation, tests). */
 export interface ViewerCalls {
@@ -84,14 +80,11 @@ export class StreamDO extends DurableObject<Env> {
   readonly #waiters = new PlaylistWaiters();
   /** Subscribed isolates get every rendition's playlist data on each change (playlist-push.ts). */
   readonly #playlistPush = new PlaylistPush((windowSegments) => this.#pushState(windowSegments));
-  /** Whether the stream is served through the fan-out tier (fanout-policy.ts); told to isolates with the push. */
-  readonly #fanout: FanoutPolicy;
+  /** The fan-out tier's side here (stream-fanout.ts): whether it is engaged (told to isolates with the push), relay counts, transitions. */
+  readonly #fanout: StreamFanout;
   /** Calls this object answered for viewers, for the scale simulation (`viewerCalls`). */
   readonly #viewerCalls: ViewerCalls = { subscribePlaylists: 0, isolateSubscriptions: 0, recordViewers: 0, mediaPlaylist: 0, recordRelayCounts: 0 };
-  /** The relay shards' latest counts, summed while the tier counts viewers. */
-  readonly #relayCounts = new RelayCounts();
   readonly #audienceStore: AudienceStore;
-  readonly #relays: number;
   /** Per-minute analytics history (analytics-rollups.ts), pushed to the fleet as minutes close. */
   readonly #rollups: AnalyticsRollups;
   /** Hands committed lifecycle events to the WebhookHub without waiting on it (webhooks/). */
@@ -101,9 +94,6 @@ export class StreamDO extends DurableObject<Env> {
     super(ctx, env);
     this.#settings = parseSettings(env);
     this.#timeouts = streamTimeouts(this.#settings);
-    const fanout = parseFanoutSettings(env);
-    this.#fanout = new FanoutPolicy(fanout);
-    this.#relays = fanout.relays;
     this.#media = new RecordingsRpc(ctx.storage.sql, env, this.#settings);
     this.#store = new StreamStore(ctx.storage.sql, this.#media.indexHooks(() => this.#store.stream()));
     const audienceStore = new AudienceStore(ctx.storage.sql);
@@ -115,6 +105,19 @@ export class StreamDO extends DurableObject<Env> {
       get count() {
         return push.feedSubscribers;
       },
+    });
+    this.#fanout = new StreamFanout({
+      env,
+      settings: parseFanoutSettings(env),
+      stream: () => {
+        const row = this.#store.stream();
+        return row ? { id: row.id, viewerWindowMs: viewerWindowMs(row.target_duration) } : null;
+      },
+      audienceStore,
+      audience: this.#audience,
+      write: (fn) => void this.#writer.write(fn),
+      changed: () => this.#playlistPush.changed(),
+      waitUntil: (work) => ctx.waitUntil(work),
     });
     this.#webhooks = new WebhookOutbox({ sql: ctx.storage.sql, source: this.#store, sink: () => webhookHubStub(env), rearm: () => this.#upkeep.afterChange() });
     this.#writer = new StreamWriter(ctx.storage, this.#store, (events) => {
@@ -379,11 +382,10 @@ export class StreamDO extends DurableObject<Env> {
   async recordViewers(batch: ViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number; fanout: boolean }>> {
     const now = Date.now();
     this.#viewerCalls.recordViewers++;
-    if (from) this.#observeIsolates(from.source, from.isolates);
-    // While the relay shards count, a batch that still comes here goes to them (each its partition);
-    // in the grace second before, it is counted here and handed over (so the relays know it is not new).
+    if (from) this.#fanout.observe(from.source, from.isolates);
+    // While the tier is engaged, a batch that still comes here goes to the relay shards too.
     const relaysCount = this.#audience.relaysCount;
-    if (this.#fanout.engaged && batch.sessions.length > 0) this.#toRelays(relaysCount ? 'recordViewers' : 'handOver', batch.sessions);
+    this.#fanout.passOn(batch.sessions, relaysCount);
     // The minute that just ended closes before this batch moves the sessions it reads.
     if (this.#store.stream()) this.#rollups.closeDue(now);
     const result = this.#writer.write((tx) => this.#audience.record(tx, requireStream(this.#store.stream()), now, batch));
@@ -402,8 +404,8 @@ export class StreamDO extends DurableObject<Env> {
     this.#viewerCalls.recordRelayCounts++;
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
-    this.#observeIsolates(relayShardName(row.value.id, relay), report.isolates);
-    this.#relayCounts.record(relay, report.renditions, now);
+    this.#fanout.observe(relayShardName(row.value.id, relay), report.isolates);
+    this.#fanout.relayCounts(relay, report.renditions, now);
     this.#rollups.closeDue(now);
     const result = this.#writer.write((tx) => {
       // Sessions a relay saw first have no row here: they join the total as counted elsewhere.
@@ -423,63 +425,6 @@ export class StreamDO extends DurableObject<Env> {
     for (const m of uniqueElsewhere) opened = this.#rollups.uniqueElsewhere(now, m.minute, m.newUnique) || opened;
     if (opened) await this.#upkeep.afterChange(); // a new minute needs the alarm at its end
     await this.#feed.scheduleSnapshot();
-  }
-
-  /** Sends sessions to the relay shards, each its partition (not awaited: a failure costs one second of polls). */
-  #toRelays(method: 'recordViewers' | 'handOver', sessions: readonly SessionSeen[]): void {
-    const id = this.#store.stream()?.id;
-    if (!id) return;
-    const parts = new Map<number, SessionSeen[]>();
-    for (const s of sessions) {
-      const k = partitionOf(s.sid, this.#relays);
-      let list = parts.get(k);
-      if (!list) parts.set(k, (list = []));
-      list.push(s);
-    }
-    for (const [k, list] of parts) {
-      const name = relayShardName(id, k);
-      const relay = this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name));
-      const sent = method === 'handOver' ? relay.handOver(name, list) : relay.recordViewers(name, 'stream-do', 0, { sessions: list, qoe: emptyQoe() });
-      this.ctx.waitUntil(Promise.resolve(sent).catch((err: unknown) => console.warn(`fan-out: sessions not sent to relay ${k}:`, err)));
-    }
-  }
-
-  /**
-   * The tier engaged: the sessions counted here are handed to the relay shards, and after a grace
-   * second (isolates move to their edge shards as the push tells them) the relays count. It
-   * disengaged: the relays' sessions are taken back into the table first, then this object counts.
-   */
-  async #tierChanged(engaged: boolean): Promise<void> {
-    const row = this.#store.stream();
-    if (!row) return;
-    const now = Date.now();
-    const since = now - viewerWindowMs(row.target_duration);
-    if (engaged) {
-      this.#toRelays('handOver', this.#audienceStore.liveSessions(since));
-      setTimeout(() => {
-        if (this.#fanout.engaged) this.#audience.countBy((at) => this.#relayCounts.sum(at));
-      }, RELAY_COUNT_GRACE_MS);
-      return;
-    }
-    const taken = await Promise.all(
-      Array.from({ length: this.#relays }, async (_, k) => {
-        const name = relayShardName(row.id, k);
-        try {
-          return await this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).takeSessions(name, since);
-        } catch (err) {
-          console.warn(`fan-out: sessions of relay ${k} not taken back:`, err);
-          return [];
-        }
-      }),
-    );
-    if (this.#fanout.engaged) return; // engaged again meanwhile
-    this.#writer.write(() => {
-      // Rows made now for sessions the relays saw first were already in the total.
-      const added = this.#audienceStore.recordSessions(taken.flat());
-      this.#audienceStore.countElsewhere(-added);
-    });
-    this.#audience.countBy(null);
-    this.#relayCounts.clear();
   }
 
   /** The analytics feed: the Worker has checked auth and forwards the WebSocket upgrade here. */
@@ -556,7 +501,7 @@ export class StreamDO extends DurableObject<Env> {
     // A relay shard's subscription says nothing of how many isolates it serves (its viewer batches do).
     if (subscriber && !subscriber.startsWith('r:')) {
       this.#viewerCalls.isolateSubscriptions++;
-      this.#observeIsolates(subscriber, 1);
+      this.#fanout.observe(subscriber, 1);
     }
     const stream = this.#playlistPush.subscribe(windowSegments, seconds, feed ? { snapshot: this.#feed.snapshotText(Date.now()) } : null);
     // A shard now carries feed consumers: snapshots keep going out while it listens.
@@ -577,14 +522,6 @@ export class StreamDO extends DurableObject<Env> {
   /** Calls answered for viewers since the object started, the isolates it is served from, and whether the tier is engaged (simulation, tests). */
   viewerCalls(): { calls: ViewerCalls; isolates: number; fanout: boolean; relaysCount: boolean; subscribers: number } {
     return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(Date.now()), fanout: this.#fanout.engaged, relaysCount: this.#audience.relaysCount, subscribers: this.#playlistPush.size };
-  }
-
-  #observeIsolates(source: string, isolates: number): void {
-    if (this.#fanout.observe(source, isolates, Date.now())) {
-      console.log(`stream ${this.#store.stream()?.id}: fan-out tier ${this.#fanout.engaged ? 'engaged' : 'disengaged'} (${this.#fanout.isolates(Date.now())} isolates)`);
-      this.#playlistPush.changed();
-      this.ctx.waitUntil(this.#tierChanged(this.#fanout.engaged));
-    }
   }
 
   #pushState(windowSegments: number): PlaylistPushMessage {
