@@ -155,4 +155,22 @@ describe('the fan-out tier', () => {
     await until(() => messages.some((m) => m.type === 'event' && m.event.type === 'reconnecting'));
     res.webSocket!.close(1000, 'done');
   }, 30_000);
+
+  it('answers a reload held at an isolate behind two shards within 50 ms of the part\'s announce', async () => {
+    const { id, epoch } = await llStream();
+    const isolates = await audience();
+    for (const v of isolates) await asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?sid=${v.sid}`);
+    await sleep(100);
+    // Every isolate now subscribes through its edge shard (the push told it the tier engaged).
+    expect((await shardStats(edgeShardName(id, 'L0'))).subscribers).toBeGreaterThan(0);
+    const waits: number[] = [];
+    for (let p = 1; p <= 5; p++) {
+      const held = isolates.map((v) => asIsolate(v.isolate, v.location, `/live/${id}/720p/index.m3u8?_HLS_msn=2&_HLS_part=${p}`).then(() => Date.now()));
+      await sleep(100);
+      const announcedAt = Date.now();
+      await parts(id, epoch, 2, p, p);
+      waits.push(Math.max(...(await Promise.all(held))) - announcedAt);
+    }
+    expect(Math.max(...waits)).toBeLessThan(50);
+  }, 30_000);
 });
