@@ -26,15 +26,9 @@
  * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
  * SIM_SAMPLE (8).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../infra/local/free-port.ts';
-import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map(Number) : fallback);
@@ -68,30 +62,16 @@ const debug = (message: string) => {
 console.log(`machine: ${machineInfo()}`);
 console.log(`${ISOLATES} simulated isolates; locations ${LOCATIONS.join(', ')} at ${VIEWERS_FIXED} viewers; viewers ${VIEWERS.join(', ')} at ${LOCATIONS_FIXED} locations; ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per step`);
 
-const adminToken = randomBytes(24).toString('base64url');
-const originSecret = randomBytes(24).toString('base64url');
-const persist = mkdtempSync(join(tmpdir(), 'edgelive-sim-scale-'));
-const edge = await startWranglerDev({
-  host: '127.0.0.1',
-  port: await freePort(),
-  inspectorPort: await freePort(),
-  persistTo: persist,
-  vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
-  // Errors and resets of the Worker or its objects are printed: they would explain a count that dips.
-  onLog: (line) => {
-    if (/error|exception|reset|fan-out tier/i.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
-  },
+// Errors and resets of the Worker or its objects are printed: they would explain a count that dips.
+const edge = await startSyntheticEdge('sim-scale', (line) => {
+  if (/error|exception|reset|fan-out tier/i.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
 });
-const base = edge.url;
+const { base, adminToken } = edge;
 const api = managementClient(base, adminToken);
 const admin = { authorization: `Bearer ${adminToken}` };
 
 async function signed(path: string, body: unknown): Promise<void> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const ts = Math.floor(Date.now() / 1000);
-  const signature = await signRequest(originSecret, 'POST', path, ts, bytes);
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes, signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  await edge.signed(path, body);
 }
 
 interface CallStats {
@@ -125,12 +105,7 @@ interface Row {
 async function step(locations: number, viewers: number): Promise<Row> {
   const created = await okData(api.POST('/v1/streams', { body: { name: `sim-${locations}-${viewers}`, segmentSeconds: SEGMENT_S } }));
   const id = created.id;
-  const grant = await (async () => {
-    const bytes = new TextEncoder().encode(JSON.stringify({ streamKey: created.streamKey, nodeId: 'sim-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1920, height: 1080, fps: 30, videoKbps: 5000 } }));
-    const ts = Math.floor(Date.now() / 1000);
-    const res = await fetch(`${base}${INTERNAL_API.publish}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: await signRequest(originSecret, 'POST', INTERNAL_API.publish, ts, bytes) }, body: bytes });
-    return (await res.json()) as { epoch: number; firstMsn: number };
-  })();
+  const grant = (await (await edge.signed(INTERNAL_API.publish, { streamKey: created.streamKey, nodeId: 'sim-origin', source: { videoCodec: 'h264', audioCodec: 'aac', width: 1920, height: 1080, fps: 30, videoKbps: 5000 } })).json()) as { epoch: number; firstMsn: number };
   const epoch = grant.epoch;
   for (const [i, name] of RENDITIONS.entries()) {
     await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: 1920 >> i, height: 1080 >> i, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 5_000_000 >> i, initFile: `init-${epoch}.mp4` } });
@@ -319,7 +294,6 @@ try {
   }
 } finally {
   await edge.close();
-  rmSync(persist, { recursive: true, force: true });
 }
 const calls = rows.map((r) => r.streamDoCallsPerSecond);
 const flat = Math.max(...calls) / Math.max(0.001, Math.min(...calls));

@@ -22,15 +22,10 @@
  * BENCH_CONCURRENCY (64 requests in flight), BENCH_ROTATIONS (5 key rotations).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../infra/local/free-port.ts';
-import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { feedMessageSchema } from '../shared/src/feed/feed-messages.ts';
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
 import { signSession } from '../edge/src/viewers/signed-session.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 
@@ -73,28 +68,12 @@ class Limit {
   }
 }
 
-const adminToken = randomBytes(24).toString('base64url');
-const originSecret = randomBytes(24).toString('base64url');
-const persist = mkdtempSync(join(tmpdir(), 'edgelive-bench-viewers-'));
-const edge = await startWranglerDev({
-  host: '127.0.0.1',
-  port: await freePort(),
-  inspectorPort: await freePort(),
-  persistTo: persist,
-  vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
-});
-const base = edge.url;
+const edge = await startSyntheticEdge('bench-viewers');
+const { base, adminToken, originSecret } = edge;
 const api = managementClient(base, adminToken);
 const streamPath = (id: string) => ({ params: { path: { id } } });
 
-async function signed(path: string, body: unknown): Promise<Response> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const ts = Math.floor(Date.now() / 1000);
-  const signature = await signRequest(originSecret, 'POST', path, ts, bytes);
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res;
-}
+const signed = (path: string, body: unknown) => edge.signed(path, body);
 
 let originTimer: NodeJS.Timeout | undefined;
 let partTimer: NodeJS.Timeout | undefined;
@@ -345,5 +324,4 @@ try {
   clearInterval(originTimer);
   clearInterval(partTimer);
   await edge.close();
-  rmSync(persist, { recursive: true, force: true });
 }

@@ -1,0 +1,54 @@
+/**
+ * The edge Worker under workerd (`wrangler dev`, development mode) for the benches that drive it
+ * with a synthetic origin (`bench:viewers`, `sim:scale`): fresh admin token and origin secret, a
+ * throw-away persistence directory, and signed origin → edge calls.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../infra/local/free-port.ts';
+import { startWranglerDev } from '../infra/local/wrangler-dev.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from '../shared/src/signing/request-signature.ts';
+
+export interface SyntheticEdge {
+  base: string;
+  adminToken: string;
+  originSecret: string;
+  /** A signed internal API call (the origin's); anything but 2xx throws with the path and the answer. */
+  signed(path: string, body: unknown): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts the edge; `label` names its persistence directory, `onLog` sees wrangler's output lines. */
+export async function startSyntheticEdge(label: string, onLog?: (line: string) => void): Promise<SyntheticEdge> {
+  const adminToken = randomBytes(24).toString('base64url');
+  const originSecret = randomBytes(24).toString('base64url');
+  const persist = mkdtempSync(join(tmpdir(), `edgelive-${label}-`));
+  const edge = await startWranglerDev({
+    host: '127.0.0.1',
+    port: await freePort(),
+    inspectorPort: await freePort(),
+    persistTo: persist,
+    vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
+    ...(onLog ? { onLog } : {}),
+  });
+  const base = edge.url;
+  return {
+    base,
+    adminToken,
+    originSecret,
+    async signed(path, body) {
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      const ts = Math.floor(Date.now() / 1000);
+      const signature = await signRequest(originSecret, 'POST', path, ts, bytes);
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signature }, body: bytes, signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res;
+    },
+    async close() {
+      await edge.close();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
