@@ -101,8 +101,12 @@ describe('a recorded 30 s stream becomes VOD, then expires', () => {
     const file = join(dir, 'latest.jpg');
     writeFileSync(file, Buffer.from(await thumb.arrayBuffer()));
     expect(await probe(file, 'stream=codec_name,width,height')).toBe('mjpeg,320,180');
-    const list = await okData(api().GET('/v1/streams/{id}/recordings', streamPath(stream.id)));
-    expect(list.recordings.map((r) => r.status)).toEqual(['recording']);
+    // The thumbnail can come before the first whole segment, which opens the recording.
+    const statuses = await waitFor('the recording opened', 30_000, async () => {
+      const list = await okData(api().GET('/v1/streams/{id}/recordings', streamPath(stream.id)));
+      return list.recordings.length > 0 ? list.recordings.map((r) => r.status) : undefined;
+    });
+    expect(statuses).toEqual(['recording']);
   });
 
   it('is ready once the broadcast ends, with its duration and bytes', async () => {
