@@ -6,11 +6,14 @@
  * watch pages play side by side: hls.js (low-latency mode) on the first, hls.js and dash.js on
  * the second. Each page reads the clock from the decoded frames for BENCH_SECONDS (≥ 60 for the
  * figures that count) and the bench prints time to first frame, glass-to-glass p50/p95, stalls,
- * and whether the stack actually served LL-HLS parts for the low-latency stream.
+ * and whether the stack actually served LL-HLS parts for the low-latency stream. A fourth page,
+ * opened only for time to first frame, plays the low-latency stream with hls.js's own start and
+ * transmuxing worker (`?early=0&worker=1`), so the watch page's fast start is measured against
+ * it in the same run.
  *
  * Env: BENCH_SECONDS (60), BENCH_WARMUP_SECONDS (10), BENCH_TTFF_RUNS (5 fresh pages per player
- * for time to first frame), BENCH_TRACE=1 (print hls.js's start-up steps with their times for each
- * page), BENCH_PAGE_QUERY (appended to the watch page URLs, e.g. `&lowLatency=0`).
+ * for time to first frame), BENCH_TRACE=1 (print hls.js's start-up steps and the page's requests
+ * with their times for each page), BENCH_PAGE_QUERY (appended to the watch page URLs, e.g. `&lowLatency=0`).
  */
 import { loadavg } from 'node:os';
 import pino from 'pino';
@@ -37,6 +40,10 @@ interface Contender {
   label: string;
   streamId: string;
   player: 'hls' | 'dash';
+  /** Added to the watch page's query. */
+  query?: string;
+  /** Only opened for time to first frame (no latency page). */
+  ttffOnly?: boolean;
   page?: Page;
 }
 
@@ -71,12 +78,31 @@ async function playable(stack: LocalStack, id: string): Promise<void> {
 
 /** Opens the watch page and waits for its first frame; returns the player's startup and the page's first frame. */
 async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<{ player: number; page: number }> {
-  const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}${process.env.BENCH_PAGE_QUERY ?? ""}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
+  const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}${c.query ?? ''}${process.env.BENCH_PAGE_QUERY ?? ''}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
   c.page = page;
   await page.evaluate(installClockReader, { bits: CLOCK_BITS, stripFraction: STRIP_HEIGHT / 360, everyMs: 100 });
   const state = await watchState(page);
-  if (process.env.BENCH_TRACE) console.log(`  ${c.label} start-up: ${state.trace.join(' | ')}`);
+  if (process.env.BENCH_TRACE) {
+    console.log(`  ${c.label} start-up: ${state.trace.join(' | ')}`);
+    console.log(`  ${c.label} requests until the first frame (file: sent→first byte→last byte, ms since the player started): ${(await requestTimings(page)).join(' | ')}`);
+  }
   return { player: state.startupMs ?? Number.NaN, page: state.firstFrameMs ?? Number.NaN };
+}
+
+/** Every request the page made until its first frame, from the browser's resource timing. */
+function requestTimings(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const w = window as unknown as { edgelive: { firstFrameMs: number; startupMs: number } };
+    const started = w.edgelive.firstFrameMs - w.edgelive.startupMs;
+    return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => e.startTime >= started && e.startTime <= w.edgelive.firstFrameMs)
+      .map((e) => {
+        const u = new URL(e.name);
+        const file = u.pathname.split('/').slice(-1)[0] + (/_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)?.slice(1).filter(Boolean).join('.') ? `?${/_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)!.slice(1).filter(Boolean).join('.')}` : '');
+        const at = (t: number) => Math.round(t - started);
+        return `${file} ${at(e.startTime)}→${at(e.responseStart)}→${at(e.responseEnd)}${e.transferSize === 0 && e.decodedBodySize > 0 ? ' (cache)' : ''}`;
+      });
+  });
 }
 
 interface Result {
@@ -113,6 +139,9 @@ async function main(): Promise<void> {
     const servesParts = llPlaylist.includes('#EXT-X-PART:');
     const contenders: Contender[] = [
       { label: servesParts ? 'LL-HLS (hls.js, lowLatency: true)' : 'lowLatency: true (hls.js; NO parts served)', streamId: ll.id, player: 'hls' },
+      // The same page with hls.js's own part loader (one part after another), side by side for start-up.
+      // The same page with hls.js's own start and its transmuxing worker (the page before both), side by side for start-up.
+      { label: 'LL-HLS, hls.js start+worker (TTFF only)', streamId: ll.id, player: 'hls', query: '&early=0&worker=1', ttffOnly: true },
       { label: 'HLS (hls.js, lowLatency: false)', streamId: plain.id, player: 'hls' },
       { label: 'DASH (dash.js, lowLatency: false)', streamId: plain.id, player: 'dash' },
     ];
@@ -127,24 +156,31 @@ async function main(): Promise<void> {
       ttff.get(c.label)!.player.push(t.player);
       ttff.get(c.label)!.page.push(t.page);
     };
-    for (const c of contenders) {
-      for (let i = 1; i < TTFF_RUNS; i++) {
+    // Taking turns, so a change in the machine's load falls on every player alike.
+    const measured = contenders.filter((c) => !c.ttffOnly);
+    for (let i = 0; i < TTFF_RUNS; i++) {
+      for (const c of contenders) {
+        if (i === TTFF_RUNS - 1 && !c.ttffOnly) continue;
         note(c, await open(browser, stack, c));
         await c.page!.close();
       }
     }
-    for (const c of contenders) note(c, await open(browser, stack, c));
+    for (const c of measured) note(c, await open(browser, stack, c));
     await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
-    for (const c of contenders) await c.page!.evaluate(() => ((window as unknown as { __latency: { recording: boolean } }).__latency.recording = true));
+    for (const c of measured) await c.page!.evaluate(() => ((window as unknown as { __latency: { recording: boolean } }).__latency.recording = true));
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const results: Result[] = [];
     for (const c of contenders) {
+      if (c.ttffOnly) {
+        results.push({ label: c.label, ttff: ttff.get(c.label)!, samples: [], bad: 0, stalls: 0, stallMs: 0, errors: [] });
+        continue;
+      }
       const data = await c.page!.evaluate(() => {
         const l = (window as unknown as { __latency: { samples: number[]; bad: number; stalls: number; stallMs: number; stallSince: number } }).__latency;
         return { samples: l.samples, bad: l.bad, stalls: l.stalls, stallMs: l.stallMs + (l.stallSince ? performance.now() - l.stallSince : 0) };
       });
       const state = await watchState(c.page!);
-      results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}`) });
+      results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}${e.atMs === undefined ? '' : ` at ${(e.atMs / 1000).toFixed(1)} s`}`) });
     }
     const widths = [42, 16, 16, 8, 8, 7, 11, 10];
     const spread = (v: number[]) => `${Math.round(percentile(v, 50))} (${Math.round(Math.min(...v))}-${Math.round(Math.max(...v))})`;
@@ -152,7 +188,8 @@ async function main(): Promise<void> {
     console.log(`TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load); p50 (min-max) of ${TTFF_RUNS} fresh pages`);
     console.log(row(['player', 'TTFF ms', 'page→frame ms', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'samples'], widths));
     for (const r of results) {
-      console.log(row([r.label, spread(r.ttff.player), spread(r.ttff.page), Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`], widths));
+      const latency = r.samples.length === 0 ? ['-', '-', '-', '-', '-'] : [Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`];
+      console.log(row([r.label, spread(r.ttff.player), spread(r.ttff.page), ...latency], widths));
     }
     for (const r of results) if (r.errors.length > 0) console.log(`${r.label}: player errors: ${r.errors.slice(0, 10).join(', ')}${r.errors.length > 10 ? ` (+${r.errors.length - 10})` : ''}`);
     console.log(`\nLL-HLS parts served for the lowLatency: true stream: ${servesParts ? 'yes' : 'no (the stack serves plain HLS for it; the first row measures that)'}`);

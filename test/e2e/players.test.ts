@@ -71,6 +71,10 @@ describe('players in Chromium', () => {
     expect(played).toBeGreaterThan(17);
     expect(state.message).toBeNull();
     expect(state.startupMs).toBeGreaterThan(0);
+    // It starts at the first buffered frame (the start segment's independent part), not
+    // PART-HOLD-BACK into the segment, so the first frame needs one part, not the whole segment.
+    expect(state.firstFrame!.bufferedFrom).not.toBeNull();
+    expect(Math.abs(state.firstFrame!.position - state.firstFrame!.bufferedFrom!)).toBeLessThan(0.1);
     const qoe = await waitFor('the startup beacon in the StreamDO', 15_000, async () => {
       const view = await streamView(stack, id);
       return view.qoe.startupMsP50 !== null ? view.qoe : undefined;

@@ -22,9 +22,11 @@ export interface WatchState {
   message: string | null;
   startupMs: number | null;
   firstFrameMs: number | null;
+  /** Where the first frame played, and where the buffer began then (media seconds). */
+  firstFrame: { position: number; bufferedFrom: number | null } | null;
   playing: boolean;
   rebufferCount: number;
-  errors: { fatal: boolean; details: string; reason?: string; url?: string }[];
+  errors: { fatal: boolean; details: string; reason?: string; url?: string; atMs?: number }[];
   beaconsSent: number;
   cdnErrorsSent: number;
   /** hls.js's first steps until the first frame, `<ms since the player started> <step>`. */

@@ -51,9 +51,11 @@ const state = {
   startupMs: /** @type {number | null} */ (null),
   /** ms from navigation start to the first frame playing (status check and player load included). */
   firstFrameMs: /** @type {number | null} */ (null),
+  /** Where the first frame played, and where the buffer began then (media seconds). */
+  firstFrame: /** @type {{ position: number, bufferedFrom: number | null } | null} */ (null),
   playing: false,
   rebufferCount: 0,
-  errors: /** @type {{ fatal: boolean, details: string, reason?: string, url?: string }[]} */ ([]),
+  errors: /** @type {{ fatal: boolean, details: string, reason?: string, url?: string, atMs?: number }[]} */ ([]),
   /** hls.js's first steps until the first frame, with times (see traceStart). */
   trace: /** @type {string[]} */ ([]),
   beaconsSent: 0,
@@ -103,6 +105,7 @@ video.addEventListener('playing', () => {
     state.playing = true;
     state.startupMs = Math.round(now - qoe.loadStartedAt);
     state.firstFrameMs = Math.round(now);
+    state.firstFrame = { position: video.currentTime, bufferedFrom: video.buffered.length ? video.buffered.start(0) : null };
     qoe.startupMs = state.startupMs;
     playingSince = now;
     showMessage(null);
@@ -174,14 +177,35 @@ let started = false;
 /** The player's first steps with their times (ms since the player started), for the latency bench's start-up breakdown. */
 function traceStart(hls, Hls) {
   const t = () => Math.round(performance.now() - qoe.loadStartedAt);
-  const add = (what) => { if (state.trace.length < 40 && !state.playing) state.trace.push(`${t()} ${what}`); };
+  const add = (what) => { if (state.trace.length < 80 && !state.playing) state.trace.push(`${t()} ${what}`); };
   hls.on(Hls.Events.MANIFEST_LOADED, () => add('master loaded'));
   hls.on(Hls.Events.LEVEL_LOADED, (_e, d) => add(`level ${d.level} loaded`));
   hls.on(Hls.Events.FRAG_LOADING, (_e, d) => add(`load ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}${d.frag.sn === 'initSegment' ? '' : ` @${(d.part ?? d.frag).start.toFixed(2)}`}`));
   hls.on(Hls.Events.FRAG_LOADED, (_e, d) => add(`loaded ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}`));
   hls.on(Hls.Events.FRAG_PARSED, (_e, d) => add(`parsed ${d.frag.sn}${d.part ? `.${d.part.index}` : ''}`));
+  hls.on(Hls.Events.BUFFER_CREATED, () => add('source buffers created'));
+  hls.on(Hls.Events.BUFFER_APPENDED, (_e, d) => add(`appended ${d.frag.sn}${d.part ? `.${d.part.index}` : ''} ${d.type} (buffered ${video.buffered.length ? `${video.buffered.start(0).toFixed(2)}-${video.buffered.end(0).toFixed(2)}` : 'none'})`));
   hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => add(`buffered ${d.frag.sn}${d.part ? `.${d.part.index}` : ''} (currentTime ${video.currentTime.toFixed(2)})`));
   video.addEventListener('playing', () => state.trace.push(`${t()} playing at ${video.currentTime.toFixed(2)}`), { once: true });
+}
+
+/** Buffered seconds from the first frame that let the video start before hls.js has its whole start segment. */
+const EARLY_START_SECONDS = 0.25;
+
+/**
+ * hls.js shows the first frame only once the whole chain of parts it started with is in: every
+ * listed part of the start segment, one request after another. With `startOnSegmentBoundary` it
+ * starts at the first buffered frame, the segment's first (independent) part; this starts the video
+ * there as soon as EARLY_START_SECONDS are buffered, while the chain goes on loading ahead of
+ * playback, and hls.js's own start, once the chain is in, finds it already playing there. The
+ * latency controller then catches up to PART-HOLD-BACK behind the live edge at up to 1.5× speed.
+ */
+function startEarly(hls) {
+  if (state.playing || hls.hasEnoughToStart || video.seeking || video.buffered.length === 0) return;
+  const start = video.buffered.start(0);
+  if (video.buffered.end(0) - start < EARLY_START_SECONDS) return;
+  if (video.currentTime < start) video.currentTime = start;
+  video.play().catch(() => {});
 }
 
 async function startHlsJs() {
@@ -189,7 +213,14 @@ async function startHlsJs() {
   // @ts-ignore the UMD global
   const Hls = window.Hls;
   // Low latency: start at, and catch up to (up to 1.5× speed), the playlist's PART-HOLD-BACK behind the live edge.
-  const hls = new Hls({ lowLatencyMode: params.get('lowLatency') !== '0', backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
+  const hls = new Hls({
+    lowLatencyMode: params.get('lowLatency') !== '0',
+    backBufferLength: 30,
+    maxLiveSyncPlaybackRate: 1.5,
+    startOnSegmentBoundary: params.get('early') !== '0',
+    enableWorker: params.get('worker') === '1',
+  });
+  if (params.get('early') !== '0') hls.on(Hls.Events.BUFFER_APPENDED, () => startEarly(hls));
   state.player = 'hls.js';
   traceStart(hls, Hls);
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {
@@ -208,7 +239,7 @@ async function startHlsJs() {
   });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     const url = data.frag?.url ?? data.context?.url ?? data.url;
-    state.errors.push({ fatal: !!data.fatal, details: String(data.details), reason: data.reason ?? data.error?.message, url });
+    state.errors.push({ fatal: !!data.fatal, details: String(data.details), reason: data.reason ?? data.error?.message, url, atMs: Math.round(performance.now() - qoe.loadStartedAt) });
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR) reportCdnError(url, errorKind(String(data.details), data.response?.code));
     if (!data.fatal) return;
     qoe.errors++; // fatal ones only: hls.js reports many recoverable hiccups as errors
