@@ -112,6 +112,7 @@ interface Result {
   bad: number;
   stalls: number;
   stallMs: number;
+  warmupRebuffers: number;
   errors: string[];
 }
 
@@ -167,12 +168,15 @@ async function main(): Promise<void> {
     }
     for (const c of measured) note(c, await open(browser, stack, c));
     await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
+    // Rebuffers while warming up (after the first frame): hls.js keeps more latency after each.
+    const warmupRebuffers = new Map<string, number>();
+    for (const c of measured) warmupRebuffers.set(c.label, (await watchState(c.page!)).rebufferCount);
     for (const c of measured) await c.page!.evaluate(() => ((window as unknown as { __latency: { recording: boolean } }).__latency.recording = true));
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const results: Result[] = [];
     for (const c of contenders) {
       if (c.ttffOnly) {
-        results.push({ label: c.label, ttff: ttff.get(c.label)!, samples: [], bad: 0, stalls: 0, stallMs: 0, errors: [] });
+        results.push({ label: c.label, ttff: ttff.get(c.label)!, samples: [], bad: 0, stalls: 0, stallMs: 0, warmupRebuffers: 0, errors: [] });
         continue;
       }
       const data = await c.page!.evaluate(() => {
@@ -180,15 +184,16 @@ async function main(): Promise<void> {
         return { samples: l.samples, bad: l.bad, stalls: l.stalls, stallMs: l.stallMs + (l.stallSince ? performance.now() - l.stallSince : 0) };
       });
       const state = await watchState(c.page!);
-      results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}${e.atMs === undefined ? '' : ` at ${(e.atMs / 1000).toFixed(1)} s`}`) });
+      results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, warmupRebuffers: warmupRebuffers.get(c.label) ?? 0, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}${e.atMs === undefined ? '' : ` at ${(e.atMs / 1000).toFixed(1)} s`}`) });
     }
-    const widths = [42, 16, 16, 8, 8, 7, 11, 10];
+    const widths = [42, 16, 16, 8, 8, 7, 11, 15, 10];
     const spread = (v: number[]) => `${Math.round(percentile(v, 50))} (${Math.round(Math.min(...v))}-${Math.round(Math.max(...v))})`;
     console.log(`\nglass-to-glass over ${SECONDS} s, read from the picture (clock code in every frame)`);
     console.log(`TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load); p50 (min-max) of ${TTFF_RUNS} fresh pages`);
-    console.log(row(['player', 'TTFF ms', 'page→frame ms', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'samples'], widths));
+    console.log(`stalls: while recording; warm-up rebuffers: after the first frame, before recording (hls.js keeps a second more latency after each)`);
+    console.log(row(['player', 'TTFF ms', 'page→frame ms', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'warm-up rebuf.', 'samples'], widths));
     for (const r of results) {
-      const latency = r.samples.length === 0 ? ['-', '-', '-', '-', '-'] : [Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), `${r.samples.length} (${r.bad} unread)`];
+      const latency = r.samples.length === 0 ? ['-', '-', '-', '-', '-', '-'] : [Math.round(percentile(r.samples, 50)), Math.round(percentile(r.samples, 95)), r.stalls, Math.round(r.stallMs), r.warmupRebuffers, `${r.samples.length} (${r.bad} unread)`];
       console.log(row([r.label, spread(r.ttff.player), spread(r.ttff.page), ...latency], widths));
     }
     for (const r of results) if (r.errors.length > 0) console.log(`${r.label}: player errors: ${r.errors.slice(0, 10).join(', ')}${r.errors.length > 10 ? ` (+${r.errors.length - 10})` : ''}`);

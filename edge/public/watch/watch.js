@@ -189,8 +189,12 @@ function traceStart(hls, Hls) {
   video.addEventListener('playing', () => state.trace.push(`${t()} playing at ${video.currentTime.toFixed(2)}`), { once: true });
 }
 
-/** Buffered seconds from the first frame that let the video start before hls.js has its whole start segment. */
-const EARLY_START_SECONDS = 0.25;
+/**
+ * Buffered seconds from the first frame that let the video start before hls.js has its whole start
+ * segment: two parts of 1/3 s. With one, a part late by more than its own duration (seen on a busy
+ * machine) ran the buffer dry, and hls.js answers a stall by holding one second more latency for good.
+ */
+const EARLY_START_SECONDS = 0.6;
 
 /**
  * hls.js shows the first frame only once the whole chain of parts it started with is in: every
