@@ -107,6 +107,41 @@ describe('the fan-out tier', () => {
     expect((await doStats(id)).relaysCount).toBe(true);
   }, 30_000);
 
+  it('shares a DVR stream\'s playlists (not pushed) through the shards once engaged: the StreamDO renders them once per relay, not per location', async () => {
+    const s = await liveStream({ dvrWindowSeconds: 600 });
+    await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '720p'));
+    await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', [0, 1, 2]));
+    // 24 locations (more than the 8 relays), one isolate and viewer each; every location's Cache API is its own.
+    const isolates = Array.from({ length: 24 }, (_, i) => ({ isolate: `dvr${i}`, location: `D${i}`, sid: '' }));
+    for (const v of isolates) v.sid = await session(`dvrviewer${String(v.isolate).padStart(6, '0')}`);
+    const round = async () => {
+      for (const res of await Promise.all(isolates.map((v) => asIsolate(v.isolate, v.location, `/live/${s.id}/720p/index.m3u8?sid=${v.sid}`)))) {
+        expect(res.status).toBe(200);
+        expect(await text(res)).toContain('seg-2-e1.m4s');
+      }
+    };
+    // Round 1 engages the tier (the flushes reach 8 isolates); round 2 tells every isolate (the flush answers): no push carries it.
+    await round();
+    await sleep(1100);
+    await round();
+    expect((await doStats(s.id)).fanout).toBe(true);
+    await sleep(1100); // every location's cached copy expires (max-age 1)
+    const before = (await doStats(s.id)).calls.mediaPlaylist;
+    const shardBefore = await Promise.all(isolates.map(async (v) => (await shardStats(edgeShardName(s.id, v.location))).calls.mediaPlaylist));
+    await round();
+    const renders = (await doStats(s.id)).calls.mediaPlaylist - before;
+    const shardAsked = await Promise.all(isolates.map(async (v, i) => (await shardStats(edgeShardName(s.id, v.location))).calls.mediaPlaylist - shardBefore[i]!));
+    // Every location asked its edge shard once; the StreamDO rendered once per relay at most (24 times without the tier).
+    expect(shardAsked).toEqual(isolates.map(() => 1));
+    expect(renders).toBeGreaterThanOrEqual(1);
+    expect(renders).toBeLessThanOrEqual(8);
+    // The playlist stays the StreamDO's: a new segment shows at every location once the copies expire.
+    await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', [3]));
+    await sleep(1600); // location cache 1 s, edge shard 0.5 s, relay 1 s: at most 2.5 s old in all
+    await sleep(1000);
+    for (const res of await Promise.all(isolates.map((v) => asIsolate(v.isolate, v.location, `/live/${s.id}/720p/index.m3u8?sid=${v.sid}`)))) expect(await text(res)).toContain('seg-3-e1.m4s');
+  }, 30_000);
+
   it('disengages once the stream is served from few isolates for FANOUT_DISENGAGE_SECONDS, and isolates go back to the StreamDO', async () => {
     const { id } = await llStream();
     const isolates = await audience();

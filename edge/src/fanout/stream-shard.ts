@@ -19,6 +19,10 @@ import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
+import { SharedRenders } from './shared-renders.ts';
+import type { DoResult } from '../stream-do/do-result.ts';
+import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
+import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
 
 /**
  * An edge shard passes a session on again after this long on the same rendition. A session's age at
@@ -28,10 +32,19 @@ import { ViewerRelay } from './viewer-relay.ts';
  */
 const SESSION_REFRESH_MS = 1000;
 
+/**
+ * How long a shard reuses a playlist the push does not carry (a DVR window's): an edge shard half a
+ * second, a relay a second, so an answer is at most 1.5 s older than the StreamDO's at a viewer's
+ * isolate, and the StreamDO renders each form of each such playlist at most once a second per relay.
+ */
+const EDGE_RENDER_REUSE_MS = 500;
+const RELAY_RENDER_REUSE_MS = 1000;
+
 /** Calls a shard answered, by method (the scale simulation reads them). */
 export interface ShardCalls {
   subscribePlaylists: number;
   recordViewers: number;
+  mediaPlaylist: number;
 }
 
 export class StreamShard extends DurableObject<Env> {
@@ -42,12 +55,37 @@ export class StreamShard extends DurableObject<Env> {
   readonly #counter = new PartitionCounter();
   /** The viewer window and forget horizon the StreamDO last told this relay. */
   #window = { windowMs: 6000, forgetMs: 600_000 };
-  readonly calls: ShardCalls = { subscribePlaylists: 0, recordViewers: 0 };
+  /** Whether the stream's tier is engaged, as the last answer from upstream said (it is, when callers come). */
+  #engaged = true;
+  readonly calls: ShardCalls = { subscribePlaylists: 0, recordViewers: 0, mediaPlaylist: 0 };
+  /** Playlists the push does not carry, shared among this shard's callers (made with the role). */
+  #renders: SharedRenders<DoResult<MediaPlaylistData>> | null = null;
 
   /** The stream's playlist push, passed on (the first message once upstream answered); with `feed` (an edge shard asking its relay), the analytics feed too. */
   async subscribePlaylists(name: string, windowSegments: number, seconds: number, feed = false): Promise<ReadableStream<Uint8Array>> {
     this.calls.subscribePlaylists++;
     return this.#relays(name).playlists.subscribe(windowSegments, seconds, feed);
+  }
+
+  /**
+   * A media playlist the push does not carry (a DVR window's), for an isolate (edge shard) or an
+   * edge shard (relay): one call upstream for all who ask the same at once, its answer reused a
+   * moment (`SharedRenders`); a relay asks the StreamDO, which stays the only one rendering from state.
+   */
+  async mediaPlaylist(name: string, rendition: string, windowSegments: number, block?: BlockingRequest): Promise<DoResult<MediaPlaylistData>> {
+    this.calls.mediaPlaylist++;
+    this.#relays(name);
+    const role = this.#role!;
+    const key = `${rendition}/${windowSegments}/${block ? `${block.msn}.${block.part ?? ''}` : ''}`;
+    return this.#renders!.get(
+      key,
+      () => {
+        if (role.kind === 'relay') return streamStub(this.env, role.streamId).mediaPlaylist(rendition, windowSegments, block);
+        const relay = this.#relayOf(role);
+        return relay.stub.mediaPlaylist(relay.name, rendition, windowSegments, block);
+      },
+      (answer) => answer.ok,
+    );
   }
 
   /**
@@ -100,9 +138,12 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** A viewer batch from an isolate (`isolates` = 1) or an edge shard (the isolates it serves). */
-  recordViewers(name: string, source: string, isolates: number, batch: ViewerBatch): void {
+  recordViewers(name: string, source: string, isolates: number, batch: ViewerBatch): { fanout: boolean } {
     this.calls.recordViewers++;
     this.#relays(name).viewers.add(source, isolates, batch, Date.now());
+    // Whether the tier is still engaged, as the StreamDO last answered upstream: an isolate with no
+    // pushed copy of the stream (a DVR window) learns here when to flush to the StreamDO again.
+    return { fanout: this.#engaged };
   }
 
   /** A relay shard takes the sessions the StreamDO counted before the tier engaged (its partition of them). */
@@ -118,8 +159,16 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** Calls answered and what the shard holds now (the scale simulation; tests). */
-  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number; feedConsumers: number } {
-    return { calls: { ...this.calls }, subscribers: this.#playlists?.subscribers ?? 0, relayed: this.#playlists?.relayed ?? 0, batchesSent: this.#viewers?.sent ?? 0, sessions: this.#counter.size, feedConsumers: this.ctx.getWebSockets().length };
+  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number; feedConsumers: number; renderCalls: number } {
+    return {
+      calls: { ...this.calls },
+      subscribers: this.#playlists?.subscribers ?? 0,
+      relayed: this.#playlists?.relayed ?? 0,
+      batchesSent: this.#viewers?.sent ?? 0,
+      sessions: this.#counter.size,
+      feedConsumers: this.ctx.getWebSockets().length,
+      renderCalls: this.#renders?.upstreamCalls ?? 0,
+    };
   }
 
   /** The relays, made on the first call (the object learns its name from its callers: ids made from names do not carry them back). */
@@ -128,6 +177,7 @@ export class StreamShard extends DurableObject<Env> {
       const role = shardRole(name);
       if (!role) throw new Error(`not a shard name: ${name}`);
       this.#role = role;
+      this.#renders = new SharedRenders(role.kind === 'edge' ? EDGE_RENDER_REUSE_MS : RELAY_RENDER_REUSE_MS);
       this.#playlists = new PlaylistRelay((windowSegments, seconds) => this.#upstreamPlaylists(windowSegments, seconds), {
         onFeed: (text) => {
           for (const ws of this.ctx.getWebSockets()) this.#send(ws, text);
@@ -163,7 +213,10 @@ export class StreamShard extends DurableObject<Env> {
       const now = Date.now();
       const counts = this.#counter.report(now, this.#window.windowMs, now - this.#window.forgetMs);
       const answer = await streamStub(this.env, role.streamId).recordRelayCounts(role.index, { ...counts, qoe: batch.qoe, isolates });
-      if (answer.ok) this.#window = answer.value;
+      if (answer.ok) {
+        this.#window = { windowMs: answer.value.windowMs, forgetMs: answer.value.forgetMs };
+        this.#engaged = answer.value.fanout;
+      }
       else if (answer.code !== 'stream_not_found') console.warn(`fan-out: relay report refused: ${answer.code} ${answer.message}`);
       return;
     }
@@ -178,10 +231,11 @@ export class StreamShard extends DurableObject<Env> {
       list.push(s);
     }
     await Promise.all(
-      [...parts].map(([k, sessions]) => {
+      [...parts].map(async ([k, sessions]) => {
         const name = relayShardName(role.streamId, k);
         const own = k === home;
-        return this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
+        const answer = await this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
+        if (own) this.#engaged = answer.fanout;
       }),
     );
   }

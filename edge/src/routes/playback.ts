@@ -147,5 +147,12 @@ async function mediaPlaylistData(
     const shard = edgeShardName(id, requestLocation(c));
     return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).subscribePlaylists(shard, windowSegments, seconds);
   });
-  return pushed ?? unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
+  if (pushed) return pushed;
+  if (scope.throughShard(id)) {
+    // Not pushed (a DVR window) while the stream's tier is engaged: through this location's edge shard, which shares each render.
+    edgeStats.shardCalls++;
+    const shard = edgeShardName(id, requestLocation(c));
+    return unwrap(await c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).mediaPlaylist(shard, rendition, windowSegments, block));
+  }
+  return unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
 }

@@ -111,18 +111,23 @@ export class PlaylistPush {
   }
 
   #pushNow(): void {
-    const byWindow = new Map<number, { message: PlaylistPushMessage; text: string } | null>();
+    // Read and encoded once per window, whatever the number of subscribers: the same line goes to each.
+    const byWindow = new Map<number, { message: PlaylistPushMessage; line: string } | null>();
     for (const subscriber of [...this.#subscribers]) {
       let entry = byWindow.get(subscriber.windowSegments);
       if (entry === undefined) {
-        const message = this.#message(subscriber.windowSegments);
-        const text = JSON.stringify(message.type === 'state' ? { ...message, seq: 0 } : message);
-        entry = this.#lastSent.get(subscriber.windowSegments) === text ? null : { message, text };
-        if (entry) this.#lastSent.set(subscriber.windowSegments, text);
+        const message = this.#source(subscriber.windowSegments);
+        // Compared without its sequence number; the line puts the next one in front.
+        const text = JSON.stringify(message.type === 'state' ? { ...message, seq: undefined } : message);
+        if (this.#lastSent.get(subscriber.windowSegments) === text) entry = null;
+        else {
+          this.#lastSent.set(subscriber.windowSegments, text);
+          entry = { message, line: message.type === 'state' ? `{"seq":${++this.#seq},${text.slice(1)}\n` : `${text}\n` };
+        }
         byWindow.set(subscriber.windowSegments, entry);
       }
       if (!entry) continue;
-      this.#send(subscriber, entry.message);
+      this.#write(subscriber, entry.line);
       if (entry.message.type !== 'state') this.#close(subscriber);
     }
   }

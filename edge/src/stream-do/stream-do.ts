@@ -399,7 +399,7 @@ export class StreamDO extends DurableObject<Env> {
    * the sessions it saw first, unique viewers per minute and its beacon sums (partition-counter.ts).
    * Answers the viewer window the relay counts over.
    */
-  async recordRelayCounts(relay: number, report: PartitionCounts & { qoe: QoeDelta; isolates: number }): Promise<DoResult<{ windowMs: number; forgetMs: number }>> {
+  async recordRelayCounts(relay: number, report: PartitionCounts & { qoe: QoeDelta; isolates: number }): Promise<DoResult<{ windowMs: number; forgetMs: number; fanout: boolean }>> {
     const now = Date.now();
     this.#viewerCalls.recordRelayCounts++;
     const row = existingStream(this.#store.stream());
@@ -415,7 +415,7 @@ export class StreamDO extends DurableObject<Env> {
     if (!result.ok) return result;
     await this.#afterViewers(now, [], result.value.current, report.qoe, report.minutes);
     const windowMs = viewerWindowMs(row.value.target_duration);
-    return ok({ windowMs, forgetMs: now - sessionForgetBefore(now, row.value.target_duration) });
+    return ok({ windowMs, forgetMs: now - sessionForgetBefore(now, row.value.target_duration), fanout: this.#fanout.engaged });
   }
 
   /** The minute rollup, the alarm for a new minute, and the feed's snapshot after viewers were recorded. */

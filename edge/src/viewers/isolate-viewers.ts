@@ -17,7 +17,9 @@ export function flushViewers(c: Context<AppEnv>, streamId: string, batch: Viewer
   if (scope.throughShard(streamId)) {
     edgeStats.shardCalls++;
     const name = edgeShardName(streamId, location);
-    work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name)).recordViewers(name, scope.id, 1, batch);
+    work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name))
+      .recordViewers(name, scope.id, 1, batch)
+      .then((r) => scope.noteFlushAnswer(streamId, r.fanout));
   } else {
     edgeStats.doCalls++;
     work = streamStub(c.env, streamId)
