@@ -19,7 +19,9 @@
  * count error seen (|API viewers.current − viewers| / viewers, sampled every round; a sample taken
  * when the harness itself stalled — no round completed for half a viewer window — is not judged,
  * and the table says how many were), the push delay
- * p99 (part announced → held reload answered), and how long the harness's rounds took.
+ * p99 (part announced → held reload answered at the harness), the wake after the shard p50/p99
+ * (an edge shard hearing a state → a sampled isolate's held reload woken by it, timed inside
+ * workerd, so the harness's own delays stay out), and how long the harness's rounds took.
  * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
  *
  * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
@@ -78,6 +80,8 @@ interface CallStats {
   stream: { calls: Record<string, number>; isolates: number; fanout: boolean; relaysCount: boolean };
   relays: { calls: Record<string, number> }[];
   edges: { calls: Record<string, number> }[];
+  /** Held reloads woken through the tier since the last read: ms from the edge shard hearing the state. */
+  wakes: number[];
 }
 /** Calls answered (`isolateSubscriptions` is a part of `subscribePlaylists`, not counted twice). */
 const total = (calls: Record<string, number>) => Object.entries(calls).reduce((a, [k, n]) => (k === 'isolateSubscriptions' ? a : a + n), 0);
@@ -90,6 +94,8 @@ interface Row {
   busiestShardCallsPerSecond: number;
   countError: number;
   pushDelayP99Ms: number | null;
+  /** Held reloads: the shard hearing the state → the isolate's wake, p50 and p99 (and how many). */
+  wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
   roundMs: number;
   /** Count samples judged, and those skipped because the harness itself could not keep its viewers polling. */
   samples: number;
@@ -266,6 +272,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
     busiestShardCallsPerSecond: Math.round((busiest / seconds) * 10) / 10,
     countError: Math.round(countError * 10_000) / 10_000,
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
+    wakeAfterShardMs: after.wakes.length ? { p50: percentile(after.wakes, 50), p99: percentile(after.wakes, 99), n: after.wakes.length } : null,
     roundMs: percentile(roundMs, 50),
     samples,
     stalledSamples: stalled,
@@ -278,9 +285,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
 const rows: Row[] = [];
 const print = (r: Row) =>
   console.log(
-    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${String(r.pushDelayP99Ms ?? 'n/a').padStart(10)} ${String(r.roundMs).padStart(9)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${String(r.pushDelayP99Ms ?? 'n/a').padStart(10)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${String(r.roundMs).padStart(9)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
   );
-console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p99 ms'.padStart(10)} ${'round ms'.padStart(9)} ${'judged'.padStart(7)} tier`);
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p99 ms'.padStart(10)} ${'wake p50/p99'.padStart(14)} ${'round ms'.padStart(9)} ${'judged'.padStart(7)} tier`);
 try {
   for (const l of LOCATIONS) {
     const r = await step(l, VIEWERS_FIXED);
@@ -306,5 +313,6 @@ console.log(
     busiestShardCallsPerSecond: rows.map((r) => r.busiestShardCallsPerSecond),
     countError: rows.map((r) => r.countError),
     pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
+    wakeAfterShardP99Ms: rows.map((r) => r.wakeAfterShardMs?.p99 ?? null),
   }),
 );

@@ -216,7 +216,7 @@ async function startHlsJs() {
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  // Low latency: start at, and catch up to (up to 1.5× speed), the playlist's PART-HOLD-BACK behind the live edge.
+  // Low latency: start at the first buffered frame (startEarly), then catch up (up to 1.5× speed) to the playlist's PART-HOLD-BACK behind the live edge.
   const hls = new Hls({
     lowLatencyMode: params.get('lowLatency') !== '0',
     backBufferLength: 30,

@@ -94,7 +94,7 @@ export class PlaylistRelay {
               if (id >= this.#current) this.#relayFeed(message.message);
             } else if (id >= this.#current) {
               this.#current = id;
-              this.#latest = message;
+              this.#latest = message.type === 'state' ? { ...message, heardAt: Date.now() } : message;
               this.relayed++;
               this.#push.changed();
             }

@@ -16,6 +16,7 @@ import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type Blo
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
 import { readPush } from '../stream-do/push-reader.ts';
+import { noteWake } from '../fanout/wake-times.ts';
 
 /** How long one subscription is asked for: within the 30 s a Worker may keep working after its response. */
 export const SUBSCRIPTION_SECONDS = 25;
@@ -73,6 +74,8 @@ export class StreamCopy {
   #directUntil = 0;
   /** The last state said the stream's fan-out tier is engaged: subscriptions and viewer flushes go through the edge shard. */
   #fanout = false;
+  /** When the edge shard that sent the last state heard it (through the tier only). */
+  #heardAt: number | undefined;
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
@@ -93,6 +96,7 @@ export class StreamCopy {
     if (refusal) throw new EdgeliveError('bad_request', refusal);
     const timeoutMs = 3 * now.playlist.targetDuration * 1000;
     const latest = await this.#wait(rendition, block, timeoutMs);
+    if (latest && latest !== 'timeout' && this.#heardAt !== undefined) noteWake(this.#clock() - this.#heardAt);
     if (latest === 'timeout') throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
     return latest?.playlist ?? null;
   }
@@ -182,6 +186,7 @@ export class StreamCopy {
         this.#renditions = message.renditions;
         this.#current = subscription;
         this.#fanout = message.fanout === true;
+        this.#heardAt = message.heardAt;
       } else {
         this.#renditions = null;
         this.#current = null;

@@ -13,6 +13,7 @@ import type { AppEnv } from '../app-env.ts';
 import { isolateScopeNamed } from '../fanout/isolate-scope.ts';
 import { edgeShardName, relayShardName } from '../fanout/shard-names.ts';
 import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
+import { takeWakes } from '../fanout/wake-times.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -62,7 +63,7 @@ simulationRoutes.post('/polls', async (c) => {
   return c.json({ flushed });
 });
 
-/** Calls the stream's StreamDO and shards answered, for the locations listed (`?locations=a,b`). */
+/** Calls the stream's StreamDO and shards answered, for the locations listed (`?locations=a,b`), and the wakes since the last read. */
 simulationRoutes.get('/stats/:id', async (c) => {
   const id = c.req.param('id');
   const locations = (c.req.query('locations') ?? '').split(',').filter((l) => name.safeParse(l).success);
@@ -73,5 +74,6 @@ simulationRoutes.get('/stats/:id', async (c) => {
     Promise.all(Array.from({ length: relays }, (_, k) => shard(relayShardName(id, k)).stats())),
     Promise.all(locations.map((l) => shard(edgeShardName(id, l)).stats())),
   ]);
-  return c.json({ stream, relays: relayStats, edges: edgeStats });
+  // Held reloads woken through the tier since the last read: ms from the edge shard hearing the state.
+  return c.json({ stream, relays: relayStats, edges: edgeStats, wakes: takeWakes() });
 });

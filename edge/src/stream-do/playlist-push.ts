@@ -22,7 +22,14 @@ export interface PushedRendition {
  * ask the object for each playlist; `gone`: the stream does not exist (deleted or never created).
  */
 export type PlaylistPushMessage =
-  | { type: 'state'; seq: number; renditions: Record<string, PushedRendition>; fanout?: boolean }
+  | {
+      type: 'state';
+      seq: number;
+      renditions: Record<string, PushedRendition>;
+      fanout?: boolean;
+      /** When the shard sending it heard this state (ms since epoch; shards only): wakes are timed from it. */
+      heardAt?: number;
+    }
   | { type: 'direct'; reason: string }
   | { type: 'gone' }
   /** An analytics-feed message (snapshot or event), as the StreamDO's own consumers get it; only to subscribers that asked (shards). */
