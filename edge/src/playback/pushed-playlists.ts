@@ -13,7 +13,7 @@ import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type BlockingRequest } from '../stream-do/low-latency-playlist.ts';
-import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
 import { readPush } from '../stream-do/push-reader.ts';
 import { noteWake } from '../fanout/wake-times.ts';
@@ -67,6 +67,7 @@ class Subscription {
 export class StreamCopy {
   readonly #clock: () => number;
   #renditions: Record<string, PushedRendition> | null = null;
+  #master: MasterPlaylistData | null = null;
   /** The subscription whose messages are applied (a newer one takes over when its first state comes); null when none is open. */
   #current: Subscription | null = null;
   #opened = 0;
@@ -99,6 +100,12 @@ export class StreamCopy {
     if (latest && latest !== 'timeout' && this.#heardAt !== undefined) noteWake(this.#clock() - this.#heardAt);
     if (latest === 'timeout') throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
     return latest?.playlist ?? null;
+  }
+
+  /** The master playlist's data as last pushed; `null` when this copy cannot answer and the StreamDO must. */
+  async masterPlaylist(c: Context, open: OpenSubscription): Promise<MasterPlaylistData | null> {
+    if (!(await this.#ready(c, open))) return null;
+    return this.#master;
   }
 
   /** The rendition once it answers `block`; null if the copy stops (no subscription open, rendition gone); `timeout` after `timeoutMs`. */
@@ -184,11 +191,13 @@ export class StreamCopy {
     if (!older) {
       if (message.type === 'state') {
         this.#renditions = message.renditions;
+        this.#master = message.master ?? null;
         this.#current = subscription;
         this.#fanout = message.fanout === true;
         this.#heardAt = message.heardAt;
       } else {
         this.#renditions = null;
+        this.#master = null;
         this.#current = null;
         this.#directUntil = this.#clock() + DIRECT_FOR_MS;
       }

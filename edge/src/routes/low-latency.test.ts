@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API, partFileName } from '../../../shared/src/internal-api.ts';
-import { renderMedia } from '../playback/render-playlists.ts';
+import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
 import { parseSettings } from '../settings.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
@@ -224,6 +224,28 @@ describe('playlists pushed to the isolate', () => {
     await compare('?_HLS_msn=8&_HLS_part=1&_HLS_skip=YES', true);
     await signed(INTERNAL_API.end(id), { epoch, reason: 'publisher_stopped' });
     await compare('?_HLS_msn=9'); // directives are ignored once ended (a URL of its own: playlists are cached per URL)
+  });
+
+  it('answers the master from the pushed copy as the StreamDO renders it, with no StreamDO call, and follows a new rendition', async () => {
+    const { id, epoch } = await llStream();
+    const stub = streamStub(env, id);
+    const variants = (body: string) => body.split('\n').map((line) => line.replace(/\?sid=[^"\s]*/, ''));
+    const compare = async () => {
+      const served = await text(await viewer(`/live/${id}/master.m3u8`));
+      const rendered = renderMaster(unwrap(await runInDurableObject(stub, (o: StreamDO) => o.masterPlaylist())), { now: Date.now(), endedRetentionSeconds: settings.endedRetentionSeconds, streamId: id });
+      expect(variants(served)).toEqual(variants(rendered.body));
+      return served;
+    };
+    await viewer(`/live/${id}/720p/index.m3u8`); // opens this isolate's subscription
+    const before = edgeStats.doCalls;
+    expect(await compare()).toContain('720p/index.m3u8');
+    expect(edgeStats.doCalls - before).toBe(0);
+    // A rendition announced later reaches the master with the next push, once the cached copy (2 s) is out.
+    await signed(INTERNAL_API.renditions(id), rendition(epoch, '240p', { width: 426, height: 240, declaredBandwidth: 400_000 }));
+    await signed(INTERNAL_API.segments(id), segments(epoch, '240p', [0, 1]));
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await compare()).toContain('240p/index.m3u8');
+    expect(edgeStats.doCalls - before).toBe(0);
   });
 
   it('asks the StreamDO for each playlist of a stream with a DVR window (too long to push on every part)', async () => {

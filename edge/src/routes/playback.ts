@@ -18,7 +18,8 @@ import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playl
 import { playbackCors } from '../middleware/playback-cors.ts';
 import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
 import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
-import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
+import type { OpenSubscription } from '../playback/pushed-playlists.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
@@ -49,7 +50,7 @@ playbackRoutes.get('/:id/master.m3u8', async (c) => {
   edgeStats.playlistRequests++;
   // The variant list is shared (cached without `sid` and `token`); each viewer's session id and token are added per request.
   const shared = await cachedPlaylist(c, async () =>
-    renderMaster(unwrap(await countedCall(stub.masterPlaylist())), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
+    renderMaster(await masterData(c, stub, id), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
   );
   requireTokenIfSigned(shared.playbackPolicy, token, id);
   return viewerMaster(c, id, shared, token);
@@ -132,6 +133,22 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   return serveMediaFile(c, id, rendition, file);
 });
 
+/** How this isolate subscribes to a stream's push: from the StreamDO, or through this location's edge shard once the tier is engaged. */
+function subscriptionOpener(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO>, id: string, windowSegments: number): OpenSubscription {
+  const scope = isolateScope(c);
+  return (seconds, viaShard) => {
+    if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
+    const shard = edgeShardName(id, requestLocation(c));
+    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).subscribePlaylists(shard, windowSegments, seconds);
+  };
+}
+
+/** The master playlist's data: from this isolate's pushed copy when it can answer, else from the StreamDO. */
+async function masterData(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO>, id: string): Promise<MasterPlaylistData> {
+  const pushed = await isolateScope(c).copies.of(id).masterPlaylist(c, subscriptionOpener(c, stub, id, c.var.settings.playlistWindowSegments));
+  return pushed ?? unwrap(await countedCall(stub.masterPlaylist()));
+}
+
 /** A media playlist's data: from this isolate's pushed copy when it can answer, else from the StreamDO. */
 async function mediaPlaylistData(
   c: Context<AppEnv>,
@@ -142,11 +159,7 @@ async function mediaPlaylistData(
   block: BlockingRequest | undefined,
 ): Promise<MediaPlaylistData> {
   const scope = isolateScope(c);
-  const pushed = await scope.copies.of(id).mediaPlaylist(c, id, rendition, block, (seconds, viaShard) => {
-    if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
-    const shard = edgeShardName(id, requestLocation(c));
-    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).subscribePlaylists(shard, windowSegments, seconds);
-  });
+  const pushed = await scope.copies.of(id).mediaPlaylist(c, id, rendition, block, subscriptionOpener(c, stub, id, windowSegments));
   if (pushed) return pushed;
   if (scope.throughShard(id)) {
     // Not pushed (a DVR window) while the stream's tier is engaged: through this location's edge shard, which shares each render.

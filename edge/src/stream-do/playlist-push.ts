@@ -7,7 +7,7 @@
  * subscriber holds copies, never decides anything, and on any doubt asks the object directly.
  */
 import type { BlockingEdge } from './low-latency-playlist.ts';
-import type { MediaPlaylistData } from './playlist-data.ts';
+import type { MasterPlaylistData, MediaPlaylistData } from './playlist-data.ts';
 
 /** One rendition as pushed: what its playlist lists, and what blocking requests are judged on. */
 export interface PushedRendition {
@@ -26,6 +26,8 @@ export type PlaylistPushMessage =
       type: 'state';
       seq: number;
       renditions: Record<string, PushedRendition>;
+      /** The master playlist's data (variants, status), so a subscriber answers the master too. */
+      master?: MasterPlaylistData;
       fanout?: boolean;
       /** When the shard sending it heard this state (ms since epoch; shards only): wakes are timed from it. */
       heardAt?: number;

@@ -533,7 +533,7 @@ export class StreamDO extends DurableObject<Env> {
       const playlist = this.#mediaPlaylistNow(name, windowSegments);
       if (playlist.ok) renditions[name] = { playlist: playlist.value, edge: blockingEdge(this.#store, this.#parts, name) };
     }
-    return { type: 'state', seq: 0, renditions, fanout: this.#fanout.engaged };
+    return { type: 'state', seq: 0, renditions, master: masterPlaylistData(row, this.#store), fanout: this.#fanout.engaged };
   }
 
   #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
