@@ -98,7 +98,8 @@ function requestTimings(page: Page): Promise<string[]> {
       .filter((e) => e.startTime >= started && e.startTime <= w.edgelive.firstFrameMs)
       .map((e) => {
         const u = new URL(e.name);
-        const file = u.pathname.split('/').slice(-1)[0] + (/_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)?.slice(1).filter(Boolean).join('.') ? `?${/_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)!.slice(1).filter(Boolean).join('.')}` : '');
+        const blocked = /_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)?.slice(1).filter(Boolean).join('.');
+        const file = `${u.pathname.split('/').at(-1)}${blocked ? `?${blocked}` : ''}`;
         const at = (t: number) => Math.round(t - started);
         return `${file} ${at(e.startTime)}→${at(e.responseStart)}→${at(e.responseEnd)}${e.transferSize === 0 && e.decodedBodySize > 0 ? ' (cache)' : ''}`;
       });

@@ -217,14 +217,15 @@ async function startHlsJs() {
   // @ts-ignore the UMD global
   const Hls = window.Hls;
   // Low latency: start at the first buffered frame (startEarly), then catch up (up to 1.5× speed) to the playlist's PART-HOLD-BACK behind the live edge.
+  const earlyStart = params.get('early') !== '0';
   const hls = new Hls({
     lowLatencyMode: params.get('lowLatency') !== '0',
     backBufferLength: 30,
     maxLiveSyncPlaybackRate: 1.5,
-    startOnSegmentBoundary: params.get('early') !== '0',
+    startOnSegmentBoundary: earlyStart,
     enableWorker: params.get('worker') === '1',
   });
-  if (params.get('early') !== '0') hls.on(Hls.Events.BUFFER_APPENDED, () => startEarly(hls));
+  if (earlyStart) hls.on(Hls.Events.BUFFER_APPENDED, () => startEarly(hls));
   state.player = 'hls.js';
   traceStart(hls, Hls);
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => {

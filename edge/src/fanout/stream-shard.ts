@@ -20,6 +20,7 @@ import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
 import { SharedRenders } from './shared-renders.ts';
+import { shardStub } from './shard-stub.ts';
 import type { DoResult } from '../stream-do/do-result.ts';
 import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
@@ -196,7 +197,7 @@ export class StreamShard extends DurableObject<Env> {
   /** The relay this location's edge shard subscribes through. */
   #relayOf(role: ShardRole & { kind: 'edge' }): { name: string; stub: DurableObjectStub<StreamShard> } {
     const name = relayShardName(role.streamId, relayIndex(role.location, parseFanoutSettings(this.env).relays));
-    return { name, stub: this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)) };
+    return { name, stub: shardStub(this.env, name) };
   }
 
   #upstreamPlaylists(windowSegments: number, seconds: number): Promise<ReadableStream<Uint8Array>> {
@@ -234,7 +235,7 @@ export class StreamShard extends DurableObject<Env> {
       [...parts].map(async ([k, sessions]) => {
         const name = relayShardName(role.streamId, k);
         const own = k === home;
-        const answer = await this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(name)).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
+        const answer = await shardStub(this.env, name).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
         if (own) this.#engaged = answer.fanout;
       }),
     );

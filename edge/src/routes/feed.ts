@@ -7,6 +7,7 @@ import { checkAdminBearer, requireAdminToken } from '../middleware/admin-auth.ts
 import type { Settings } from '../settings.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
+import { shardStub } from '../fanout/shard-stub.ts';
 
 /** Query of the feed upgrade: a feed token for browsers, and the last event seq seen on reconnect. */
 const feedQuerySchema = z.object({
@@ -54,7 +55,7 @@ feedRoutes.use('/:id/events', async (c, next) => {
   if ((await stub.feedRoute()).viaShard) {
     const shard = edgeShardName(id, requestLocation(c));
     headers.set('x-edgelive-shard', shard);
-    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).fetch(new Request(url, { headers }));
+    return shardStub(c.env, shard).fetch(new Request(url, { headers }));
   }
   return stub.fetch(new Request(url, { headers }));
 });

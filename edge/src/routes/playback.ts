@@ -10,6 +10,7 @@ import { edgeStats } from '../viewers/edge-stats.ts';
 import { flushViewers } from '../viewers/isolate-viewers.ts';
 import { isolateScope } from '../fanout/isolate-scope.ts';
 import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
+import { shardStub } from '../fanout/shard-stub.ts';
 import { sessionIdOf } from '../viewers/session-id.ts';
 import { isSignedSession } from '../viewers/signed-session.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -139,7 +140,7 @@ function subscriptionOpener(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO
   return (seconds, viaShard) => {
     if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
     const shard = edgeShardName(id, requestLocation(c));
-    return c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).subscribePlaylists(shard, windowSegments, seconds);
+    return shardStub(c.env, shard).subscribePlaylists(shard, windowSegments, seconds);
   };
 }
 
@@ -165,7 +166,7 @@ async function mediaPlaylistData(
     // Not pushed (a DVR window) while the stream's tier is engaged: through this location's edge shard, which shares each render.
     edgeStats.shardCalls++;
     const shard = edgeShardName(id, requestLocation(c));
-    return unwrap(await c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(shard)).mediaPlaylist(shard, rendition, windowSegments, block));
+    return unwrap(await shardStub(c.env, shard).mediaPlaylist(shard, rendition, windowSegments, block));
   }
   return unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
 }

@@ -14,6 +14,7 @@ import { isolateScopeNamed } from '../fanout/isolate-scope.ts';
 import { edgeShardName, relayShardName } from '../fanout/shard-names.ts';
 import { parseFanoutSettings } from '../fanout/fanout-settings.ts';
 import { takeWakes } from '../fanout/wake-times.ts';
+import { shardStub } from '../fanout/shard-stub.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -67,7 +68,7 @@ simulationRoutes.post('/polls', async (c) => {
 simulationRoutes.get('/stats/:id', async (c) => {
   const id = c.req.param('id');
   const locations = (c.req.query('locations') ?? '').split(',').filter((l) => name.safeParse(l).success);
-  const shard = (n: string) => c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(n));
+  const shard = (n: string) => shardStub(c.env, n);
   const relays = parseFanoutSettings(c.env).relays;
   const [stream, relayStats, edgeStats] = await Promise.all([
     streamStub(c.env, id).viewerCalls(),

@@ -83,9 +83,9 @@ export class PlaylistPush {
     const writer = writable.getWriter();
     const lifetimeMs = Math.min(MAX_SUBSCRIPTION_SECONDS, Math.max(1, seconds)) * 1000;
     const subscriber: Subscriber = { windowSegments, feed: feed !== null, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
-    const first = this.#message(windowSegments);
+    const first = this.#source(windowSegments);
     this.#subscribers.add(subscriber);
-    this.#send(subscriber, first);
+    this.#write(subscriber, this.#line(first, this.#comparable(first)));
     if (first.type !== 'state') this.#close(subscriber);
     else if (feed?.snapshot) this.#write(subscriber, feedLine(feed.snapshot));
     return readable;
@@ -126,12 +126,11 @@ export class PlaylistPush {
       let entry = byWindow.get(subscriber.windowSegments);
       if (entry === undefined) {
         const message = this.#source(subscriber.windowSegments);
-        // Compared without its sequence number; the line puts the next one in front.
-        const text = JSON.stringify(message.type === 'state' ? { ...message, seq: undefined } : message);
+        const text = this.#comparable(message);
         if (this.#lastSent.get(subscriber.windowSegments) === text) entry = null;
         else {
           this.#lastSent.set(subscriber.windowSegments, text);
-          entry = { message, line: message.type === 'state' ? `{"seq":${++this.#seq},${text.slice(1)}\n` : `${text}\n` };
+          entry = { message, line: this.#line(message, text) };
         }
         byWindow.set(subscriber.windowSegments, entry);
       }
@@ -141,13 +140,14 @@ export class PlaylistPush {
     }
   }
 
-  #message(windowSegments: number): PlaylistPushMessage {
-    const message = this.#source(windowSegments);
-    return message.type === 'state' ? { ...message, seq: ++this.#seq } : message;
+  /** A message's JSON without its sequence number: equal for equal states. */
+  #comparable(message: PlaylistPushMessage): string {
+    return JSON.stringify(message.type === 'state' ? { ...message, seq: undefined } : message);
   }
 
-  #send(subscriber: Subscriber, message: PlaylistPushMessage): void {
-    this.#write(subscriber, `${JSON.stringify(message)}\n`);
+  /** The line sent for `message` (its `#comparable` text): a state gets the next sequence number in front. */
+  #line(message: PlaylistPushMessage, text: string): string {
+    return message.type === 'state' ? `{"seq":${++this.#seq},${text.slice(1)}\n` : `${text}\n`;
   }
 
   #write(subscriber: Subscriber, line: string): void {

@@ -528,12 +528,14 @@ export class StreamDO extends DurableObject<Env> {
     const row = this.#store.stream();
     if (!row || row.deleted_at !== null) return { type: 'gone' };
     if (row.dvr_window_seconds > 0) return { type: 'direct', reason: 'a DVR window is too long to push on every change' };
+    // The master's variants are the renditions: read once for both.
+    const master = masterPlaylistData(row, this.#store);
     const renditions: Record<string, PushedRendition> = {};
-    for (const { name } of this.#store.renditions()) {
+    for (const { name } of master.renditions) {
       const playlist = this.#mediaPlaylistNow(name, windowSegments);
       if (playlist.ok) renditions[name] = { playlist: playlist.value, edge: blockingEdge(this.#store, this.#parts, name) };
     }
-    return { type: 'state', seq: 0, renditions, master: masterPlaylistData(row, this.#store), fanout: this.#fanout.engaged };
+    return { type: 'state', seq: 0, renditions, master, fanout: this.#fanout.engaged };
   }
 
   #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {

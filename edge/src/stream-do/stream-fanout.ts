@@ -8,6 +8,7 @@ import type { Env } from '../env.ts';
 import type { FanoutSettings } from '../fanout/fanout-settings.ts';
 import { partitionOf } from '../fanout/partition-counter.ts';
 import { relayShardName } from '../fanout/shard-names.ts';
+import { shardStub } from '../fanout/shard-stub.ts';
 import { emptyQoe, type SessionSeen } from '../viewers/viewer-batch.ts';
 import type { AudienceStore } from './audience-store.ts';
 import { FanoutPolicy } from './fanout-policy.ts';
@@ -91,7 +92,7 @@ export class StreamFanout {
       Array.from({ length: this.#d.settings.relays }, async (_, k) => {
         const name = relayShardName(stream.id, k);
         try {
-          return await this.#d.env.STREAM_SHARD.get(this.#d.env.STREAM_SHARD.idFromName(name)).takeSessions(name, since);
+          return await shardStub(this.#d.env, name).takeSessions(name, since);
         } catch (err) {
           console.warn(`fan-out: sessions of relay ${k} not taken back:`, err);
           return [];
@@ -121,7 +122,7 @@ export class StreamFanout {
     }
     for (const [k, list] of parts) {
       const name = relayShardName(id, k);
-      const relay = this.#d.env.STREAM_SHARD.get(this.#d.env.STREAM_SHARD.idFromName(name));
+      const relay = shardStub(this.#d.env, name);
       const sent = method === 'handOver' ? relay.handOver(name, list) : relay.recordViewers(name, 'stream-do', 0, { sessions: list, qoe: emptyQoe() });
       this.#d.waitUntil(Promise.resolve(sent).catch((err: unknown) => console.warn(`fan-out: sessions not sent to relay ${k}:`, err)));
     }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
+import { shardStub } from '../fanout/shard-stub.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { isolateScope } from '../fanout/isolate-scope.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
@@ -17,7 +18,7 @@ export function flushViewers(c: Context<AppEnv>, streamId: string, batch: Viewer
   if (scope.throughShard(streamId)) {
     edgeStats.shardCalls++;
     const name = edgeShardName(streamId, location);
-    work = c.env.STREAM_SHARD.get(c.env.STREAM_SHARD.idFromName(name))
+    work = shardStub(c.env, name)
       .recordViewers(name, scope.id, 1, batch)
       .then((r) => scope.noteFlushAnswer(streamId, r.fanout));
   } else {
