@@ -109,6 +109,31 @@ describe('AnalyticsRollups', () => {
     });
   });
 
+  it('sets the alarm again when a push the alarm did not wait for is over, so an ended stream expires without waiting for the retry', async () => {
+    let release!: () => void;
+    const inFlight = new Promise<void>((r) => (release = r));
+    let rearmed = 0;
+    await withRollups(
+      async (r, _seen, deps) => {
+        deps.rearm = () => void rearmed++;
+        r.heartbeat(T, 1000);
+        r.closeDue(T + M); // starts the push
+        const duty = r.duty();
+        // An alarm while the push is in flight: the minute is not taken yet, so it asks for the retry.
+        await duty.runAlarm({ status: 'live', ended_at: null } as never, T + M + 100);
+        expect(duty.nextAlarmAt(T + M + 100)).toBe(T + M + 100 + FLEET_RETRY_MS);
+        expect(duty.doneWith({} as never, T + M + 100)).toBe(false);
+        expect(rearmed).toBe(0);
+        release();
+        await r.pushPending(T + M + 200);
+        expect(rearmed).toBe(1);
+        expect(duty.doneWith({} as never, T + M + 200)).toBe(true);
+        expect(duty.nextAlarmAt(T + M + 200)).not.toBe(T + M + 100 + FLEET_RETRY_MS);
+      },
+      async () => inFlight,
+    );
+  });
+
   it('keeps minutes the fleet refused and retries them from the alarm', async () => {
     let fail = true;
     const pushed: number[] = [];

@@ -68,6 +68,11 @@ export interface RollupDeps {
   push(minutes: MinuteRollup[]): Promise<void>;
   /** How long after its end an ended stream is still served (and watched): after that nothing more arrives for it. */
   servedAfterEndMs(row: StreamRow): number;
+  /**
+   * Sets the alarm again once a push is over: an alarm that ran while it was in flight armed itself
+   * for the retry (30 s later), which an expiring stream must not wait for when the push went through.
+   */
+  rearm?(): void;
 }
 
 /** Slack past an ended stream's last served moment for the isolates' last viewer batches (they flush within a second). */
@@ -251,6 +256,7 @@ export class AnalyticsRollups {
   async #push(now: number): Promise<void> {
     try {
       await this.#pushRounds(now);
+      this.#d.rearm?.();
     } catch (err) {
       // Storage gone under a push (the stream was purged meanwhile): nothing is left to mark.
       console.error('analytics: fleet push stopped', err);

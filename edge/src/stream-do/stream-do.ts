@@ -136,6 +136,7 @@ export class StreamDO extends DurableObject<Env> {
         if (id) await fleetAnalyticsStub(env).record(id, minutes);
       },
       servedAfterEndMs: (row) => servedAfterEndMs(this.#settings.endedRetentionSeconds, row.dvr_window_seconds),
+      rearm: () => void this.#upkeep.afterChange(),
     });
     const duties = [this.#media.upkeepDuty(this.#store, this.#writer), this.#rollups.duty(), this.#webhooks];
     this.#upkeep = new StreamUpkeep({ env, storage: ctx.storage, store: this.#store, writer: this.#writer, feed: this.#feed, timeouts: this.#timeouts, metrics: (now) => readStreamMetrics(sources, now), purge: { mediaDeleteUrl: this.#media.mediaDeleteUrl, originSecret: this.#settings.originSecret }, duties });
