@@ -95,7 +95,8 @@ function requestTimings(page: Page): Promise<string[]> {
     const w = window as unknown as { edgelive: { firstFrameMs: number; startupMs: number } };
     const started = w.edgelive.firstFrameMs - w.edgelive.startupMs;
     return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-      .filter((e) => e.startTime >= started && e.startTime <= w.edgelive.firstFrameMs)
+      // Still under way when the player started (the preloaded master began with the page), or begun before the first frame.
+      .filter((e) => e.responseEnd >= started && e.startTime <= w.edgelive.firstFrameMs)
       .map((e) => {
         const u = new URL(e.name);
         const blocked = /_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)?.slice(1).filter(Boolean).join('.');

@@ -207,23 +207,64 @@ const EARLY_START_SECONDS = 0.6;
 function startEarly(hls) {
   if (state.playing || hls.hasEnoughToStart || video.seeking || video.buffered.length === 0) return;
   const start = video.buffered.start(0);
-  if (video.buffered.end(0) - start < EARLY_START_SECONDS) return;
+  // Two parts of 0.3 s buffer as 0.59999…: a millisecond of rounding must not wait for a third.
+  if (video.buffered.end(0) - start < EARLY_START_SECONDS - 0.001) return;
   if (video.currentTime < start) video.currentTime = start;
   video.play().catch(() => {});
 }
 
+/**
+ * The master playlist asked for at once, while hls.js loads: the edge preloads this viewer's master
+ * in the page's head (watch-page.ts), and this fetch takes that request over. Null when it failed.
+ */
+function fetchMasterNow() {
+  return fetch(masterUrl).then((res) => (res.ok ? res.text() : null), () => null);
+}
+
+/**
+ * hls.js's playlist loader, which answers the first request for the master from `early` (the page's
+ * own fetch) when that worked, and asks the network as hls.js would otherwise.
+ */
+function loaderWithMaster(Hls, early) {
+  const absoluteMaster = new URL(masterUrl, location.href).href;
+  let pending = early;
+  return class extends Hls.DefaultConfig.loader {
+    load(context, config, callbacks) {
+      // hls.js passes the URL given to loadSource (relative here).
+      const answer = context.type === 'manifest' && new URL(context.url, location.href).href === absoluteMaster ? pending : null;
+      pending = null;
+      if (!answer) return super.load(context, config, callbacks);
+      const startedAt = performance.now();
+      answer.then((data) => {
+        if (this.gone) return;
+        if (data === null) return super.load(context, config, callbacks);
+        const now = performance.now();
+        this.stats.loading.start = startedAt;
+        this.stats.loading.first = now;
+        this.stats.loading.end = now;
+        this.stats.loaded = this.stats.total = data.length;
+        callbacks.onSuccess({ url: context.url, data, code: 200 }, this.stats, context, null);
+      });
+    }
+    abort() { this.gone = true; super.abort(); }
+    destroy() { this.gone = true; super.destroy(); }
+  };
+}
+
 async function startHlsJs() {
+  // Low latency: start at the first buffered frame (startEarly), then catch up (up to 1.5× speed) to the playlist's PART-HOLD-BACK behind the live edge.
+  const earlyStart = params.get('early') !== '0';
+  const early = earlyStart ? fetchMasterNow() : null;
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
-  // Low latency: start at the first buffered frame (startEarly), then catch up (up to 1.5× speed) to the playlist's PART-HOLD-BACK behind the live edge.
-  const earlyStart = params.get('early') !== '0';
   const hls = new Hls({
     lowLatencyMode: params.get('lowLatency') !== '0',
     backBufferLength: 30,
     maxLiveSyncPlaybackRate: 1.5,
     startOnSegmentBoundary: earlyStart,
     enableWorker: params.get('worker') === '1',
+    ...(early ? { pLoader: loaderWithMaster(Hls, early) } : {}),
   });
   if (earlyStart) hls.on(Hls.Events.BUFFER_APPENDED, () => startEarly(hls));
   state.player = 'hls.js';
@@ -253,6 +294,8 @@ async function startHlsJs() {
     else { showMessage('failed'); hls.destroy(); started = false; }
   });
   hls.attachMedia(video);
+  // Start-up counts from the player's start, as for every player here; the master may be in already
+  // (preloaded with the page), which only the page's navigation-to-first-frame shows.
   qoe.loadStartedAt = performance.now();
   hls.loadSource(masterUrl);
 }

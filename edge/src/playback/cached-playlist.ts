@@ -56,8 +56,12 @@ export function countedCall<P extends PromiseLike<unknown>>(call: P): P {
  * request (and Cache API lookups below one per request). The key keeps only the HLS delivery directives (`playlistCacheKey`): `sid`, `token`
  * and any other parameter are left out. A `stream_not_found` answer is remembered briefly (negative
  * cache), so made-up ids stop at the cache too; other errors are never cached.
+ *
+ * `fromPush`: this isolate holds a live pushed copy of the stream (`StreamCopies.live`), from which
+ * `render` answers in memory; the Cache API is then neither read nor written (a lookup would only
+ * add a round trip before every held LL-HLS reload).
  */
-export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>): Promise<RenderedPlaylist> {
+export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<RenderedPlaylist>, fromPush = false): Promise<RenderedPlaylist> {
   const askedAt = Date.now();
   const cache = caches.default;
   const { recentPlaylists: recent, playlists } = isolateScope(c);
@@ -68,7 +72,7 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
     return fresh;
   }
   const key = new Request(url, { method: 'GET' });
-  const hit = await cache.match(key);
+  const hit = fromPush ? undefined : await cache.match(key);
   if (hit?.status === 404) throw new EdgeliveError('stream_not_found', 'stream not found');
   if (hit) {
     const policy = hit.headers.get(POLICY_HEADER);
@@ -88,7 +92,7 @@ export async function cachedPlaylist(c: Context<AppEnv>, render: () => Promise<R
     return playlist;
   });
   // A failed render is answered by the caller's error handler; only successes are cached.
-  if (started) {
+  if (started && !fromPush) {
     const remember = promise.then(
       (p) => cache.put(key, cacheEntry(p, Date.now())),
       (err: unknown) => {

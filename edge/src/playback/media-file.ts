@@ -4,6 +4,7 @@ import { mediaObjectKey, PART_FILE_PATTERN } from '../../../shared/src/internal-
 import type { AppEnv } from '../app-env.ts';
 import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
+import { hotMedia, type HotFile } from './hot-media.ts';
 import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '../../../shared/src/signing/request-signature.ts';
 
 /** Stored media never changes under a name (a new epoch gets a new init file), so it is immutable. */
@@ -77,21 +78,41 @@ function rangeAnswer(bytes: ArrayBuffer, header: string, headers: Headers): Resp
   return new Response(bytes.slice(range.start, range.end + 1), { status: 206, headers: partial });
 }
 
+/** The answer from a file held in this isolate's memory (a copy of its bytes: a body is consumed once sent). */
+function hotAnswer(file: string, hot: HotFile, range: string | undefined): Response {
+  const headers = fullHeaders(file, hot.etag);
+  return range ? rangeAnswer(hot.bytes, range, headers) : new Response(hot.bytes.slice(0), { headers });
+}
+
+/** Keeps a copy of a full (200) answer's bytes in this isolate's memory, after the answer (a small file only). */
+function keepHot(c: Context<AppEnv>, key: string, response: Response): void {
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (response.status !== 200 || length > hotMedia.maxFileBytes) return;
+  const etag = response.headers.get('etag');
+  waitUntil(c, response.arrayBuffer().then((bytes) => hotMedia.set(key, { bytes, etag })), 'hot media copy');
+}
+
 /**
- * Serves one init or media segment: Cache API, then the R2 binding, then the origin as fallback
- * (an upload may not have reached R2 yet, or R2 is not the store). Never calls the StreamDO.
- * Range requests: the Cache API answers them itself from the stored full body; on a miss the whole
- * file is read once (R2 or origin), cached as a 200 (the Cache API refuses 206) and sliced.
+ * Serves one init or media segment: this isolate's memory (hot-media.ts), the Cache API, then the
+ * R2 binding, then the origin as fallback (an upload may not have reached R2 yet, or R2 is not the
+ * store). Never calls the StreamDO. Range requests: the Cache API answers them itself from the
+ * stored full body; on a miss the whole file is read once (R2 or origin), cached as a 200 (the
+ * Cache API refuses 206) and sliced.
  */
 export async function serveMediaFile(c: Context<AppEnv>, streamId: string, rendition: string, file: string): Promise<Response> {
   const cache = caches.default;
   // The query string does not select bytes; dropping it keeps one cache entry per file.
   const url = new URL(c.req.url);
   const cacheUrl = `${url.origin}${url.pathname}`;
-  const cacheKey = new Request(cacheUrl, { method: 'GET' });
   const range = c.req.header('range');
+  const hot = hotMedia.get(cacheUrl);
+  if (hot) return hotAnswer(file, hot, range);
+  const cacheKey = new Request(cacheUrl, { method: 'GET' });
   const hit = await cache.match(range ? new Request(cacheUrl, { headers: { range } }) : cacheKey);
-  if (hit) return new Response(hit.body, hit);
+  if (hit) {
+    if (!range) keepHot(c, cacheUrl, hit.clone());
+    return new Response(hit.body, hit);
+  }
 
   const key = mediaObjectKey(streamId, rendition, file);
   // LL-HLS parts live only in the origin's memory (never stored): no bucket read for them.
@@ -101,9 +122,11 @@ export async function serveMediaFile(c: Context<AppEnv>, streamId: string, rendi
   if (range) {
     const bytes = await new Response(found.body).arrayBuffer();
     waitUntil(c, cache.put(cacheKey, new Response(bytes.slice(0), { headers })), 'segment cache put');
+    if (bytes.byteLength <= hotMedia.maxFileBytes) hotMedia.set(cacheUrl, { bytes: bytes.slice(0), etag: found.etag });
     return rangeAnswer(bytes, range, headers);
   }
   const response = new Response(found.body, { headers });
   waitUntil(c, cache.put(cacheKey, response.clone()), 'segment cache put');
+  keepHot(c, cacheUrl, response.clone());
   return response;
 }

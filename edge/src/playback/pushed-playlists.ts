@@ -125,6 +125,11 @@ export class StreamCopy {
     }
   }
 
+  /** The master data of the open subscription's last state, without opening one; null when none is open. */
+  get liveMaster(): MasterPlaylistData | null {
+    return this.#current !== null && this.#clock() >= this.#directUntil ? this.#master : null;
+  }
+
   /** Whether the stream's fan-out tier is engaged, as its last pushed state said. */
   get fanout(): boolean {
     return this.#fanout;
@@ -220,6 +225,16 @@ export class StreamCopies {
     copy ??= new StreamCopy();
     this.#copies.set(streamId, copy); // most recently asked for last
     return copy;
+  }
+
+  /** Whether this isolate holds a live pushed copy of the stream (a subscription that delivered state is open, not `direct`). */
+  live(streamId: string): boolean {
+    return this.liveMaster(streamId) !== null;
+  }
+
+  /** The master data of the stream's open subscription (kept current by its pushes), or null: never opens one. */
+  liveMaster(streamId: string): MasterPlaylistData | null {
+    return this.#copies.get(streamId)?.liveMaster ?? null;
   }
 
   /** Whether the stream's fan-out tier is engaged, as the live pushed copy says; undefined without one. */

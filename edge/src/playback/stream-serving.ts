@@ -1,7 +1,9 @@
 /**
  * Whether a stream's media may still be served: exists, not deleted, not ended past its retention.
  * Media files never carried a StreamDO call, and the Cache API keeps them for a year, so without
- * this a deleted stream's segments would stay playable. The answer is cached for one second per
+ * this a deleted stream's segments would stay playable. While this isolate holds a pushed copy of
+ * the stream (its playlists are watched here), the verdict is read from that copy, which every
+ * change (a deletion included) reaches at once: no call, no wait. Otherwise it is cached for one second per
  * data center under an internal key and coalesced per isolate: a stream costs at most one
  * StreamDO call per second per isolate, whatever its viewers, and a deletion stops media within
  * about two seconds (one cache second plus the request in flight). The verdict also carries the
@@ -16,6 +18,8 @@ import { waitUntil } from '../http/wait-until.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import type { PlaybackPolicy } from '../../../shared/src/schemas.ts';
+import { isolateScope } from '../fanout/isolate-scope.ts';
+import type { MasterPlaylistData } from '../stream-do/playlist-data.ts';
 import { POLICY_HEADER } from './cached-playlist.ts';
 import { Coalescer } from './coalescer.ts';
 import { renderMaster } from './render-playlists.ts';
@@ -40,9 +44,14 @@ async function askStream(c: Context<AppEnv>, streamId: string): Promise<Serving>
   const data = await streamStub(c.env, streamId).masterPlaylist();
   // An unknown stream has no policy; one that failed otherwise is served as it was (its policy unknown: public).
   if (!data.ok) return { verdict: data.code === 'stream_not_found' ? 404 : 200, policy: 'public' };
-  const policy = data.value.playbackPolicy;
+  return servingFrom(c, streamId, data.value);
+}
+
+/** The verdict on a stream's master data: 410 once it ended past its retention (as the master answers), else 200. */
+function servingFrom(c: Context<AppEnv>, streamId: string, data: MasterPlaylistData): Serving {
+  const policy = data.playbackPolicy;
   try {
-    renderMaster(data.value, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId });
+    renderMaster(data, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId });
     return { verdict: 200, policy };
   } catch (err) {
     if (err instanceof EdgeliveError && err.code === 'stream_gone') return { verdict: 410, policy };
@@ -53,6 +62,8 @@ async function askStream(c: Context<AppEnv>, streamId: string): Promise<Serving>
 
 /** The stream's cached (or freshly asked, coalesced) verdict and policy. */
 async function servingOf(c: Context<AppEnv>, streamId: string): Promise<Serving> {
+  const pushed = isolateScope(c).copies.liveMaster(streamId);
+  if (pushed) return servingFrom(c, streamId, pushed);
   const cache = caches.default;
   const key = servingCacheKey(streamId);
   const hit = await cache.match(key);

@@ -179,4 +179,25 @@ describe('GET /watch/:id', () => {
     const unknown = await (await viewer('/watch/zzzzzzzzzzzzzzzz')).text();
     expect(unknown).toContain('<meta name="edgelive-status" content="">');
   });
+
+  it("preloads this viewer's master playlist in the page's head when hls.js will start at once, and only then", async () => {
+    const { id, epoch } = await liveStream();
+    await signed(INTERNAL_API.renditions(id), rendition(epoch));
+    await signed(INTERNAL_API.segments(id), timedSegments(epoch, '720p', [0], Date.now()));
+    const html = await (await viewer(`/watch/${id}?token=t%20k`)).text();
+    const sid = /<meta name="edgelive-sid" content="([A-Za-z0-9_-]+)">/.exec(html)?.[1];
+    // The URL watch.js builds (session, then token), as the page's own fetch() asks it (cors, same-origin credentials).
+    const href = `/live/${id}/master.m3u8?sid=${sid}&amp;token=t+k`;
+    expect(html).toContain(`<link rel="preload" href="${href}" as="fetch" crossorigin="anonymous">`);
+    // After hls.js's own preload, before the page's scripts.
+    expect(html.indexOf('/vendor/hls.min.js')).toBeLessThan(html.indexOf(href));
+    const master = await viewer(`/live/${id}/master.m3u8?sid=${sid}`);
+    expect(master.status).toBe(200);
+    expect(await master.text()).toContain('#EXT-X-STREAM-INF');
+    // Another player, hls.js's own start, or nothing to play yet: nothing preloaded.
+    for (const query of ['?player=dash', '?player=native', '?early=0']) expect(await (await viewer(`/watch/${id}${query}`)).text()).not.toContain('as="fetch"');
+    const { id: idle } = await liveStream();
+    expect(await (await viewer(`/watch/${idle}`)).text()).not.toContain('as="fetch"');
+    expect(await (await viewer(`/watch/${id}?player=hls`)).text()).toContain('as="fetch"');
+  });
 });

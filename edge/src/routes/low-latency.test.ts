@@ -6,7 +6,7 @@ import { parseSettings } from '../settings.ts';
 import { unwrap } from '../stream-do/do-result.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
-import { admin, liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
+import { admin, BASE, liveStream, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 
 afterEach(() => {
@@ -240,12 +240,29 @@ describe('playlists pushed to the isolate', () => {
     const before = edgeStats.doCalls;
     expect(await compare()).toContain('720p/index.m3u8');
     expect(edgeStats.doCalls - before).toBe(0);
+    // Answered from memory: the Cache API is neither asked nor filled for a stream pushed to this isolate.
+    await viewer(`/live/${id}/720p/index.m3u8?_HLS_msn=1&_HLS_part=0`);
+    for (const path of ['master.m3u8', '720p/index.m3u8?_HLS_msn=1&_HLS_part=0']) expect(await caches.default.match(`${BASE}/live/${id}/${path}`)).toBeUndefined();
     // A rendition announced later reaches the master with the next push, once the cached copy (2 s) is out.
     await signed(INTERNAL_API.renditions(id), rendition(epoch, '240p', { width: 426, height: 240, declaredBandwidth: 400_000 }));
     await signed(INTERNAL_API.segments(id), segments(epoch, '240p', [0, 1]));
     await new Promise((r) => setTimeout(r, 2100));
     expect(await compare()).toContain('240p/index.m3u8');
     expect(edgeStats.doCalls - before).toBe(0);
+  });
+
+  it("judges media from the pushed copy while this isolate watches the stream: no StreamDO call per verdict, and a deletion stops it at once", async () => {
+    const { id } = await llStream();
+    await env.MEDIA.put(`live/${id}/720p/seg-1-e1.m4s`, new Uint8Array([4, 5]));
+    await viewer(`/live/${id}/720p/index.m3u8`); // opens this isolate's subscription
+    const before = edgeStats.doCalls;
+    for (let i = 0; i < 3; i++) {
+      expect((await viewer(`/live/${id}/720p/seg-1-e1.m4s`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1100)); // past the cached verdict's second
+    }
+    expect(edgeStats.doCalls - before).toBe(0);
+    expect((await admin('DELETE', `/v1/streams/${id}`)).status).toBe(204);
+    expect((await viewer(`/live/${id}/720p/seg-1-e1.m4s`)).status).toBe(404);
   });
 
   it('asks the StreamDO for each playlist of a stream with a DVR window (too long to push on every part)', async () => {

@@ -3,7 +3,8 @@ import { runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { StreamDO } from '../stream-do/stream-do.ts';
-import { admin, createdStreamId, liveStream, publish, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
+import { hotMedia } from '../playback/hot-media.ts';
+import { admin, BASE, createdStreamId, liveStream, publish, rendition, segments, signed, viewer, text } from '../test-support/edge-client.ts';
 
 const PLAYLIST = 'application/vnd.apple.mpegurl';
 
@@ -204,6 +205,27 @@ describe('GET /live/:id/:rendition/:file', () => {
     // Served from the Cache API once R2 has lost it.
     await env.MEDIA.delete(`live/${id}/720p/seg-7-e1.m4s`);
     expect(new Uint8Array(await (await viewer(`/live/${id}/720p/seg-7-e1.m4s`)).arrayBuffer())).toEqual(new Uint8Array([4, 5]));
+  });
+
+  it("answers a file again from the isolate's memory: neither the Cache API nor R2 is asked, ranges and bytes intact", async () => {
+    const id = await createdStreamId();
+    await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, new Uint8Array([1, 2, 3, 4]));
+    const first = await viewer(`/live/${id}/720p/init-1.mp4`);
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3, 4]));
+    const url = `${BASE}/live/${id}/720p/init-1.mp4`;
+    // The copy is kept after the answer; then R2 and the Cache API lose the file.
+    for (let i = 0; i < 50 && hotMedia.get(url) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    await env.MEDIA.delete(`live/${id}/720p/init-1.mp4`);
+    expect(await caches.default.delete(url)).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      const again = await viewer(`/live/${id}/720p/init-1.mp4`);
+      expect(again.headers.get('content-type')).toBe('video/mp4');
+      expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+      expect(new Uint8Array(await again.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3, 4]));
+    }
+    const part = await SELF.fetch(url, { headers: { range: 'bytes=1-2' } });
+    expect(part.status).toBe(206);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(new Uint8Array([2, 3]));
   });
 
   it('falls back to the origin when R2 misses, and 404s when nobody has it', async () => {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { MEDIA_FILE_PATTERN } from '../../../shared/src/internal-api.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
@@ -9,19 +9,14 @@ import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { edgeStats } from '../viewers/edge-stats.ts';
 import { flushViewers } from '../viewers/isolate-viewers.ts';
 import { isolateScope } from '../fanout/isolate-scope.ts';
-import { edgeShardName, requestLocation } from '../fanout/shard-names.ts';
-import { shardStub } from '../fanout/shard-stub.ts';
 import { sessionIdOf } from '../viewers/session-id.ts';
 import { isSignedSession } from '../viewers/signed-session.ts';
 import type { AppEnv } from '../app-env.ts';
 import { acceptErrorBeacon } from '../cdn/error-beacon.ts';
 import { steeringResponse, viewerMaster, viewerMedia } from '../cdn/viewer-playlists.ts';
 import { playbackCors } from '../middleware/playback-cors.ts';
-import { cachedPlaylist, countedCall } from '../playback/cached-playlist.ts';
-import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
-import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
-import type { OpenSubscription } from '../playback/pushed-playlists.ts';
-import type { StreamDO } from '../stream-do/stream-do.ts';
+import { cachedPlaylist } from '../playback/cached-playlist.ts';
+import { masterData, mediaPlaylistData } from '../playback/playlist-sources.ts';
 import { isolateMetrics } from '../metrics/isolate-metrics.ts';
 import { serveMediaFile } from '../playback/media-file.ts';
 import { requireTokenIfSigned, verifiedPlaybackToken } from '../playback/playback-access.ts';
@@ -29,7 +24,6 @@ import { isIssuedStreamId, requireIssuedStreamId } from '../playback/stream-id-g
 import { requireServedStream } from '../playback/stream-serving.ts';
 import { playlistDirectives } from '../playback/playlist-directives.ts';
 import { renderMaster, renderMedia } from '../playback/render-playlists.ts';
-import { unwrap } from '../stream-do/do-result.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { dashManifest } from './dash.ts';
 import { publicStatus } from './public-status.ts';
@@ -50,8 +44,10 @@ playbackRoutes.get('/:id/master.m3u8', async (c) => {
   const stub = streamStub(c.env, id);
   edgeStats.playlistRequests++;
   // The variant list is shared (cached without `sid` and `token`); each viewer's session id and token are added per request.
-  const shared = await cachedPlaylist(c, async () =>
-    renderMaster(await masterData(c, stub, id), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
+  const shared = await cachedPlaylist(
+    c,
+    async () => renderMaster(await masterData(c, stub, id), { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId: id }),
+    isolateScope(c).copies.live(id),
   );
   requireTokenIfSigned(shared.playbackPolicy, token, id);
   return viewerMaster(c, id, shared, token);
@@ -97,6 +93,7 @@ playbackRoutes.get('/:id/:rendition/index.m3u8', async (c) => {
       skip: directives.skip,
       blocking: directives.block !== undefined,
     }),
+    isolateScope(c).copies.live(id),
   );
   requireTokenIfSigned(shared.playbackPolicy, token, id);
   const sid = sessionIdOf(new URL(c.req.url));
@@ -134,39 +131,3 @@ playbackRoutes.get('/:id/:rendition/:file', async (c) => {
   return serveMediaFile(c, id, rendition, file);
 });
 
-/** How this isolate subscribes to a stream's push: from the StreamDO, or through this location's edge shard once the tier is engaged. */
-function subscriptionOpener(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO>, id: string, windowSegments: number): OpenSubscription {
-  const scope = isolateScope(c);
-  return (seconds, viaShard) => {
-    if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
-    const shard = edgeShardName(id, requestLocation(c));
-    return shardStub(c.env, shard).subscribePlaylists(shard, windowSegments, seconds);
-  };
-}
-
-/** The master playlist's data: from this isolate's pushed copy when it can answer, else from the StreamDO. */
-async function masterData(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO>, id: string): Promise<MasterPlaylistData> {
-  const pushed = await isolateScope(c).copies.of(id).masterPlaylist(c, subscriptionOpener(c, stub, id, c.var.settings.playlistWindowSegments));
-  return pushed ?? unwrap(await countedCall(stub.masterPlaylist()));
-}
-
-/** A media playlist's data: from this isolate's pushed copy when it can answer, else from the StreamDO. */
-async function mediaPlaylistData(
-  c: Context<AppEnv>,
-  stub: DurableObjectStub<StreamDO>,
-  id: string,
-  rendition: string,
-  windowSegments: number,
-  block: BlockingRequest | undefined,
-): Promise<MediaPlaylistData> {
-  const scope = isolateScope(c);
-  const pushed = await scope.copies.of(id).mediaPlaylist(c, id, rendition, block, subscriptionOpener(c, stub, id, windowSegments));
-  if (pushed) return pushed;
-  if (scope.throughShard(id)) {
-    // Not pushed (a DVR window) while the stream's tier is engaged: through this location's edge shard, which shares each render.
-    edgeStats.shardCalls++;
-    const shard = edgeShardName(id, requestLocation(c));
-    return unwrap(await shardStub(c.env, shard).mediaPlaylist(shard, rendition, windowSegments, block));
-  }
-  return unwrap(await countedCall(stub.mediaPlaylist(rendition, windowSegments, block)));
-}

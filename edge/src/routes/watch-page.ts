@@ -2,7 +2,9 @@
  * `GET /watch/:id`: the watch page, a static asset (wrangler `[assets]`); the page reads the id from
  * its own URL and its viewer session from a meta tag this route fills with a session the edge mints
  * and signs (only signed sessions are counted and may send beacons), and its stream's public
- * status (the cached `status.json` answer), so the page asks nothing before its player starts.
+ * status (the cached `status.json` answer), so the page asks nothing before its player starts. When
+ * the stream is playable in hls.js, the page's head also preloads this viewer's master playlist, so
+ * it is on its way while the page loads its scripts (the page's player reads it from there).
  */
 import type { Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
@@ -20,6 +22,9 @@ export const SESSION_META = '<meta name="edgelive-sid" content="">';
 /** The empty status tag in the page's asset: filled with the status JSON, left empty when the stream is unknown or gone. */
 export const STATUS_META = '<meta name="edgelive-status" content="">';
 
+/** Where the page's head gets the master playlist's preload; the asset's own preload of hls.js stays first. */
+export const PRELOAD_ANCHOR = '<link rel="icon" href="data:,">';
+
 /** `text` safe inside a double-quoted HTML attribute. */
 function attribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -35,6 +40,22 @@ async function statusForPage(c: Context<AppEnv>, id: string): Promise<string> {
   }
 }
 
+/**
+ * The master playlist URL the page's player asks for, exactly as `watch.js` builds it (session, then
+ * token), when the page will start hls.js at once: the stream has something to play and neither another
+ * player nor hls.js's own start (`early=0`) was asked for. Null otherwise (nothing to preload).
+ */
+export function preloadedMasterUrl(id: string, sid: string, pageQuery: URLSearchParams, status: string): string | null {
+  const player = pageQuery.get('player');
+  if ((player !== null && player !== 'hls') || pageQuery.get('early') === '0' || !status) return null;
+  const known = JSON.parse(status) as { status: string; playable: boolean };
+  if (!known.playable || (known.status !== 'live' && known.status !== 'ended')) return null;
+  const query = new URLSearchParams({ sid });
+  const token = pageQuery.get('token');
+  if (token) query.set('token', token);
+  return `/live/${encodeURIComponent(id)}/master.m3u8?${query.toString()}`;
+}
+
 export async function watchPage(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param('id') ?? '';
   if (!isStreamId(id)) throw new EdgeliveError('stream_not_found', 'stream not found');
@@ -42,10 +63,15 @@ export async function watchPage(c: Context<AppEnv>): Promise<Response> {
   const [asset, status] = await Promise.all([c.env.ASSETS.fetch(new Request(new URL(WATCH_PAGE_ASSET, c.req.url))), statusForPage(c, id)]);
   if (!asset.ok) throw new EdgeliveError('internal', `watch page asset answered ${asset.status}`);
   const html = await asset.text();
-  for (const tag of [SESSION_META, STATUS_META]) if (!html.includes(tag)) throw new EdgeliveError('internal', `watch page asset lacks ${tag}`);
+  for (const tag of [SESSION_META, STATUS_META, PRELOAD_ANCHOR]) if (!html.includes(tag)) throw new EdgeliveError('internal', `watch page asset lacks ${tag}`);
   const sid = await mintSignedSession(c.var.settings.originSecret);
   // The page now names one viewer's session: no shared cache may hand it to another viewer.
-  const page = html.replace(SESSION_META, `<meta name="edgelive-sid" content="${sid}">`).replace(STATUS_META, `<meta name="edgelive-status" content="${attribute(status)}">`);
+  let page = html.replace(SESSION_META, `<meta name="edgelive-sid" content="${sid}">`).replace(STATUS_META, `<meta name="edgelive-status" content="${attribute(status)}">`);
+  const master = preloadedMasterUrl(id, sid, new URL(c.req.url).searchParams, status);
+  if (master !== null) {
+    // as="fetch" with crossorigin: the mode and credentials of the page's own fetch(), which takes it over.
+    page = page.replace(PRELOAD_ANCHOR, `<link rel="preload" href="${attribute(master)}" as="fetch" crossorigin="anonymous">\n${PRELOAD_ANCHOR}`);
+  }
   return new Response(page, {
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'private, no-store' },
   });
