@@ -80,6 +80,8 @@ async function playable(stack: LocalStack, id: string): Promise<void> {
 async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<{ player: number; page: number }> {
   const { page } = await openPlaying(browser, `${stack.edgeUrl}/watch/${c.streamId}?player=${c.player}${c.query ?? ''}${process.env.BENCH_PAGE_QUERY ?? ''}`, { timeoutMs: 60_000, viewport: { width: WIDTH, height: HEIGHT } });
   c.page = page;
+  // Room for a minute of parts and playlist reloads (the default keeps 250 entries), for BENCH_TRACE.
+  await page.evaluate(() => performance.setResourceTimingBufferSize(10_000));
   await page.evaluate(installClockReader, { bits: CLOCK_BITS, stripFraction: STRIP_HEIGHT / 360, everyMs: 100 });
   const state = await watchState(page);
   if (process.env.BENCH_TRACE) {
@@ -89,22 +91,27 @@ async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<
   return { player: state.startupMs ?? Number.NaN, page: state.firstFrameMs ?? Number.NaN };
 }
 
-/** Every request the page made until its first frame, from the browser's resource timing. */
-function requestTimings(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
+/**
+ * Every request the page made from `fromMs` to `toMs` (ms since the player started; by default until
+ * its first frame), from the browser's resource timing; with BENCH_TRACE=urls with their whole query.
+ */
+function requestTimings(page: Page, window?: { fromMs: number; toMs: number }): Promise<string[]> {
+  return page.evaluate(({ range, fullUrls }) => {
     const w = window as unknown as { edgelive: { firstFrameMs: number; startupMs: number } };
     const started = w.edgelive.firstFrameMs - w.edgelive.startupMs;
+    const from = range ? started + range.fromMs : started;
+    const to = range ? started + range.toMs : w.edgelive.firstFrameMs;
     return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-      // Still under way when the player started (the preloaded master began with the page), or begun before the first frame.
-      .filter((e) => e.responseEnd >= started && e.startTime <= w.edgelive.firstFrameMs)
+      // Still under way at the start (the preloaded master began with the page), or begun before the end.
+      .filter((e) => e.responseEnd >= from && e.startTime <= to)
       .map((e) => {
         const u = new URL(e.name);
         const blocked = /_HLS_msn=(\d+)(?:&_HLS_part=(\d+))?/.exec(u.search)?.slice(1).filter(Boolean).join('.');
-        const file = `${u.pathname.split('/').at(-1)}${blocked ? `?${blocked}` : ''}`;
+        const file = `${u.pathname.split('/').at(-1)}${fullUrls ? u.search : blocked ? `?${blocked}` : ''}`;
         const at = (t: number) => Math.round(t - started);
         return `${file} ${at(e.startTime)}→${at(e.responseStart)}→${at(e.responseEnd)}${e.transferSize === 0 && e.decodedBodySize > 0 ? ' (cache)' : ''}`;
       });
-  });
+  }, { range: window ?? null, fullUrls: process.env.BENCH_TRACE === 'urls' });
 }
 
 interface Result {
@@ -149,6 +156,7 @@ async function main(): Promise<void> {
       { label: 'DASH (dash.js, lowLatency: false)', streamId: plain.id, player: 'dash' },
     ];
     browser = await launchChromium();
+    console.log('chromium: its threads at nice 0 like the stack (launched without CAP_SYS_NICE: test/support/chromium-at-normal-priority.sh)');
     // One page at a time, so each time to first frame is measured without the others starting alongside.
     // First the pages only opened for their time to first frame, each closed before the next; then
     // the pages that stay to measure latency, so the later start-ups do not disturb a page that is
@@ -186,12 +194,17 @@ async function main(): Promise<void> {
         return { samples: l.samples, bad: l.bad, stalls: l.stalls, stallMs: l.stallMs + (l.stallSince ? performance.now() - l.stallSince : 0) };
       });
       const state = await watchState(c.page!);
+      if (process.env.BENCH_TRACE) {
+        for (const e of state.errors.filter((e) => e.details === 'bufferStalledError' && e.atMs !== undefined)) {
+          console.log(`  ${c.label} requests around its stall at ${e.atMs} ms: ${(await requestTimings(c.page!, { fromMs: e.atMs! - 2000, toMs: e.atMs! + 300 })).join(' | ')}`);
+        }
+      }
       results.push({ label: c.label, ttff: ttff.get(c.label)!, ...data, warmupRebuffers: warmupRebuffers.get(c.label) ?? 0, errors: state.errors.map((e) => `${e.fatal ? 'fatal ' : ''}${e.details}${e.atMs === undefined ? '' : ` at ${(e.atMs / 1000).toFixed(1)} s`}`) });
     }
     const widths = [42, 16, 16, 8, 8, 7, 11, 15, 10];
     const spread = (v: number[]) => `${Math.round(percentile(v, 50))} (${Math.round(Math.min(...v))}-${Math.round(Math.max(...v))})`;
     console.log(`\nglass-to-glass over ${SECONDS} s, read from the picture (clock code in every frame)`);
-    console.log(`TTFF: the player loading the playlist/MPD to its first frame playing; page: navigation to first frame (status check, script load); p50 (min-max) of ${TTFF_RUNS} fresh pages`);
+    console.log(`TTFF: the player's start (hls.js attaching / dash.js initializing) to its first frame playing (the watch page's preloads may be in by then); page: navigation to first frame (status check, script load, preloads); p50 (min-max) of ${TTFF_RUNS} fresh pages`);
     console.log(`stalls: while recording; warm-up rebuffers: after the first frame, before recording (hls.js keeps a second more latency after each)`);
     console.log(row(['player', 'TTFF ms', 'page→frame ms', 'p50 ms', 'p95 ms', 'stalls', 'stalled ms', 'warm-up rebuf.', 'samples'], widths));
     for (const r of results) {

@@ -112,6 +112,19 @@ describe('a signed stream end to end', () => {
     expect(state.player).toBe(player);
     expect(state.errors, log.join('\n')).toEqual([]);
     expect(played).toBeGreaterThan(8);
+    if (player === 'hls.js') {
+      // The page's head preloaded the master, the first media playlist and its init segment (token
+      // carried); hls.js took the playlists from the page and the init segment from the browser's cache.
+      const early = await page.evaluate(() => {
+        const firstFrame = (window as unknown as { edgelive: { firstFrameMs: number } }).edgelive.firstFrameMs;
+        return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+          .filter((e) => e.startTime <= firstFrame && /\.(m3u8|mp4)$/.test(new URL(e.name).pathname))
+          .map((e) => ({ file: new URL(e.name).pathname.split('/').at(-1)!, token: new URL(e.name).searchParams.has('token'), by: e.initiatorType, bytes: e.transferSize }));
+      });
+      console.log(`signed playback, watch page with hls.js: requests before the first frame ${JSON.stringify(early)}`);
+      expect(early.filter((e) => e.by === 'link').map((e) => [e.file.replace(/^init-\d+/, 'init'), e.token])).toEqual([['master.m3u8', true], ['index.m3u8', true], ['init.mp4', true]]);
+      expect(early.filter((e) => e.by === 'xmlhttprequest' && e.bytes > 0 && !e.file.endsWith('index.m3u8') && !e.file.startsWith('part-'))).toEqual([]);
+    }
     await page.close();
   });
 });

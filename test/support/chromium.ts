@@ -1,14 +1,19 @@
 /** Headless Chromium for the player tests and the latency bench: the system's /usr/bin/chromium, never a downloaded build. */
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type ViewportSize } from 'playwright-core';
 import { waitFor } from './e2e-helpers.ts';
 
 /** Where the browser is installed (Debian's `chromium` package); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Launches headless Chromium with autoplay allowed (the watch page's video is muted anyway). */
+/** Starts CHROMIUM_PATH without the right to raise its threads' priority above the stack's (see the script). */
+const AT_NORMAL_PRIORITY = fileURLToPath(new URL('./chromium-at-normal-priority.sh', import.meta.url));
+
+/** Launches headless Chromium with autoplay allowed (the watch page's video is muted anyway), at the stack's priority. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: AT_NORMAL_PRIORITY,
+    env: { ...process.env, EDGELIVE_CHROMIUM: CHROMIUM_PATH },
     headless: true,
     args: ['--autoplay-policy=no-user-gesture-required', '--mute-audio', '--no-sandbox', '--disable-dev-shm-usage'],
   });

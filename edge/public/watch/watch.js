@@ -191,10 +191,12 @@ function traceStart(hls, Hls) {
 
 /**
  * Buffered seconds from the first frame that let the video start before hls.js has its whole start
- * segment: two parts of 1/3 s. With one, a part late by more than its own duration (seen on a busy
- * machine) ran the buffer dry, and hls.js answers a stall by holding one second more latency for good.
+ * segment: three parts of 0.3 s (what the page waited for before, when a rounding slip made 0.6 s
+ * need a third part; no warm-up stall in the bench then). With one part a part late by more than the
+ * buffer ran it dry on a busy machine, and hls.js answers a stall by holding one second more latency
+ * for good.
  */
-const EARLY_START_SECONDS = 0.6;
+const EARLY_START_SECONDS = 0.9;
 
 /**
  * hls.js shows the first frame only once the whole chain of parts it started with is in: every
@@ -207,43 +209,58 @@ const EARLY_START_SECONDS = 0.6;
 function startEarly(hls) {
   if (state.playing || hls.hasEnoughToStart || video.seeking || video.buffered.length === 0) return;
   const start = video.buffered.start(0);
-  // Two parts of 0.3 s buffer as 0.59999…: a millisecond of rounding must not wait for a third.
+  // Parts of 0.3 s buffer as 0.89999…: a millisecond of rounding must not wait for one more.
   if (video.buffered.end(0) - start < EARLY_START_SECONDS - 0.001) return;
   if (video.currentTime < start) video.currentTime = start;
   video.play().catch(() => {});
 }
 
 /**
- * The master playlist asked for at once, while hls.js loads: the edge preloads this viewer's master
- * in the page's head (watch-page.ts), and this fetch takes that request over. Null when it failed.
+ * The start-up's first requests, asked for at once while hls.js loads: what the edge preloads in
+ * the page's head (watch-page.ts: this viewer's master, and the media playlist and init segment
+ * hls.js will ask for first), each taken over by a fetch here, and the master in any case. Playlists are
+ * kept (absolute URL → text, null when the fetch failed) for `loaderWithPreloads`; other files are
+ * read to the end, so hls.js's own request finds them in the HTTP cache (they are immutable).
+ * A playlist's entry says when it was asked for and when it came.
  */
-function fetchMasterNow() {
-  return fetch(masterUrl).then((res) => (res.ok ? res.text() : null), () => null);
+function fetchStartPreloads() {
+  const playlists = new Map();
+  const hrefs = [...document.querySelectorAll('link[rel="preload"][as="fetch"]')].map((l) => /** @type {HTMLLinkElement} */ (l).href);
+  const master = new URL(masterUrl, location.href).href;
+  if (!hrefs.includes(master)) hrefs.unshift(master);
+  for (const href of hrefs) {
+    const askedAt = performance.now();
+    const asked = fetch(href);
+    const arrived = (text) => ({ text, askedAt, at: performance.now() });
+    if (new URL(href).pathname.endsWith('.m3u8')) playlists.set(href, asked.then((res) => (res.ok ? res.text().then(arrived) : null), () => null));
+    else asked.then((res) => res.arrayBuffer()).catch(() => {});
+  }
+  return playlists;
 }
 
 /**
- * hls.js's playlist loader, which answers the first request for the master from `early` (the page's
- * own fetch) when that worked, and asks the network as hls.js would otherwise.
+ * hls.js's playlist loader, which answers the first request for each preloaded playlist from the
+ * page's fetch when that worked, and asks the network as hls.js would otherwise.
  */
-function loaderWithMaster(Hls, early) {
-  const absoluteMaster = new URL(masterUrl, location.href).href;
-  let pending = early;
+function loaderWithPreloads(Hls, preloaded) {
   return class extends Hls.DefaultConfig.loader {
     load(context, config, callbacks) {
-      // hls.js passes the URL given to loadSource (relative here).
-      const answer = context.type === 'manifest' && new URL(context.url, location.href).href === absoluteMaster ? pending : null;
-      pending = null;
+      // hls.js passes the master's URL as given to loadSource (relative here), the others absolute.
+      const url = new URL(context.url, location.href).href;
+      const answer = preloaded.get(url) ?? null;
+      preloaded.delete(url);
       if (!answer) return super.load(context, config, callbacks);
-      const startedAt = performance.now();
-      answer.then((data) => {
+      answer.then((got) => {
         if (this.gone) return;
-        if (data === null) return super.load(context, config, callbacks);
-        const now = performance.now();
-        this.stats.loading.start = startedAt;
-        this.stats.loading.first = now;
-        this.stats.loading.end = now;
-        this.stats.loaded = this.stats.total = data.length;
-        callbacks.onSuccess({ url: context.url, data, code: 200 }, this.stats, context, null);
+        if (got === null) return super.load(context, config, callbacks);
+        // When it was really asked for and came (hls.js judges a live playlist's age by its load time).
+        this.stats.loading.start = got.askedAt;
+        this.stats.loading.first = got.at;
+        this.stats.loading.end = got.at;
+        this.stats.loaded = this.stats.total = got.text.length;
+        // The absolute URL, as an XHR's: hls.js resolves the variants against it, and adds LL-HLS
+        // delivery directives with new URL(), which throws on a relative one (plain polls then).
+        callbacks.onSuccess({ url, data: got.text, code: 200 }, this.stats, context, null);
       });
     }
     abort() { this.gone = true; super.abort(); }
@@ -254,7 +271,7 @@ function loaderWithMaster(Hls, early) {
 async function startHlsJs() {
   // Low latency: start at the first buffered frame (startEarly), then catch up (up to 1.5× speed) to the playlist's PART-HOLD-BACK behind the live edge.
   const earlyStart = params.get('early') !== '0';
-  const early = earlyStart ? fetchMasterNow() : null;
+  const preloaded = earlyStart ? fetchStartPreloads() : null;
   await loadScript('/vendor/hls.min.js');
   // @ts-ignore the UMD global
   const Hls = window.Hls;
@@ -264,7 +281,7 @@ async function startHlsJs() {
     maxLiveSyncPlaybackRate: 1.5,
     startOnSegmentBoundary: earlyStart,
     enableWorker: params.get('worker') === '1',
-    ...(early ? { pLoader: loaderWithMaster(Hls, early) } : {}),
+    ...(preloaded ? { pLoader: loaderWithPreloads(Hls, preloaded) } : {}),
   });
   if (earlyStart) hls.on(Hls.Events.BUFFER_APPENDED, () => startEarly(hls));
   state.player = 'hls.js';
@@ -293,11 +310,14 @@ async function startHlsJs() {
     else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => hls.startLoad(), 1000);
     else { showMessage('failed'); hls.destroy(); started = false; }
   });
-  hls.attachMedia(video);
   // Start-up counts from the player's start, as for every player here; the master may be in already
   // (preloaded with the page), which only the page's navigation-to-first-frame shows.
   qoe.loadStartedAt = performance.now();
-  hls.loadSource(masterUrl);
+  // The source once the video's MediaSource is open: with a master answered at once, the playlists
+  // came before it, and hls.js started loading a second time when it opened (a plain reload of the
+  // media playlist, read from the browser's cache, after which hls.js stayed with plain polls).
+  hls.once(Hls.Events.MEDIA_ATTACHED, () => hls.loadSource(masterUrl));
+  hls.attachMedia(video);
 }
 
 function startNative() {

@@ -1,4 +1,4 @@
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_API } from '../../../shared/src/internal-api.ts';
 import { admin, BASE, liveStream, rendition, signed, viewer } from '../test-support/edge-client.ts';
@@ -188,12 +188,18 @@ describe('GET /watch/:id', () => {
     const sid = /<meta name="edgelive-sid" content="([A-Za-z0-9_-]+)">/.exec(html)?.[1];
     // The URL watch.js builds (session, then token), as the page's own fetch() asks it (cors, same-origin credentials).
     const href = `/live/${id}/master.m3u8?sid=${sid}&amp;token=t+k`;
-    expect(html).toContain(`<link rel="preload" href="${href}" as="fetch" crossorigin="anonymous">`);
+    // Then the media playlist and init segment hls.js asks for first, with the session and token as the master and the media playlist carry them.
+    const preloads = [...html.matchAll(/<link rel="preload" href="([^"]+)" as="fetch" crossorigin="anonymous">/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
+    expect(preloads).toEqual([`/live/${id}/master.m3u8?sid=${sid}&token=t+k`, `/live/${id}/720p/index.m3u8?sid=${sid}&token=t%20k`, `/live/${id}/720p/init-1.mp4?token=t%20k`]);
     // After hls.js's own preload, before the page's scripts.
     expect(html.indexOf('/vendor/hls.min.js')).toBeLessThan(html.indexOf(href));
-    const master = await viewer(`/live/${id}/master.m3u8?sid=${sid}`);
+    // What they name exists (asked without the made-up token, which playback refuses).
+    const master = await viewer(preloads[0]!.replace('&token=t+k', ''));
     expect(master.status).toBe(200);
-    expect(await master.text()).toContain('#EXT-X-STREAM-INF');
+    expect(await master.text()).toContain(`720p/index.m3u8?sid=${sid}`);
+    expect((await viewer(preloads[1]!.replace('&token=t%20k', ''))).status).toBe(200);
+    await env.MEDIA.put(`live/${id}/720p/init-1.mp4`, new Uint8Array([1]));
+    expect((await viewer(preloads[2]!.replace('?token=t%20k', ''))).status).toBe(200);
     // Another player, hls.js's own start, or nothing to play yet: nothing preloaded.
     for (const query of ['?player=dash', '?player=native', '?early=0']) expect(await (await viewer(`/watch/${id}${query}`)).text()).not.toContain('as="fetch"');
     const { id: idle } = await liveStream();

@@ -3,13 +3,15 @@
  * its own URL and its viewer session from a meta tag this route fills with a session the edge mints
  * and signs (only signed sessions are counted and may send beacons), and its stream's public
  * status (the cached `status.json` answer), so the page asks nothing before its player starts. When
- * the stream is playable in hls.js, the page's head also preloads this viewer's master playlist, so
- * it is on its way while the page loads its scripts (the page's player reads it from there).
+ * the stream is playable in hls.js, the page's head also preloads this viewer's master playlist and
+ * the media playlist and init segment hls.js will ask for first (playback/start-preloads.ts), so
+ * they are on their way while the page loads its scripts (the page's player reads them from there).
  */
 import type { Context } from 'hono';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
 import { isStreamId } from '../../../shared/src/keys/stream-key.ts';
 import type { AppEnv } from '../app-env.ts';
+import { startPreloads } from '../playback/start-preloads.ts';
 import { mintSignedSession } from '../viewers/signed-session.ts';
 import { publicStatusJson } from './public-status.ts';
 
@@ -67,10 +69,16 @@ export async function watchPage(c: Context<AppEnv>): Promise<Response> {
   const sid = await mintSignedSession(c.var.settings.originSecret);
   // The page now names one viewer's session: no shared cache may hand it to another viewer.
   let page = html.replace(SESSION_META, `<meta name="edgelive-sid" content="${sid}">`).replace(STATUS_META, `<meta name="edgelive-status" content="${attribute(status)}">`);
-  const master = preloadedMasterUrl(id, sid, new URL(c.req.url).searchParams, status);
+  const pageQuery = new URL(c.req.url).searchParams;
+  const master = preloadedMasterUrl(id, sid, pageQuery, status);
   if (master !== null) {
-    // as="fetch" with crossorigin: the mode and credentials of the page's own fetch(), which takes it over.
-    page = page.replace(PRELOAD_ANCHOR, `<link rel="preload" href="${attribute(master)}" as="fetch" crossorigin="anonymous">\n${PRELOAD_ANCHOR}`);
+    const paths = await startPreloads(c, id, master, sid, pageQuery.get('token')).catch((err: unknown) => {
+      console.warn(`watch page of ${id}: start preloads beyond the master left out:`, err);
+      return [master];
+    });
+    // as="fetch" with crossorigin: the mode and credentials of the page's own fetch(), which takes each over.
+    const links = paths.map((path) => `<link rel="preload" href="${attribute(path)}" as="fetch" crossorigin="anonymous">\n`).join('');
+    page = page.replace(PRELOAD_ANCHOR, `${links}${PRELOAD_ANCHOR}`);
   }
   return new Response(page, {
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'private, no-store' },
