@@ -46,6 +46,10 @@ describe('analytics history during a live publish', () => {
       viewerTimers.push(setInterval(poll, 2000));
     }
     const sid = /sid=([A-Za-z0-9_-]+)/.exec(master)![1]!;
+    // Not in a minute's last seconds: the beacon and both viewers' polls (every 2 s, flushed within a
+    // second) must land in the same minute (seen: a beacon 59.9 s into its minute counted in the next).
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 3000));
     expect((await fetch(`${stack.edgeUrl}/live/${id}/beacon`, { method: 'POST', body: JSON.stringify({ sid, startupMs: 1200, playedMs: 9000, rebufferMs: 1000, errors: 1 }) })).status).toBe(204);
     const beaconAt = Date.now();
 
