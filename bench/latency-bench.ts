@@ -95,7 +95,7 @@ async function open(browser: Browser, stack: LocalStack, c: Contender): Promise<
  * Every request the page made from `fromMs` to `toMs` (ms since the player started; by default until
  * its first frame), from the browser's resource timing; with BENCH_TRACE=urls with their whole query.
  */
-function requestTimings(page: Page, window?: { fromMs: number; toMs: number }): Promise<string[]> {
+function requestTimings(page: Page, span?: { fromMs: number; toMs: number }): Promise<string[]> {
   return page.evaluate(({ range, fullUrls }) => {
     const w = window as unknown as { edgelive: { firstFrameMs: number; startupMs: number } };
     const started = w.edgelive.firstFrameMs - w.edgelive.startupMs;
@@ -111,7 +111,7 @@ function requestTimings(page: Page, window?: { fromMs: number; toMs: number }): 
         const at = (t: number) => Math.round(t - started);
         return `${file} ${at(e.startTime)}→${at(e.responseStart)}→${at(e.responseEnd)}${e.transferSize === 0 && e.decodedBodySize > 0 ? ' (cache)' : ''}`;
       });
-  }, { range: window ?? null, fullUrls: process.env.BENCH_TRACE === 'urls' });
+  }, { range: span ?? null, fullUrls: process.env.BENCH_TRACE === 'urls' });
 }
 
 interface Result {

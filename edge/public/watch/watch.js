@@ -313,9 +313,8 @@ async function startHlsJs() {
   // Start-up counts from the player's start, as for every player here; the master may be in already
   // (preloaded with the page), which only the page's navigation-to-first-frame shows.
   qoe.loadStartedAt = performance.now();
-  // The source once the video's MediaSource is open: with a master answered at once, the playlists
-  // came before it, and hls.js started loading a second time when it opened (a plain reload of the
-  // media playlist, read from the browser's cache, after which hls.js stayed with plain polls).
+  // The source once the video's MediaSource is open (hls.js's documented order): a master answered
+  // at once from the preloads would otherwise reach hls.js before it has somewhere to load into.
   hls.once(Hls.Events.MEDIA_ATTACHED, () => hls.loadSource(masterUrl));
   hls.attachMedia(video);
 }

@@ -40,8 +40,12 @@ export function servedAfterEndMs(endedRetentionSeconds: number, dvrWindowSeconds
 
 /** 410 once an ended stream is past its retention (or its DVR window, if longer). */
 export function assertNotGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: RenderContext): void {
-  if (data.status !== 'ended' || data.endedAt === null) return;
-  if (ctx.now - data.endedAt > servedAfterEndMs(ctx.endedRetentionSeconds, data.dvrWindowSeconds)) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);
+  if (isGone(data, ctx)) throw new EdgeliveError('stream_gone', `stream ${ctx.streamId} ended and is no longer served`);
+}
+
+/** Whether the stream ended longer ago than it is served after its end (its playlists answer 410). Pure. */
+export function isGone(data: { status: string; endedAt: number | null; dvrWindowSeconds: number }, ctx: Pick<RenderContext, 'now' | 'endedRetentionSeconds'>): boolean {
+  return data.status === 'ended' && data.endedAt !== null && ctx.now - data.endedAt > servedAfterEndMs(ctx.endedRetentionSeconds, data.dvrWindowSeconds);
 }
 
 /** The master playlist over renditions that have at least one segment. */

@@ -22,7 +22,7 @@ import { isolateScope } from '../fanout/isolate-scope.ts';
 import type { MasterPlaylistData } from '../stream-do/playlist-data.ts';
 import { POLICY_HEADER } from './cached-playlist.ts';
 import { Coalescer } from './coalescer.ts';
-import { renderMaster } from './render-playlists.ts';
+import { isGone } from './render-playlists.ts';
 
 /** Seconds a serving verdict is reused. */
 export const SERVING_CACHE_SECONDS = 1;
@@ -44,26 +44,22 @@ async function askStream(c: Context<AppEnv>, streamId: string): Promise<Serving>
   const data = await streamStub(c.env, streamId).masterPlaylist();
   // An unknown stream has no policy; one that failed otherwise is served as it was (its policy unknown: public).
   if (!data.ok) return { verdict: data.code === 'stream_not_found' ? 404 : 200, policy: 'public' };
-  return servingFrom(c, streamId, data.value);
+  return servingFrom(c, data.value);
 }
 
-/** The verdict on a stream's master data: 410 once it ended past its retention (as the master answers), else 200. */
-function servingFrom(c: Context<AppEnv>, streamId: string, data: MasterPlaylistData): Serving {
-  const policy = data.playbackPolicy;
-  try {
-    renderMaster(data, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds, streamId });
-    return { verdict: 200, policy };
-  } catch (err) {
-    if (err instanceof EdgeliveError && err.code === 'stream_gone') return { verdict: 410, policy };
-    // Not ready yet (no segment) still means the stream exists; its files are whatever the origin stored.
-    return { verdict: 200, policy };
-  }
+/**
+ * The verdict on a stream's master data: 410 once it ended past its retention (as its playlists
+ * answer), else 200 (a stream with no segment yet still exists; its files are whatever the origin stored).
+ */
+function servingFrom(c: Context<AppEnv>, data: MasterPlaylistData): Serving {
+  const gone = isGone(data, { now: Date.now(), endedRetentionSeconds: c.var.settings.endedRetentionSeconds });
+  return { verdict: gone ? 410 : 200, policy: data.playbackPolicy };
 }
 
 /** The stream's cached (or freshly asked, coalesced) verdict and policy. */
 async function servingOf(c: Context<AppEnv>, streamId: string): Promise<Serving> {
   const pushed = isolateScope(c).copies.liveMaster(streamId);
-  if (pushed) return servingFrom(c, streamId, pushed);
+  if (pushed) return servingFrom(c, pushed);
   const cache = caches.default;
   const key = servingCacheKey(streamId);
   const hit = await cache.match(key);
