@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { PlaylistPush, type PlaylistPushMessage } from './playlist-push.ts';
+import type { PartInfo } from './part-index.ts';
+import type { MediaPlaylistData } from './playlist-data.ts';
+import { PlaylistPush, type PlaylistPushMessage, type PushDelta } from './playlist-push.ts';
+import { PushStates } from './push-reader.ts';
 
-/** Reads newline-delimited messages off a subscription. */
-function messages(stream: ReadableStream<Uint8Array>) {
+/** Reads newline-delimited messages off a subscription: as sent (`raw`), or with changes applied as subscribers read them. */
+function messages(stream: ReadableStream<Uint8Array>, raw = false) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const states = new PushStates();
   let buffer = '';
   return {
     /** The next message, or `done` when the subscription closed, or `none` if nothing came within `ms`. */
-    async next(ms = 200): Promise<PlaylistPushMessage | 'done' | 'none'> {
+    async next(ms = 200): Promise<PlaylistPushMessage | PushDelta | 'done' | 'none'> {
       for (;;) {
         const nl = buffer.indexOf('\n');
         if (nl >= 0) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
-          return JSON.parse(line) as PlaylistPushMessage;
+          lengths.push(line.length);
+          const wire = JSON.parse(line) as PlaylistPushMessage | PushDelta;
+          return raw ? wire : states.take(wire);
         }
         const read = await Promise.race([reader.read(), new Promise<'none'>((r) => setTimeout(() => r('none'), ms))]);
         if (read === 'none') return 'none';
@@ -25,6 +31,31 @@ function messages(stream: ReadableStream<Uint8Array>) {
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Lengths of the lines read, in order (for the size check). */
+const lengths: number[] = [];
+
+const part = (msn: number, i: number): PartInfo => ({ file: `part-${msn}-${i}-e1.m4s`, duration: 0.33333, independent: i === 0 });
+
+/** A live LL-HLS rendition as the StreamDO pushes it: 8 segments of 2 s, `parts` parts of the next one. */
+function rendition(msn: number, parts: number) {
+  const playlist: MediaPlaylistData = {
+    status: 'live',
+    playbackPolicy: 'public',
+    endedAt: null,
+    dvrWindowSeconds: 0,
+    targetDuration: 2,
+    discontinuitySequence: 0,
+    segments: Array.from({ length: 8 }, (_, i) => ({ msn: msn - 8 + i, duration: 2, programDateTime: 1_700_000_000_000 + (msn - 8 + i) * 2000, file: `seg-${msn - 8 + i}-e1.m4s`, initFile: 'init-1.mp4', bytes: 400_000, discontinuity: false, gap: false })),
+    lowLatency: {
+      partTarget: 0.33333,
+      segmentParts: [msn - 3, msn - 2, msn - 1].map((m) => ({ msn: m, parts: Array.from({ length: 6 }, (_, i) => part(m, i)) })),
+      trailingParts: Array.from({ length: parts }, (_, i) => part(msn, i)),
+      preloadHint: `part-${msn}-${parts}-e1.m4s`,
+      reports: ['1080p', '480p', '360p'].map((r) => ({ rendition: r, lastMsn: msn - 1, lastPart: parts - 1 })),
+    },
+  };
+  return { playlist, edge: { last: { msn: msn - 1, epoch: 1 }, segments: [{ msn, parts: { epoch: 1, closed: false, parts: playlist.lowLatency!.trailingParts } }] } };
+}
 
 describe('PlaylistPush', () => {
   it('sends the state at once, then each change, and nothing when the state did not change', async () => {
@@ -61,6 +92,37 @@ describe('PlaylistPush', () => {
     await flush();
     for (const s of subs) expect(await s.next()).toMatchObject({ renditions: { v: { playlist: { version: 1 } } } });
     expect(reads).toBe(1);
+  });
+
+  it('sends each change as the difference from the state before, which the subscriber turns back into the whole state', async () => {
+    let msn = 20;
+    let parts = 1;
+    const state = (): PlaylistPushMessage => ({ type: 'state', seq: 0, renditions: Object.fromEntries(['1080p', '720p', '480p', '360p'].map((r) => [r, rendition(msn, parts)])) });
+    const push = new PlaylistPush(state);
+    const wire = messages(push.subscribe(6, 10), true);
+    const read = messages(push.subscribe(6, 10));
+    expect(await wire.next()).toMatchObject({ type: 'state', seq: 1 });
+    await read.next();
+    lengths.length = 0;
+    for (let k = 0; k < 12; k++) {
+      if (parts === 6) {
+        msn++;
+        parts = 0;
+      } else parts++;
+      push.changed();
+      await flush();
+      const sent = await wire.next();
+      expect(sent).toMatchObject({ type: 'delta', seq: k + 2, base: k + 1 });
+      expect(await read.next()).toEqual(JSON.parse(JSON.stringify({ ...state(), seq: k + 2 })));
+    }
+    // What each subscriber parses per part: a part of the whole state (4 renditions, 8 segments, 3 segments' parts listed):
+    // a part is 1/7 of it, a segment's end (its parts move to the listed ones) under 1/3.
+    const whole = JSON.stringify(state()).length;
+    const deltas = lengths.filter((_, i) => i % 2 === 0);
+    expect(Math.max(...deltas)).toBeLessThan(whole / 3);
+    expect(deltas.reduce((a, b) => a + b, 0) / deltas.length).toBeLessThan(whole / 5);
+    // A subscriber that comes later starts from the whole state now, numbered as the last change.
+    expect(await messages(push.subscribe(6, 10), true).next()).toMatchObject({ type: 'state', seq: 13 });
   });
 
   it('closes a subscription after a `gone` or `direct` answer, and when its time is up', async () => {

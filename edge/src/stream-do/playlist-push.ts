@@ -3,11 +3,14 @@
  * rendition's live media playlist data on each change, instead of one Durable Object call per part
  * per rendition per isolate. A subscription is a byte stream of newline-delimited JSON messages
  * (`PlaylistPushMessage`) that the object closes after the seconds the subscriber asked for; the
- * first message is the state at subscription time. The object stays the only authority: a
- * subscriber holds copies, never decides anything, and on any doubt asks the object directly.
+ * first message is the state at subscription time, each later one the change from the one before
+ * (`PushDelta`, push-patch.ts: a part adds a few list entries to a state of tens of KB, and every
+ * subscriber parses what it is sent). The object stays the only authority: a subscriber holds
+ * copies, never decides anything, and on any doubt asks the object directly.
  */
 import type { BlockingEdge } from './low-latency-playlist.ts';
 import type { MasterPlaylistData, MediaPlaylistData } from './playlist-data.ts';
+import { diff, jsonEqual, type Patch } from './push-patch.ts';
 
 /** One rendition as pushed: what its playlist lists, and what blocking requests are judged on. */
 export interface PushedRendition {
@@ -37,7 +40,22 @@ export type PlaylistPushMessage =
   /** An analytics-feed message (snapshot or event), as the StreamDO's own consumers get it; only to subscribers that asked (shards). */
   | { type: 'feed'; message: unknown };
 
-/** What a StreamDO gives the push: its state for a playlist window, read when something changed. */
+/**
+ * What goes on the wire besides whole messages: the state numbered `seq` is the one numbered `base`
+ * (the last state sent on this subscription) with `patch` applied. Readers turn it back into a
+ * `state` message (push-reader.ts); nobody else sees it.
+ */
+export interface PushDelta {
+  type: 'delta';
+  seq: number;
+  base: number;
+  patch: Patch;
+}
+
+/**
+ * What a StreamDO gives the push: its state for a playlist window, read when something changed. The
+ * push keeps it to diff the next one against, so the source must not change it afterwards.
+ */
 export type PushSource = (windowSegments: number) => PlaylistPushMessage;
 
 /** Longest a subscription stays open (seconds); the subscriber renews before it ends. */
@@ -54,6 +72,14 @@ interface Subscriber {
   queued: number;
 }
 
+/** The last message sent to a playlist window's subscribers, and its number. */
+interface Sent {
+  seq: number;
+  message: PlaylistPushMessage;
+  /** Its whole line, made when a subscriber first needs it. */
+  line: string | null;
+}
+
 const encoder = new TextEncoder();
 
 /** A `feed` message line around a feed message's JSON text (embedded as is: no parse, no re-encode). */
@@ -61,11 +87,16 @@ function feedLine(text: string): string {
   return `{"type":"feed","message":${text}}\n`;
 }
 
+/** A state without its number, to compare and diff states by content. */
+function unnumbered(message: PlaylistPushMessage): unknown {
+  return message.type === 'state' ? { ...message, seq: undefined } : message;
+}
+
 export class PlaylistPush {
   readonly #source: PushSource;
   readonly #subscribers = new Set<Subscriber>();
-  /** The last message sent per playlist window, so an unchanged state is not sent again. */
-  readonly #lastSent = new Map<number, string>();
+  /** The last message sent per playlist window: an unchanged state is not sent again, a changed one is sent as the change. */
+  readonly #lastSent = new Map<number, Sent>();
   #scheduled = false;
   #seq = 0;
 
@@ -83,17 +114,19 @@ export class PlaylistPush {
     const writer = writable.getWriter();
     const lifetimeMs = Math.min(MAX_SUBSCRIPTION_SECONDS, Math.max(1, seconds)) * 1000;
     const subscriber: Subscriber = { windowSegments, feed: feed !== null, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
-    const first = this.#source(windowSegments);
+    // The window's subscribers get any change first, so the state the new one starts from is the one the next change is made from.
+    this.#advance(windowSegments);
+    const first = this.#lastSent.get(windowSegments)!;
     this.#subscribers.add(subscriber);
-    this.#write(subscriber, this.#line(first, this.#comparable(first)));
-    if (first.type !== 'state') this.#close(subscriber);
-    else if (feed?.snapshot) this.#write(subscriber, feedLine(feed.snapshot));
+    this.#write(subscriber, encoder.encode(this.#wholeLine(first)));
+    if (first.message.type !== 'state') this.#close(subscriber);
+    else if (feed?.snapshot) this.#write(subscriber, encoder.encode(feedLine(feed.snapshot)));
     return readable;
   }
 
   /** Sends an analytics-feed message (its JSON text) to the subscribers that carry the feed. */
   sendFeed(text: string): void {
-    const line = feedLine(text);
+    const line = encoder.encode(feedLine(text));
     for (const subscriber of [...this.#subscribers]) if (subscriber.feed) this.#write(subscriber, line);
   }
 
@@ -120,43 +153,51 @@ export class PlaylistPush {
   }
 
   #pushNow(): void {
-    // Read and encoded once per window, whatever the number of subscribers: the same line goes to each.
-    const byWindow = new Map<number, { message: PlaylistPushMessage; line: string } | null>();
+    for (const windowSegments of new Set([...this.#subscribers].map((s) => s.windowSegments))) this.#advance(windowSegments);
+  }
+
+  /**
+   * Reads the window's state (once, whatever the number of subscribers) and, when it changed since
+   * the last one sent, sends the window's subscribers the change (a whole message when either is
+   * not a state), encoded once for all of them.
+   */
+  #advance(windowSegments: number): void {
+    const message = this.#source(windowSegments);
+    const last = this.#lastSent.get(windowSegments);
+    let line: string;
+    if (last?.message.type === 'state' && message.type === 'state') {
+      const patch = diff(unnumbered(last.message), unnumbered(message));
+      if (!patch) return;
+      const delta: PushDelta = { type: 'delta', seq: ++this.#seq, base: last.seq, patch };
+      this.#lastSent.set(windowSegments, { seq: delta.seq, message, line: null });
+      line = `${JSON.stringify(delta)}\n`;
+    } else {
+      if (last && jsonEqual(unnumbered(last.message), unnumbered(message))) return;
+      const sent: Sent = { seq: ++this.#seq, message, line: null };
+      this.#lastSent.set(windowSegments, sent);
+      line = this.#wholeLine(sent);
+    }
+    const bytes = encoder.encode(line);
     for (const subscriber of [...this.#subscribers]) {
-      let entry = byWindow.get(subscriber.windowSegments);
-      if (entry === undefined) {
-        const message = this.#source(subscriber.windowSegments);
-        const text = this.#comparable(message);
-        if (this.#lastSent.get(subscriber.windowSegments) === text) entry = null;
-        else {
-          this.#lastSent.set(subscriber.windowSegments, text);
-          entry = { message, line: this.#line(message, text) };
-        }
-        byWindow.set(subscriber.windowSegments, entry);
-      }
-      if (!entry) continue;
-      this.#write(subscriber, entry.line);
-      if (entry.message.type !== 'state') this.#close(subscriber);
+      if (subscriber.windowSegments !== windowSegments) continue;
+      this.#write(subscriber, bytes);
+      if (message.type !== 'state') this.#close(subscriber);
     }
   }
 
-  /** A message's JSON without its sequence number: equal for equal states. */
-  #comparable(message: PlaylistPushMessage): string {
-    return JSON.stringify(message.type === 'state' ? { ...message, seq: undefined } : message);
+  /** The whole message line of `sent` (a state with its number). */
+  #wholeLine(sent: Sent): string {
+    sent.line ??= `${JSON.stringify(sent.message.type === 'state' ? { ...sent.message, seq: sent.seq } : sent.message)}\n`;
+    return sent.line;
   }
 
-  /** The line sent for `message` (its `#comparable` text): a state gets the next sequence number in front. */
-  #line(message: PlaylistPushMessage, text: string): string {
-    return message.type === 'state' ? `{"seq":${++this.#seq},${text.slice(1)}\n` : `${text}\n`;
-  }
-
-  #write(subscriber: Subscriber, line: string): void {
+  #write(subscriber: Subscriber, bytes: Uint8Array): void {
     if (subscriber.queued >= MAX_QUEUED_MESSAGES) {
       this.#close(subscriber, 'subscriber too slow');
       return;
     }
     subscriber.queued++;
-    subscriber.writer.write(encoder.encode(line)).then(
+    subscriber.writer.write(bytes).then(
       () => subscriber.queued--,
       () => this.#close(subscriber),
     );

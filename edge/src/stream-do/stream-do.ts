@@ -536,7 +536,8 @@ export class StreamDO extends DurableObject<Env> {
       const playlist = this.#mediaPlaylistNow(name, windowSegments);
       if (playlist.ok) renditions[name] = { playlist: playlist.value, edge: blockingEdge(this.#store, this.#parts, name) };
     }
-    return { type: 'state', seq: 0, renditions, master, fanout: this.#fanout.engaged };
+    // A copy: the part lists are the part index's own, which grows in place, and the push diffs the next state against this one.
+    return structuredClone({ type: 'state', seq: 0, renditions, master, fanout: this.#fanout.engaged });
   }
 
   #mediaPlaylistNow(rendition: string, windowSegments: number): DoResult<MediaPlaylistData> {
