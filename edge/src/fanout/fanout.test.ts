@@ -164,6 +164,42 @@ describe('the fan-out tier', () => {
     expect((await doStats(id)).calls.isolateSubscriptions - engaged.calls.isolateSubscriptions).toBeGreaterThanOrEqual(1);
   }, 40_000);
 
+  it('disengages a DVR stream (not pushed) too: its isolates learn it from their edge shard\'s flush answer and flush to the StreamDO again', async () => {
+    const s = await liveStream({ dvrWindowSeconds: 600 });
+    await signed(INTERNAL_API.renditions(s.id), rendition(s.epoch, '720p'));
+    await signed(INTERNAL_API.segments(s.id), segments(s.epoch, '720p', [0, 1, 2]));
+    const isolates = await audience();
+    const poll = (v: (typeof isolates)[number]) => asIsolate(v.isolate, v.location, `/live/${s.id}/720p/index.m3u8?sid=${v.sid}`);
+    // Round 1 engages the tier; round 2's flushes tell every isolate (no push carries it for a DVR stream).
+    for (const v of isolates) await poll(v);
+    await sleep(1100);
+    for (const v of isolates) await poll(v);
+    expect((await doStats(s.id)).fanout).toBe(true);
+    // One isolate keeps watching, flushing to its edge shard, until the StreamDO disengages.
+    const last = isolates[0]!;
+    const shard = edgeShardName(s.id, last.location);
+    const shardFlushes = (await shardStats(shard)).calls.recordViewers;
+    const isolateSubscriptions = (await doStats(s.id)).calls.isolateSubscriptions;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await doStats(s.id)).fanout) {
+      await poll(last);
+      await sleep(1000);
+    }
+    expect((await doStats(s.id)).fanout).toBe(false);
+    expect((await shardStats(shard)).calls.recordViewers).toBeGreaterThan(shardFlushes);
+    // While engaged, the isolate asked its edge shard whether the stream is pushed, not the StreamDO.
+    expect((await doStats(s.id)).calls.isolateSubscriptions).toBe(isolateSubscriptions);
+    // The StreamDO's word goes relay → edge shard → the isolate's next flush answer; the flush after that is direct.
+    const direct = (await doStats(s.id)).calls.recordViewers;
+    const until = Date.now() + 8000;
+    while (Date.now() < until && (await doStats(s.id)).calls.recordViewers === direct) {
+      await poll(last);
+      await sleep(1100);
+    }
+    expect((await doStats(s.id)).calls.recordViewers).toBeGreaterThan(direct);
+    expect(await viewers(s.id)).toMatchObject({ current: 1, total: 12 });
+  }, 45_000);
+
   it('carries analytics-feed consumers at the edge shards once engaged: snapshot at once, then the StreamDO\'s events and snapshots', async () => {
     const { id } = await llStream();
     const isolates = await audience();

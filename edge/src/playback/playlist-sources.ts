@@ -16,13 +16,20 @@ import { edgeStats } from '../viewers/edge-stats.ts';
 import { countedCall } from './cached-playlist.ts';
 import type { OpenSubscription } from './pushed-playlists.ts';
 
-/** How this isolate subscribes to a stream's push: from the StreamDO, or through this location's edge shard once the tier is engaged. */
+/**
+ * How this isolate subscribes to a stream's push: from the StreamDO, or through this location's edge
+ * shard once the tier is engaged, as the copy's last state says or, when it had none, this isolate's
+ * last flush answer (a DVR stream is never pushed: its isolates asking the StreamDO whether it is,
+ * every 10 s, were heard there beside the relays that count them, so an engaged DVR stream seemed
+ * served from twice its isolates and never disengaged).
+ */
 function subscriptionOpener(c: Context<AppEnv>, stub: DurableObjectStub<StreamDO>, id: string, windowSegments: number): OpenSubscription {
   const scope = isolateScope(c);
-  return (seconds, viaShard) => {
-    if (!viaShard) return stub.subscribePlaylists(windowSegments, seconds, scope.id);
+  return async (seconds, pushedSays) => {
+    const viaShard = pushedSays ?? scope.throughShard(id);
+    if (!viaShard) return { stream: await stub.subscribePlaylists(windowSegments, seconds, scope.id), viaShard };
     const shard = edgeShardName(id, requestLocation(c));
-    return shardStub(c.env, shard).subscribePlaylists(shard, windowSegments, seconds);
+    return { stream: await shardStub(c.env, shard).subscribePlaylists(shard, windowSegments, seconds), viaShard };
   };
 }
 

@@ -51,7 +51,7 @@ describe('StreamCopy', () => {
     let opened = 0;
     const open = async () => {
       opened++;
-      return sub.readable;
+      return { stream: sub.readable, viaShard: false };
     };
     sub.send(state(1));
     expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(1);
@@ -70,7 +70,7 @@ describe('StreamCopy', () => {
     const copy = new StreamCopy();
     const sub = subscription();
     sub.send(state(1, { targetDuration: 0.5 }));
-    const open = async () => sub.readable;
+    const open = async () => ({ stream: sub.readable, viaShard: false });
     await expect(copy.mediaPlaylist(c, 's', '1080p', undefined, open)).rejects.toEqual(new EdgeliveError('not_found', 'stream s has no rendition 1080p'));
     await expect(copy.mediaPlaylist(c, 's', '720p', { msn: 5 }, open)).rejects.toEqual(new EdgeliveError('bad_request', '_HLS_msn=5 is more than two segments past the last one (2)'));
     await expect(copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open)).rejects.toEqual(new EdgeliveError('stream_not_ready', '_HLS_msn=2 _HLS_part=1 not made within 1500 ms'));
@@ -80,7 +80,7 @@ describe('StreamCopy', () => {
     const copy = new StreamCopy();
     const sub = subscription();
     sub.send(state(1));
-    const open = async () => sub.readable;
+    const open = async () => ({ stream: sub.readable, viaShard: false });
     const held = copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open);
     await tick();
     sub.close();
@@ -96,7 +96,7 @@ describe('StreamCopy', () => {
       const sub = subscription();
       sub.send({ type: 'direct', reason: 'dvr' });
       sub.close();
-      return sub.readable;
+      return { stream: sub.readable, viaShard: false };
     };
     expect(await copy.mediaPlaylist(c, 's', '720p', undefined, open)).toBeNull();
     now += 9_000;
@@ -112,7 +112,7 @@ describe('StreamCopy', () => {
     const copy = new StreamCopy(() => now);
     const subs = [subscription(), subscription()];
     let opened = 0;
-    const open = async () => subs[opened++]!.readable;
+    const open = async () => ({ stream: subs[opened++]!.readable, viaShard: false });
     subs[0]!.send(state(1));
     await copy.mediaPlaylist(c, 's', '720p', undefined, open);
     now += (SUBSCRIPTION_SECONDS - 6) * 1000;
@@ -129,5 +129,26 @@ describe('StreamCopy', () => {
     await tick();
     expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(2);
     expect(opened).toBe(2);
+  });
+
+  it('leaves the way to the opener until a state came, then follows the state\'s word; a subscription the opener sent through the shard is not opened again', async () => {
+    const copy = new StreamCopy();
+    const asked: (boolean | undefined)[] = [];
+    const subs = [subscription(), subscription()];
+    const open = async (_seconds: number, viaShard: boolean | undefined) => {
+      asked.push(viaShard);
+      // The opener's own judgement (a flush answer said the tier is engaged) when the copy has none.
+      return { stream: subs[asked.length - 1]!.readable, viaShard: viaShard ?? true };
+    };
+    subs[0]!.send({ ...state(1), fanout: true });
+    await copy.mediaPlaylist(c, 's', '720p', undefined, open);
+    await copy.mediaPlaylist(c, 's', '720p', undefined, open);
+    expect(asked).toEqual([undefined]);
+    // The state says the tier disengaged: the next request moves the copy to the StreamDO, as the state says.
+    subs[0]!.send({ ...state(2), fanout: false });
+    await tick();
+    subs[1]!.send(state(3));
+    await copy.mediaPlaylist(c, 's', '720p', undefined, open);
+    expect(asked).toEqual([undefined, false]);
   });
 });

@@ -29,9 +29,11 @@ const MAX_STREAMS = 256;
 
 /**
  * Opens a subscription: from the StreamDO (`StreamDO.subscribePlaylists`), or through this
- * location's edge shard once the stream's fan-out tier is engaged (`viaShard`).
+ * location's edge shard once the stream's fan-out tier is engaged (`viaShard`: as the copy's last
+ * state said; undefined when the copy has had none, and the opener judges by what else it knows).
+ * Resolves with the stream and the way it went.
  */
-export type OpenSubscription = (seconds: number, viaShard: boolean) => Promise<ReadableStream<Uint8Array>>;
+export type OpenSubscription = (seconds: number, viaShard: boolean | undefined) => Promise<{ stream: ReadableStream<Uint8Array>; viaShard: boolean }>;
 
 /**
  * One open subscription. Its `changed` promise is made and settled only by the request that reads
@@ -77,6 +79,8 @@ export class StreamCopy {
   #fanout = false;
   /** When the edge shard that sent the last state heard it (through the tier only). */
   #heardAt: number | undefined;
+  /** A state came once: `#fanout` is the stream's word, not the default. */
+  #known = false;
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
@@ -152,18 +156,20 @@ export class StreamCopy {
 
   /** Opens a subscription; resolves once its first message says whether the stream is pushed. */
   async #subscribe(c: Context, open: OpenSubscription): Promise<boolean> {
-    const viaShard = this.#fanout;
-    const subscription = new Subscription(++this.#opened, this.#clock() + SUBSCRIPTION_SECONDS * 1000, viaShard);
+    const id = ++this.#opened;
+    const expiresAt = this.#clock() + SUBSCRIPTION_SECONDS * 1000;
     let stream: ReadableStream<Uint8Array>;
+    let viaShard: boolean;
     try {
+      ({ stream, viaShard } = await open(SUBSCRIPTION_SECONDS, this.#known ? this.#fanout : undefined));
       if (viaShard) edgeStats.shardCalls++;
       else edgeStats.doCalls++;
-      stream = await open(SUBSCRIPTION_SECONDS, viaShard);
     } catch (err) {
       console.warn('playlist subscription could not be opened:', err);
       this.#directUntil = this.#clock() + DIRECT_FOR_MS;
       return false;
     }
+    const subscription = new Subscription(id, expiresAt, viaShard);
     let first!: (usable: boolean) => void;
     const firstMessage = new Promise<boolean>((resolve) => (first = resolve));
     const read = async () => {
@@ -199,6 +205,7 @@ export class StreamCopy {
         this.#master = message.master ?? null;
         this.#current = subscription;
         this.#fanout = message.fanout === true;
+        this.#known = true;
         this.#heardAt = message.heardAt;
       } else {
         this.#renditions = null;
