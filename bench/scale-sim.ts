@@ -19,19 +19,24 @@
  * count error seen (|API viewers.current − viewers| / viewers, sampled every round; a sample taken
  * when the harness itself stalled — no round completed for half a viewer window — is not judged,
  * and the table says how many were), the push delay
- * p99 (part announced → held reload answered at the harness), the wake after the shard p50/p99
+ * p50/p99 (part announced → held reload answered at the harness), the wake after the shard p50/p99
  * (an edge shard hearing a state → a sampled isolate's held reload woken by it, timed inside
- * workerd, so the harness's own delays stay out), and how long the harness's rounds took.
+ * workerd, so the harness's own delays stay out), how long the harness's rounds took, and the
+ * workerd process's CPU over the step as a share of one core (everything the simulated network does
+ * runs on that one thread: near 100 %, every delay above includes its queue).
  * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
  *
  * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
  * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
- * SIM_SAMPLE (8).
+ * SIM_SAMPLE (8), SIM_PROFILE (set: print a CPU profile of workerd for each step), SIM_DEBUG.
  */
 import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
 import { machineInfo, percentile } from './machine-info.ts';
+import { profileWorkerd } from './workerd-profile.ts';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map(Number) : fallback);
 const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
@@ -55,6 +60,29 @@ const PARTS_PER_SEGMENT = Math.round((SEGMENT_S * 1000) / PART_MS);
 const ROUND_MS = 2000;
 /** One viewer in MOVER_EVERY changes isolate every round. */
 const MOVER_EVERY = 50;
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+/**
+ * CPU seconds used so far by the workerd processes on this machine (the simulation's own, as it
+ * runs alone): one workerd thread plays every isolate and object, so its share of one core says how
+ * much of a step's delays is this machine's queue rather than the design.
+ */
+function workerdCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'workerd') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const debug = (message: string) => {
@@ -93,10 +121,13 @@ interface Row {
   originCallsPerSecond: number;
   busiestShardCallsPerSecond: number;
   countError: number;
+  pushDelayP50Ms: number | null;
   pushDelayP99Ms: number | null;
   /** Held reloads: the shard hearing the state → the isolate's wake, p50 and p99 (and how many). */
   wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
   roundMs: number;
+  /** The workerd processes' CPU over the measured seconds, as a share of one core. */
+  workerdCpu: number;
   /** Count samples judged, and those skipped because the harness itself could not keep its viewers polling. */
   samples: number;
   stalledSamples: number;
@@ -226,10 +257,13 @@ async function step(locations: number, viewers: number): Promise<Row> {
   measuring = true;
   const before = await stats();
   const originBefore = originCalls;
+  const cpuBefore = workerdCpuSeconds();
   const t0 = Date.now();
   let countError = 0;
   let stalled = 0;
   let samples = 0;
+  // SIM_PROFILE=1: where workerd's thread spends the step's first 10 measured seconds.
+  const profiled = process.env.SIM_PROFILE ? profileWorkerd(edge.inspectorPort, 10).then((text) => console.log(`  step ${locations} locations, ${viewers} viewers:\n${text}`)) : null;
   while (Date.now() - t0 < MEASURE_S * 1000) {
     await sleep(ROUND_MS);
     const asked = Date.now();
@@ -249,8 +283,10 @@ async function step(locations: number, viewers: number): Promise<Row> {
     countError = Math.max(countError, Math.abs(current - viewers) / viewers);
     debug(`sample at t+${asked - t0} ms: current ${current}`);
   }
+  await profiled;
   debug('measured');
   const after = await stats();
+  const cpu = workerdCpuSeconds() - cpuBefore;
   if (process.env.SIM_DEBUG) console.log(JSON.stringify({ relays: after.relays, stream: after.stream }));
   const seconds = (Date.now() - t0) / 1000;
   measuring = false;
@@ -271,9 +307,11 @@ async function step(locations: number, viewers: number): Promise<Row> {
     originCallsPerSecond: Math.round(((originCalls - originBefore) / seconds) * 10) / 10,
     busiestShardCallsPerSecond: Math.round((busiest / seconds) * 10) / 10,
     countError: Math.round(countError * 10_000) / 10_000,
+    pushDelayP50Ms: delays.length ? percentile(delays, 50) : null,
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
     wakeAfterShardMs: after.wakes.length ? { p50: percentile(after.wakes, 50), p99: percentile(after.wakes, 99), n: after.wakes.length } : null,
     roundMs: percentile(roundMs, 50),
+    workerdCpu: Math.round((cpu / seconds) * 100) / 100,
     samples,
     stalledSamples: stalled,
     fanout: after.stream.fanout,
@@ -285,9 +323,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
 const rows: Row[] = [];
 const print = (r: Row) =>
   console.log(
-    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${String(r.pushDelayP99Ms ?? 'n/a').padStart(10)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${String(r.roundMs).padStart(9)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${String(r.roundMs).padStart(9)} ${`${Math.round(r.workerdCpu * 100)} %`.padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
   );
-console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p99 ms'.padStart(10)} ${'wake p50/p99'.padStart(14)} ${'round ms'.padStart(9)} ${'judged'.padStart(7)} tier`);
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'round ms'.padStart(9)} ${'workerd CPU'.padStart(12)} ${'judged'.padStart(7)} tier`);
 try {
   for (const l of LOCATIONS) {
     const r = await step(l, VIEWERS_FIXED);
@@ -312,7 +350,10 @@ console.log(
     streamDoCallsPerSecond: calls,
     busiestShardCallsPerSecond: rows.map((r) => r.busiestShardCallsPerSecond),
     countError: rows.map((r) => r.countError),
+    pushDelayP50Ms: rows.map((r) => r.pushDelayP50Ms),
     pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
+    wakeAfterShardP50Ms: rows.map((r) => r.wakeAfterShardMs?.p50 ?? null),
     wakeAfterShardP99Ms: rows.map((r) => r.wakeAfterShardMs?.p99 ?? null),
+    workerdCpu: rows.map((r) => r.workerdCpu),
   }),
 );

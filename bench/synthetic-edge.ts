@@ -15,6 +15,8 @@ export interface SyntheticEdge {
   base: string;
   adminToken: string;
   originSecret: string;
+  /** workerd's DevTools port (CPU profiles: `SIM_PROFILE` in sim:scale). */
+  inspectorPort: number;
   /** A signed internal API call (the origin's); anything but 2xx throws with the path and the answer. */
   signed(path: string, body: unknown): Promise<Response>;
   close(): Promise<void>;
@@ -25,10 +27,11 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
   const adminToken = randomBytes(24).toString('base64url');
   const originSecret = randomBytes(24).toString('base64url');
   const persist = mkdtempSync(join(tmpdir(), `edgelive-${label}-`));
+  const inspectorPort = await freePort();
   const edge = await startWranglerDev({
     host: '127.0.0.1',
     port: await freePort(),
-    inspectorPort: await freePort(),
+    inspectorPort,
     persistTo: persist,
     vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
     ...(onLog ? { onLog } : {}),
@@ -38,6 +41,7 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
     base,
     adminToken,
     originSecret,
+    inspectorPort,
     async signed(path, body) {
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       const ts = Math.floor(Date.now() / 1000);
