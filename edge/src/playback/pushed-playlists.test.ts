@@ -26,7 +26,7 @@ function subscription() {
 const part = (i: number): PartInfo => ({ file: `part-2-${i}-e1.m4s`, duration: 0.333, independent: i === 0 });
 
 /** 720p with segments 0–1 listed and `parts` parts of segment 2 made. */
-function state(parts: number, overrides: Partial<MediaPlaylistData> = {}): PlaylistPushMessage {
+function state(parts: number, overrides: Partial<MediaPlaylistData> = {}): Extract<PlaylistPushMessage, { type: 'state' }> {
   const playlist: MediaPlaylistData = {
     status: 'live',
     playbackPolicy: 'public',

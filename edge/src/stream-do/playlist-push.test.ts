@@ -125,6 +125,14 @@ describe('PlaylistPush', () => {
     expect(await messages(push.subscribe(6, 10), true).next()).toMatchObject({ type: 'state', seq: 13 });
   });
 
+  it('refuses a change made from another state than the one the reader holds (a broken stream)', () => {
+    const states = new PushStates();
+    expect(() => states.take({ type: 'delta', seq: 2, base: 1, patch: { o: {} } })).toThrow(/made from state 1, but the last state here is none/);
+    states.take({ type: 'state', seq: 3, renditions: {} });
+    expect(() => states.take({ type: 'delta', seq: 5, base: 4, patch: { o: {} } })).toThrow(/made from state 4, but the last state here is 3/);
+    expect(states.take({ type: 'delta', seq: 4, base: 3, patch: { o: { fanout: { '=': true } } } })).toEqual({ type: 'state', seq: 4, renditions: {}, fanout: true });
+  });
+
   it('closes a subscription after a `gone` or `direct` answer, and when its time is up', async () => {
     let gone = false;
     const push = new PlaylistPush(() => (gone ? { type: 'gone' } : { type: 'state', seq: 0, renditions: {} }));
@@ -134,6 +142,17 @@ describe('PlaylistPush', () => {
     push.changed();
     expect(await sub.next()).toEqual({ type: 'gone' });
     expect(await sub.next()).toBe('done');
+    expect(push.size).toBe(0);
+
+    // The stream went while nobody told the push: the next subscriber and those before it all hear it.
+    gone = false;
+    const before = messages(push.subscribe(6, 10));
+    await before.next();
+    gone = true;
+    const after = messages(push.subscribe(6, 10));
+    expect(await before.next()).toEqual({ type: 'gone' });
+    expect(await after.next()).toEqual({ type: 'gone' });
+    expect(await after.next()).toBe('done');
     expect(push.size).toBe(0);
 
     const direct = new PlaylistPush(() => ({ type: 'direct', reason: 'dvr' }));

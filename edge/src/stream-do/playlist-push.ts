@@ -116,6 +116,8 @@ export class PlaylistPush {
     const subscriber: Subscriber = { windowSegments, feed: feed !== null, writer, timer: setTimeout(() => this.#close(subscriber), lifetimeMs), queued: 0 };
     // The window's subscribers get any change first, so the state the new one starts from is the one the next change is made from.
     this.#advance(windowSegments);
+    // A `gone` or `direct` just closed the window's other subscribers, and the window was forgotten with them.
+    if (!this.#lastSent.has(windowSegments)) this.#advance(windowSegments);
     const first = this.#lastSent.get(windowSegments)!;
     this.#subscribers.add(subscriber);
     this.#write(subscriber, encoder.encode(this.#wholeLine(first)));
