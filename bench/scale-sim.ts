@@ -35,8 +35,8 @@ import { managementClient, okData } from '../shared/src/api/management-client.ts
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 import { profileWorkerd } from './workerd-profile.ts';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat } from '../origin/src/http/child-cpu.ts';
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map(Number) : fallback);
 const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
@@ -61,27 +61,23 @@ const ROUND_MS = 2000;
 /** One viewer in MOVER_EVERY changes isolate every round. */
 const MOVER_EVERY = 50;
 
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 /**
  * CPU seconds used so far by the workerd processes on this machine (the simulation's own, as it
  * runs alone): one workerd thread plays every isolate and object, so its share of one core says how
  * much of a step's delays is this machine's queue rather than the design.
  */
 function workerdCpuSeconds(): number {
-  let ticks = 0;
+  let seconds = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'workerd') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+      const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) === 'workerd') seconds += parseProcStat(line)?.cpuSeconds ?? 0;
     } catch {
       // the process ended
     }
   }
-  return ticks / TICKS_PER_SECOND;
+  return seconds;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -76,8 +76,8 @@ interface Subscriber {
 interface Sent {
   seq: number;
   message: PlaylistPushMessage;
-  /** Its whole line, made when a subscriber first needs it. */
-  line: string | null;
+  /** Its whole line, encoded when a subscriber first needs it (then shared by every new subscriber). */
+  bytes: Uint8Array | null;
 }
 
 const encoder = new TextEncoder();
@@ -120,7 +120,7 @@ export class PlaylistPush {
     if (!this.#lastSent.has(windowSegments)) this.#advance(windowSegments);
     const first = this.#lastSent.get(windowSegments)!;
     this.#subscribers.add(subscriber);
-    this.#write(subscriber, encoder.encode(this.#wholeLine(first)));
+    this.#write(subscriber, this.#wholeLine(first));
     if (first.message.type !== 'state') this.#close(subscriber);
     else if (feed?.snapshot) this.#write(subscriber, encoder.encode(feedLine(feed.snapshot)));
     return readable;
@@ -166,20 +166,19 @@ export class PlaylistPush {
   #advance(windowSegments: number): void {
     const message = this.#source(windowSegments);
     const last = this.#lastSent.get(windowSegments);
-    let line: string;
+    let bytes: Uint8Array;
     if (last?.message.type === 'state' && message.type === 'state') {
       const patch = diff(unnumbered(last.message), unnumbered(message));
       if (!patch) return;
       const delta: PushDelta = { type: 'delta', seq: ++this.#seq, base: last.seq, patch };
-      this.#lastSent.set(windowSegments, { seq: delta.seq, message, line: null });
-      line = `${JSON.stringify(delta)}\n`;
+      this.#lastSent.set(windowSegments, { seq: delta.seq, message, bytes: null });
+      bytes = encoder.encode(`${JSON.stringify(delta)}\n`);
     } else {
       if (last && jsonEqual(unnumbered(last.message), unnumbered(message))) return;
-      const sent: Sent = { seq: ++this.#seq, message, line: null };
+      const sent: Sent = { seq: ++this.#seq, message, bytes: null };
       this.#lastSent.set(windowSegments, sent);
-      line = this.#wholeLine(sent);
+      bytes = this.#wholeLine(sent);
     }
-    const bytes = encoder.encode(line);
     for (const subscriber of [...this.#subscribers]) {
       if (subscriber.windowSegments !== windowSegments) continue;
       this.#write(subscriber, bytes);
@@ -187,10 +186,10 @@ export class PlaylistPush {
     }
   }
 
-  /** The whole message line of `sent` (a state with its number). */
-  #wholeLine(sent: Sent): string {
-    sent.line ??= `${JSON.stringify(sent.message.type === 'state' ? { ...sent.message, seq: sent.seq } : sent.message)}\n`;
-    return sent.line;
+  /** The whole message line of `sent` (a state with its number), encoded. */
+  #wholeLine(sent: Sent): Uint8Array {
+    sent.bytes ??= encoder.encode(`${JSON.stringify(sent.message.type === 'state' ? { ...sent.message, seq: sent.seq } : sent.message)}\n`);
+    return sent.bytes;
   }
 
   #write(subscriber: Subscriber, bytes: Uint8Array): void {
