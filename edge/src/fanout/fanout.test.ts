@@ -8,7 +8,7 @@ import { okData } from '../../../shared/src/api/management-client.ts';
 import { feedMessageSchema, type FeedMessage } from '../../../shared/src/feed/feed-messages.ts';
 import { ADMIN_TOKEN } from '../test-support/edge-client.ts';
 import { SIM_ISOLATE_HEADER } from './isolate-scope.ts';
-import { SIM_LOCATION_HEADER, edgeShardName } from './shard-names.ts';
+import { SIM_LOCATION_HEADER, edgeShardName, relayShardName } from './shard-names.ts';
 import type { StreamShard } from './stream-shard.ts';
 
 // The fan-out tier in workerd: isolates and locations are played with the simulation headers
@@ -105,6 +105,10 @@ describe('the fan-out tier', () => {
     await sleep(2500);
     expect(await viewers(id)).toMatchObject({ current: 12, total: 12 });
     expect((await doStats(id)).relaysCount).toBe(true);
+    // Edge shards sent their batches to their home relay only; the relays passed each other their partitions.
+    const relays = await Promise.all(Array.from({ length: 8 }, (_, k) => shardStats(relayShardName(id, k))));
+    expect(relays.reduce((n, r) => n + r.exchanged, 0)).toBeGreaterThan(0);
+    expect(relays.reduce((n, r) => n + r.sessions, 0)).toBe(12);
   }, 30_000);
 
   it('shares a DVR stream\'s playlists (not pushed) through the shards once engaged: the StreamDO renders them once per relay, not per location', async () => {

@@ -2,9 +2,10 @@
  * A fan-out shard of one popular stream (issue 14): an edge shard per location or a relay shard
  * (shard-names.ts). It holds copies the StreamDO pushed and batches it merged, never decides any
  * state: the playlist push is passed on (playlist-relay.ts); an edge shard merges its isolates'
- * viewer batches and sends each relay its partition of the sessions once a second (viewer-relay.ts);
- * a relay shard counts its partition exactly (partition-counter.ts) and reports counts, new
- * sessions and beacon sums to the StreamDO once a second. Nothing is stored: a shard that restarts
+ * viewer batches and sends them to its home relay once a second (viewer-relay.ts), which passes
+ * the other relays their partitions of the sessions (session-exchange.ts); a relay shard counts its
+ * partition exactly (partition-counter.ts) and reports counts, new sessions and beacon sums to the
+ * StreamDO every RELAY_REPORT_MS. Nothing is stored: a shard that restarts
  * opens its upstream again at the next subscription and counts again from the next polls (within
  * one viewer window).
  */
@@ -12,6 +13,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { emptyQoe, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
+import { packBatch, unpackBatch, type PackedViewerBatch } from '../viewers/packed-batch.ts';
 import { PartitionCounter, partitionOf } from './partition-counter.ts';
 import { parseFanoutSettings } from './fanout-settings.ts';
 import { parseSettings } from '../settings.ts';
@@ -19,6 +21,7 @@ import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
+import { EXCHANGE_MS, RELAY_REPORT_MS, SessionExchange, exchangeSource, isExchangeSource } from './session-exchange.ts';
 import { SharedRenders } from './shared-renders.ts';
 import { shardStub } from './shard-stub.ts';
 import type { DoResult } from '../stream-do/do-result.ts';
@@ -26,10 +29,11 @@ import type { BlockingRequest } from '../stream-do/low-latency-playlist.ts';
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
 
 /**
- * An edge shard passes a session on again after this long on the same rendition. A session's age at
- * its relay is then at most this plus the poll interval plus two flush intervals, inside the 6 s
- * viewer window even for a player that polls every 2 s and shards a second late (2 s here let a
- * session be passed on only every other poll, and the relays' counts dip as whole rounds aged out).
+ * An edge shard passes a session on again after this long on the same rendition. A session's age
+ * when its relay counts it is then at most the poll interval plus the isolate's and the edge
+ * shard's second, the exchange's EXCHANGE_MS and the relay's RELAY_REPORT_MS: 5 s for a player that
+ * polls every 2 s, inside the 6 s viewer window (2 s here let a session be passed on only every
+ * other poll, and the relays' counts dip as whole rounds aged out).
  */
 const SESSION_REFRESH_MS = 1000;
 
@@ -52,6 +56,8 @@ export class StreamShard extends DurableObject<Env> {
   #role: ShardRole | null = null;
   #playlists: PlaylistRelay | null = null;
   #viewers: ViewerRelay | null = null;
+  /** A relay shard's sessions for the other relays (session-exchange.ts). */
+  #exchange: SessionExchange | null = null;
   /** A relay shard's partition of the sessions. */
   readonly #counter = new PartitionCounter();
   /** The viewer window and forget horizon the StreamDO last told this relay. */
@@ -139,9 +145,14 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** A viewer batch from an isolate (`isolates` = 1) or an edge shard (the isolates it serves). */
-  recordViewers(name: string, source: string, isolates: number, batch: ViewerBatch): { fanout: boolean } {
+  recordViewers(name: string, source: string, isolates: number, packed: PackedViewerBatch): { fanout: boolean } {
     this.calls.recordViewers++;
-    this.#relays(name).viewers.add(source, isolates, batch, Date.now());
+    const relays = this.#relays(name);
+    const role = this.#role!;
+    let batch = unpackBatch(packed);
+    // A relay keeps its partition of an edge shard's batch and passes the rest on (an exchange batch is all its own).
+    if (role.kind === 'relay' && !isExchangeSource(source)) batch = { sessions: this.#keepOwn(role.index, batch.sessions), qoe: batch.qoe };
+    relays.viewers.add(source, isolates, batch, Date.now());
     // Whether the tier is still engaged, as the StreamDO last answered upstream: an isolate with no
     // pushed copy of the stream (a DVR window) learns here when to flush to the StreamDO again.
     return { fanout: this.#engaged };
@@ -160,12 +171,13 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** Calls answered and what the shard holds now (the scale simulation; tests). */
-  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; sessions: number; feedConsumers: number; renderCalls: number } {
+  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; exchanged: number; sessions: number; feedConsumers: number; renderCalls: number } {
     return {
       calls: { ...this.calls },
       subscribers: this.#playlists?.subscribers ?? 0,
       relayed: this.#playlists?.relayed ?? 0,
       batchesSent: this.#viewers?.sent ?? 0,
+      exchanged: this.#exchange?.sent ?? 0,
       sessions: this.#counter.size,
       feedConsumers: this.ctx.getWebSockets().length,
       renderCalls: this.#renders?.upstreamCalls ?? 0,
@@ -187,11 +199,34 @@ export class StreamShard extends DurableObject<Env> {
       });
       this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), {
         refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0,
-        // A relay reports every second while it counts anyone, so its counts age out as viewers leave.
+        // An edge shard sends once a second; a relay reports every RELAY_REPORT_MS while it counts anyone, so its counts age out as viewers leave.
+        ...(role.kind === 'relay' ? { intervalMs: RELAY_REPORT_MS } : {}),
         keepSending: () => role.kind === 'relay' && this.#counter.size > 0,
       });
     }
     return { playlists: this.#playlists!, viewers: this.#viewers! };
+  }
+
+  /** A relay's own partition of `sessions`; the others go to their relays with the next exchange. */
+  #keepOwn(index: number, sessions: readonly SessionSeen[]): SessionSeen[] {
+    const relays = parseFanoutSettings(this.env).relays;
+    const own: SessionSeen[] = [];
+    for (const s of sessions) {
+      const k = partitionOf(s.sid, relays);
+      if (k === index) own.push(s);
+      else {
+        this.#exchange ??= new SessionExchange((relay, list) => this.#toRelay(relay, list), EXCHANGE_MS);
+        this.#exchange.add(k, s);
+      }
+    }
+    return own;
+  }
+
+  /** An exchange batch to relay `relay` of this relay's stream. */
+  async #toRelay(relay: number, sessions: SessionSeen[]): Promise<void> {
+    const role = this.#role as ShardRole & { kind: 'relay' };
+    const name = relayShardName(role.streamId, relay);
+    await shardStub(this.env, name).recordViewers(name, exchangeSource(role.index), 0, packBatch({ sessions, qoe: emptyQoe() }));
   }
 
   /** The relay this location's edge shard subscribes through. */
@@ -221,23 +256,9 @@ export class StreamShard extends DurableObject<Env> {
       else if (answer.code !== 'stream_not_found') console.warn(`fan-out: relay report refused: ${answer.code} ${answer.message}`);
       return;
     }
-    // Each relay counts its partition of the sessions; beacon sums and the isolates served go to this location's own relay.
-    const relays = parseFanoutSettings(this.env).relays;
-    const home = relayIndex(role.location, relays);
-    const parts = new Map<number, SessionSeen[]>([[home, []]]);
-    for (const s of batch.sessions) {
-      const k = partitionOf(s.sid, relays);
-      let list = parts.get(k);
-      if (!list) parts.set(k, (list = []));
-      list.push(s);
-    }
-    await Promise.all(
-      [...parts].map(async ([k, sessions]) => {
-        const name = relayShardName(role.streamId, k);
-        const own = k === home;
-        const answer = await shardStub(this.env, name).recordViewers(name, `e:${role.location}`, own ? isolates : 0, { sessions, qoe: own ? batch.qoe : emptyQoe() });
-        if (own) this.#engaged = answer.fanout;
-      }),
-    );
+    // All of it to this location's relay, which passes the other relays their partitions (session-exchange.ts).
+    const home = this.#relayOf(role);
+    const answer = await home.stub.recordViewers(home.name, `e:${role.location}`, isolates, packBatch(batch));
+    this.#engaged = answer.fanout;
   }
 }

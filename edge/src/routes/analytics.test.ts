@@ -8,6 +8,7 @@ import { addStartup } from '../analytics/startup-histogram.ts';
 import type { StreamDO } from '../stream-do/stream-do.ts';
 import { admin, adminApi, awayFromMinuteEnd, BASE, createStream, json } from '../test-support/edge-client.ts';
 import { emptyQoe } from '../viewers/viewer-batch.ts';
+import { packBatch } from '../viewers/packed-batch.ts';
 
 const M = 60_000;
 
@@ -74,7 +75,7 @@ describe('fleet totals', () => {
     const sids = [['fleet-a-1', 'fleet-a-2', 'fleet-a-3'], ['fleet-b-1']];
     for (const [i, s] of streams.entries()) {
       const batch = { sessions: sids[i]!.map((sid) => ({ sid, rendition: '720p', lastSeen: now })), qoe: { ...emptyQoe(), errors: i + 1, playedMs: 1000 * (i + 1), rebufferMs: 1000 } };
-      expect((await stub(s.id).recordViewers(batch)).ok).toBe(true);
+      expect((await stub(s.id).recordViewers(packBatch(batch))).ok).toBe(true);
       // Back-date the open minute so the alarm closes it.
       await runInDurableObject(stub(s.id), (_o: StreamDO, state) => void state.storage.sql.exec('UPDATE analytics_open SET minute = ?', at));
       expect(await runDurableObjectAlarm(stub(s.id))).toBe(true);

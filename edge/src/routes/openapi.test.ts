@@ -15,6 +15,7 @@ import type { StreamPage } from '../stream-registry/stream-registry.ts';
 import { ADMIN_TOKEN, awayFromMinuteEnd, BASE, publish, rendition, segments, signed } from '../test-support/edge-client.ts';
 import { emptyQoe } from '../viewers/viewer-batch.ts';
 import { webhookHubStub } from '../webhooks/webhook-hub.ts';
+import { packBatch } from '../viewers/packed-batch.ts';
 
 /** The parts of the served OpenAPI document these tests read. */
 interface Doc {
@@ -201,7 +202,7 @@ describe('every documented operation, called through the typed client', () => {
     const { id } = await okData(api().POST('/v1/streams', { body: {} }));
     const stub = streamStub(env, id);
     const batch = { sessions: ['oa-1', 'oa-2', 'oa-3'].map((sid) => ({ sid, rendition: '720p', lastSeen: Date.now() })), qoe: { ...emptyQoe(), errors: 1, playedMs: 3000, rebufferMs: 1000 } };
-    expect((await stub.recordViewers(batch)).ok).toBe(true);
+    expect((await stub.recordViewers(packBatch(batch))).ok).toBe(true);
     // Back-date the open minute (an hour ago) so the alarm closes it and pushes it to the fleet.
     const at = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
     await runInDurableObject(stub, (_o: StreamDO, state) => void state.storage.sql.exec('UPDATE analytics_open SET minute = ?', at));

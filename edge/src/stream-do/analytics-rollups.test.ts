@@ -7,6 +7,7 @@ import { admin, awayFromMinuteEnd, createStream, json, liveStream, signed } from
 import { emptyQoe } from '../viewers/viewer-batch.ts';
 import { AnalyticsRollups, FLEET_RETRY_MS, PRUNE_SLACK_MS, type RollupDeps } from './analytics-rollups.ts';
 import type { StreamDO } from './stream-do.ts';
+import { packBatch } from '../viewers/packed-batch.ts';
 
 const M = 60_000;
 const DAYS_30 = 30 * 86_400_000;
@@ -182,8 +183,8 @@ describe('StreamDO analytics hooks', () => {
     for (const kbps of [2000, 4000]) expect((await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: kbps, fps: 30, speed: 1, droppedFrames: 0 } })).status).toBe(200);
     const now = Date.now();
     const batch = (sids: string[], qoe = {}) => ({ sessions: sids.map((sid) => ({ sid, rendition: '720p', lastSeen: now })), qoe: { ...emptyQoe(), ...qoe } });
-    expect((await stub(id).recordViewers(batch(['sess-aaaa', 'sess-bbbb'], { beacons: 1, startups: [{ sid: 'sess-aaaa', ms: 1000 }], playedMs: 9000, rebufferMs: 1000, errors: 1 }))).ok).toBe(true);
-    expect((await stub(id).recordViewers(batch(['sess-aaaa', 'sess-cccc'], { errors: 2 }))).ok).toBe(true);
+    expect((await stub(id).recordViewers(packBatch(batch(['sess-aaaa', 'sess-bbbb'], { beacons: 1, startups: [{ sid: 'sess-aaaa', ms: 1000 }], playedMs: 9000, rebufferMs: 1000, errors: 1 })))).ok).toBe(true);
+    expect((await stub(id).recordViewers(packBatch(batch(['sess-aaaa', 'sess-cccc'], { errors: 2 })))).ok).toBe(true);
     // The open minute asked for an alarm at its end at the latest.
     const { minute, alarm } = await runInDurableObject(stub(id), async (_o: StreamDO, state) => ({
       minute: state.storage.sql.exec<{ minute: number }>('SELECT minute FROM analytics_open').one().minute,

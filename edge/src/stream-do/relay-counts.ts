@@ -25,6 +25,11 @@ export class RelayCounts {
     return out;
   }
 
+  /** Each relay's last report: how old it is and the viewers it counted (the scale simulation's debug output). */
+  reports(now: number): { relay: number; ageMs: number; viewers: number }[] {
+    return [...this.#reports].map(([relay, r]) => ({ relay, ageMs: now - r.at, viewers: Object.values(r.renditions).reduce((a, n) => a + n, 0) }));
+  }
+
   clear(): void {
     this.#reports.clear();
   }

@@ -4,7 +4,7 @@ import type { StreamStatus } from '../../../shared/src/types.ts';
 import type { Env } from '../env.ts';
 import { readStreamMetrics } from '../metrics/read-stream-metrics.ts';
 import { parseSettings, type Settings } from '../settings.ts';
-import type { ViewerBatch } from '../viewers/viewer-batch.ts';
+import { unpackBatch, type PackedViewerBatch } from '../viewers/packed-batch.ts';
 import { AudienceStore } from './audience-store.ts';
 import { segmentRowsKept } from './append-segments.ts';
 import { fail, ok, type DoResult } from './do-result.ts';
@@ -380,8 +380,9 @@ export class StreamDO extends DurableObject<Env> {
    * One isolate's batch of viewer sessions and QoE beacons (at most one a second per isolate):
    * updates sessions, peak and QoE sums, and logs viewer milestones and quality switches.
    */
-  async recordViewers(batch: ViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number; fanout: boolean }>> {
+  async recordViewers(packed: PackedViewerBatch, from?: { source: string; isolates: number }): Promise<DoResult<{ current: number; fanout: boolean }>> {
     const now = Date.now();
+    const batch = unpackBatch(packed);
     this.#viewerCalls.recordViewers++;
     if (from) this.#fanout.observe(from.source, from.isolates);
     // While the tier is engaged, a batch that still comes here goes to the relay shards too.
@@ -396,7 +397,7 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /**
-   * A relay shard's report, once a second while the tier is engaged: its partition's viewer counts,
+   * A relay shard's report, every 0.5 s while the tier is engaged: its partition's viewer counts,
    * the sessions it saw first, unique viewers per minute and its beacon sums (partition-counter.ts).
    * Answers the viewer window the relay counts over.
    */
@@ -521,8 +522,9 @@ export class StreamDO extends DurableObject<Env> {
   }
 
   /** Calls answered for viewers since the object started, the isolates it is served from, and whether the tier is engaged (simulation, tests). */
-  viewerCalls(): { calls: ViewerCalls; isolates: number; fanout: boolean; relaysCount: boolean; subscribers: number } {
-    return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(Date.now()), fanout: this.#fanout.engaged, relaysCount: this.#audience.relaysCount, subscribers: this.#playlistPush.size };
+  viewerCalls(): { calls: ViewerCalls; isolates: number; fanout: boolean; relaysCount: boolean; subscribers: number; relayReports: { relay: number; ageMs: number; viewers: number }[] } {
+    const now = Date.now();
+    return { calls: { ...this.#viewerCalls }, isolates: this.#fanout.isolates(now), fanout: this.#fanout.engaged, relaysCount: this.#audience.relaysCount, subscribers: this.#playlistPush.size, relayReports: this.#fanout.relayReports(now) };
   }
 
   #pushState(windowSegments: number): PlaylistPushMessage {

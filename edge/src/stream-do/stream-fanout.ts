@@ -10,6 +10,7 @@ import { partitionOf } from '../fanout/partition-counter.ts';
 import { relayShardName } from '../fanout/shard-names.ts';
 import { shardStub } from '../fanout/shard-stub.ts';
 import { emptyQoe, type SessionSeen } from '../viewers/viewer-batch.ts';
+import { packBatch } from '../viewers/packed-batch.ts';
 import type { AudienceStore } from './audience-store.ts';
 import { FanoutPolicy } from './fanout-policy.ts';
 import { RelayCounts } from './relay-counts.ts';
@@ -63,6 +64,11 @@ export class StreamFanout {
   /** A relay's latest counts per rendition. */
   relayCounts(relay: number, renditions: Record<string, number>, now: number): void {
     this.#counts.record(relay, renditions, now);
+  }
+
+  /** The relays' last reports, as `RelayCounts.reports`. */
+  relayReports(now: number): { relay: number; ageMs: number; viewers: number }[] {
+    return this.#counts.reports(now);
   }
 
   /**
@@ -123,7 +129,7 @@ export class StreamFanout {
     for (const [k, list] of parts) {
       const name = relayShardName(id, k);
       const relay = shardStub(this.#d.env, name);
-      const sent = method === 'handOver' ? relay.handOver(name, list) : relay.recordViewers(name, 'stream-do', 0, { sessions: list, qoe: emptyQoe() });
+      const sent = method === 'handOver' ? relay.handOver(name, list) : relay.recordViewers(name, 'stream-do', 0, packBatch({ sessions: list, qoe: emptyQoe() }));
       this.#d.waitUntil(Promise.resolve(sent).catch((err: unknown) => console.warn(`fan-out: sessions not sent to relay ${k}:`, err)));
     }
   }

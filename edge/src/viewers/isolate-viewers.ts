@@ -7,6 +7,7 @@ import { isolateScope } from '../fanout/isolate-scope.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
 import { edgeStats } from './edge-stats.ts';
 import type { ViewerBatch } from './viewer-batch.ts';
+import { packBatch } from './packed-batch.ts';
 
 /**
  * Sends a stream's batch after the response (`ctx.waitUntil`): to its StreamDO, or, once the
@@ -19,12 +20,12 @@ export function flushViewers(c: Context<AppEnv>, streamId: string, batch: Viewer
     edgeStats.shardCalls++;
     const name = edgeShardName(streamId, location);
     work = shardStub(c.env, name)
-      .recordViewers(name, scope.id, 1, batch)
+      .recordViewers(name, scope.id, 1, packBatch(batch))
       .then((r) => scope.noteFlushAnswer(streamId, r.fanout));
   } else {
     edgeStats.doCalls++;
     work = streamStub(c.env, streamId)
-      .recordViewers(batch, { source: scope.id, isolates: 1 })
+      .recordViewers(packBatch(batch), { source: scope.id, isolates: 1 })
       .then((r) => {
         if (r.ok) scope.noteFlushAnswer(streamId, r.value.fanout);
         // Beacons for a stream that does not exist are dropped here rather than checked per request.

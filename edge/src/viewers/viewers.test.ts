@@ -8,6 +8,7 @@ import { admin, BASE, json, liveStream, rendition, segments, session, signed, vi
 import { dropSessionBuckets } from '../test-support/session-scan-reference.ts';
 import { edgeStats } from './edge-stats.ts';
 import { emptyQoe } from './viewer-batch.ts';
+import { packBatch } from './packed-batch.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -158,8 +159,8 @@ describe('POST /live/:id/beacon', () => {
     const id = await playableStream();
     // What 20 isolates (each with its own per-isolate dedupe) would flush for one loud session, then one quiet session.
     const batch = (sid: string, ms: number) => ({ sessions: [], qoe: { ...emptyQoe(), beacons: 1, startups: [{ sid, ms }] } });
-    for (let i = 0; i < 20; i++) expect((await stub(id).recordViewers(batch('loud-session-0001', 60_000))).ok).toBe(true);
-    expect((await stub(id).recordViewers(batch('quiet-session-001', 700))).ok).toBe(true);
+    for (let i = 0; i < 20; i++) expect((await stub(id).recordViewers(packBatch(batch('loud-session-0001', 60_000)))).ok).toBe(true);
+    expect((await stub(id).recordViewers(packBatch(batch('quiet-session-001', 700)))).ok).toBe(true);
     const view = await json<{ qoe: { beacons: number; startupMsP50: number | null } }>(await admin('GET', `/v1/streams/${id}`));
     // Two samples (60000 and 700): the lower median is 700. Counted per batch, it would be 60000.
     expect(view.qoe).toMatchObject({ beacons: 21, startupMsP50: 700 });
