@@ -28,7 +28,8 @@
  *
  * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
  * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
- * SIM_SAMPLE (8), SIM_PROFILE (set: print a CPU profile of workerd for each step), SIM_DEBUG.
+ * SIM_SAMPLE (8), SIM_PROFILE (set: print a CPU profile of workerd for each step, the Worker bundled
+ * unminified so it names functions), SIM_DEBUG. `none` for a list skips that sweep.
  */
 import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
@@ -38,7 +39,8 @@ import { profileWorkerd } from './workerd-profile.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseProcStat } from '../origin/src/http/child-cpu.ts';
 
-const list = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map(Number) : fallback);
+/** A comma-separated list of numbers; `none` skips that sweep. */
+const list = (v: string | undefined, fallback: number[]) => (v === 'none' ? [] : v ? v.split(',').map(Number) : fallback);
 const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
 const VIEWERS_FIXED = Number(process.env.SIM_VIEWERS_FIXED ?? 100_000);
 const LOCATIONS_FIXED = Number(process.env.SIM_LOCATIONS_FIXED ?? 50);
@@ -62,22 +64,29 @@ const ROUND_MS = 2000;
 const MOVER_EVERY = 50;
 
 /**
- * CPU seconds used so far by the workerd processes on this machine (the simulation's own, as it
+ * CPU seconds used so far by each workerd process on this machine (the simulation's own, as it
  * runs alone): one workerd thread plays every isolate and object, so its share of one core says how
  * much of a step's delays is this machine's queue rather than the design.
  */
-function workerdCpuSeconds(): number {
-  let seconds = 0;
+function workerdCpuSeconds(): Map<string, number> {
+  const seconds = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) === 'workerd') seconds += parseProcStat(line)?.cpuSeconds ?? 0;
+      if (line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) === 'workerd') seconds.set(pid, parseProcStat(line)?.cpuSeconds ?? 0);
     } catch {
       // the process ended
     }
   }
   return seconds;
+}
+
+/** CPU seconds the workerd processes alive at the end used since `before` (one that ended meanwhile is left out, not subtracted). */
+function workerdCpuSince(before: Map<string, number>): number {
+  let used = 0;
+  for (const [pid, s] of workerdCpuSeconds()) used += s - (before.get(pid) ?? 0);
+  return used;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,9 +98,14 @@ console.log(`machine: ${machineInfo()}`);
 console.log(`${ISOLATES} simulated isolates; locations ${LOCATIONS.join(', ')} at ${VIEWERS_FIXED} viewers; viewers ${VIEWERS.join(', ')} at ${LOCATIONS_FIXED} locations; ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per step`);
 
 // Errors and resets of the Worker or its objects are printed: they would explain a count that dips.
-const edge = await startSyntheticEdge('sim-scale', (line) => {
-  if (/error|exception|reset|fan-out tier/i.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
-});
+// (Not workerd's "tail session … canceled": it prints those while the profiler's inspector is attached.)
+const edge = await startSyntheticEdge(
+  'sim-scale',
+  (line) => {
+    if (/error|exception|reset|fan-out tier/i.test(line) && !/tail session/.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
+  },
+  { minify: !process.env.SIM_PROFILE },
+);
 const { base, adminToken } = edge;
 const api = managementClient(base, adminToken);
 const admin = { authorization: `Bearer ${adminToken}` };
@@ -101,7 +115,7 @@ async function signed(path: string, body: unknown): Promise<void> {
 }
 
 interface CallStats {
-  stream: { calls: Record<string, number>; isolates: number; fanout: boolean; relaysCount: boolean };
+  stream: { calls: Record<string, number>; isolates: number; fanout: boolean; relaysCount: boolean; relayReports: { relay: number; ageMs: number; viewers: number }[] };
   relays: { calls: Record<string, number> }[];
   edges: { calls: Record<string, number> }[];
   /** Held reloads woken through the tier since the last read: ms from the edge shard hearing the state. */
@@ -278,11 +292,12 @@ async function step(locations: number, viewers: number): Promise<Row> {
     samples++;
     countError = Math.max(countError, Math.abs(current - viewers) / viewers);
     debug(`sample at t+${asked - t0} ms: current ${current}`);
+    if (process.env.SIM_DEBUG) debug(`  relays' last reports (age ms/viewers): ${(await stats()).stream.relayReports.map((r) => `${r.relay}:${r.ageMs}/${r.viewers}`).join(' ')}`);
   }
   await profiled;
   debug('measured');
   const after = await stats();
-  const cpu = workerdCpuSeconds() - cpuBefore;
+  const cpu = workerdCpuSince(cpuBefore);
   if (process.env.SIM_DEBUG) console.log(JSON.stringify({ relays: after.relays, stream: after.stream }));
   const seconds = (Date.now() - t0) / 1000;
   measuring = false;

@@ -22,8 +22,8 @@ export interface SyntheticEdge {
   close(): Promise<void>;
 }
 
-/** Starts the edge; `label` names its persistence directory, `onLog` sees wrangler's output lines. */
-export async function startSyntheticEdge(label: string, onLog?: (line: string) => void): Promise<SyntheticEdge> {
+/** Starts the edge; `label` names its persistence directory, `onLog` sees wrangler's output lines, `minify: false` bundles it readable for a profile. */
+export async function startSyntheticEdge(label: string, onLog?: (line: string) => void, opts: { minify?: boolean } = {}): Promise<SyntheticEdge> {
   const adminToken = randomBytes(24).toString('base64url');
   const originSecret = randomBytes(24).toString('base64url');
   const persist = mkdtempSync(join(tmpdir(), `edgelive-${label}-`));
@@ -35,6 +35,7 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
     persistTo: persist,
     vars: { ADMIN_TOKEN: adminToken, ORIGIN_SECRET: originSecret, EDGELIVE_ENV: 'development' },
     ...(onLog ? { onLog } : {}),
+    ...(opts.minify === false ? { minify: false } : {}),
   });
   const base = edge.url;
   return {

@@ -24,6 +24,8 @@ export async function startWranglerDev(opts: {
   persistTo: string;
   vars: Record<string, string>;
   onLog?: (line: string) => void;
+  /** false: bundle unminified (wrangler.toml minifies), so a CPU profile names the functions. */
+  minify?: boolean;
 }): Promise<WranglerDev> {
   const args = [
     'dev',
@@ -41,6 +43,7 @@ export async function startWranglerDev(opts: {
     '--log-level',
     'warn',
   ];
+  if (opts.minify === false) args.push('--minify=false');
   for (const [k, v] of Object.entries(opts.vars)) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(`${REPO_ROOT}node_modules/.bin/wrangler`, args, {
     cwd: REPO_ROOT,

@@ -48,9 +48,9 @@ const pollsSchema = z.strictObject({
 });
 
 /**
- * One round of polls: every listed isolate records its sessions' polls and flushes (to the StreamDO
- * or its edge shard). The round yields after every YIELD_EVERY_POLLS polls or so (whole isolates),
- * so pushed states and held reloads are served between them as between a real isolate's requests (a
+ * One round of polls: every listed isolate records its sessions' polls and flushes them (to the
+ * StreamDO or its edge shard) if its last flush was a second ago or more. The round yields after
+ * every YIELD_EVERY_POLLS polls or so (whole isolates), so pushed states and held reloads are served between them as between a real isolate's requests (a
  * round of 100,000 polls recorded without a break held the thread for a few hundred ms, which no real
  * isolate does; yielding after every isolate made a round of 400 isolates take 5 s).
  */
@@ -59,18 +59,18 @@ simulationRoutes.post('/polls', async (c) => {
   const now = Date.now();
   let flushed = 0;
   let sinceYield = 0;
-  for (const i of body.isolates) {
-    const scope = isolateScopeNamed(i.isolate);
-    let batch = null;
-    for (let k = 0; k < i.count; k++) {
-      const n = i.from + k;
-      batch = scope.viewers.recordPoll(body.streamId, `${i.prefix}${n}`, body.renditions[n % body.renditions.length]!, now) ?? batch;
-    }
+  // An isolate's blocks of a round (its own viewers and the movers passing through) are one burst: one batch.
+  const byIsolate = new Map<string, (typeof body.isolates)[number][]>();
+  for (const i of body.isolates) byIsolate.set(i.isolate, [...(byIsolate.get(i.isolate) ?? []), i]);
+  for (const [isolate, blocks] of byIsolate) {
+    const scope = isolateScopeNamed(isolate);
+    for (const i of blocks) for (let n = i.from; n < i.from + i.count; n++) scope.viewers.notePoll(body.streamId, `${i.prefix}${n}`, body.renditions[n % body.renditions.length]!, now);
+    const batch = scope.viewers.takeDue(body.streamId, now);
     if (batch) {
-      flushViewers(c, body.streamId, batch, scope, i.location);
+      flushViewers(c, body.streamId, batch, scope, blocks[0]!.location);
       flushed++;
     }
-    sinceYield += i.count;
+    for (const i of blocks) sinceYield += i.count;
     if (sinceYield >= YIELD_EVERY_POLLS) {
       sinceYield = 0;
       await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,9 +1,10 @@
 /**
- * A viewer batch as it crosses an RPC call (isolate → StreamDO or edge shard, edge shard → relay):
- * the sessions in columns. An RPC argument is structured-cloned; an array of 6,000 session objects
- * writes and reads every key of every object, three columns are one array of strings and two typed
- * arrays (2.9× less time to pack, clone and unpack: `npm run bench:packed-batch`). The sessions
- * are turned back into objects at the receiving end, where they go into maps anyway.
+ * A viewer batch as it crosses an RPC call (isolate → StreamDO or edge shard, edge shard → relay,
+ * relay → relay): the sessions in columns. An RPC argument is structured-cloned; an array of 6,000
+ * session objects writes and reads every key of every object, three columns are one array of
+ * strings and two typed arrays (2.9× less time to pack, clone and unpack: `npm run
+ * bench:packed-batch`). The sessions are turned back into objects at the receiving end, where they
+ * go into maps anyway.
  */
 import type { QoeDelta, SessionSeen, ViewerBatch } from './viewer-batch.ts';
 

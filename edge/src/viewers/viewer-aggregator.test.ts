@@ -18,6 +18,21 @@ describe('ViewerAggregator', () => {
     ]);
   });
 
+  it('takes a burst of polls whole: the batch carries them, at most one batch a second still', () => {
+    const agg = new ViewerAggregator(1000);
+    agg.recordPoll('s1', 'sid-a', '720p', T);
+    const burst = (at: number) => {
+      agg.notePoll('s1', 'sid-b', '720p', at);
+      agg.notePoll('s1', 'sid-c', '360p', at);
+      return agg.takeDue('s1', at);
+    };
+    expect(burst(T + 400)).toBeNull(); // within the second of the last flush: held
+    expect(burst(T + 1000)?.sessions).toEqual([
+      { sid: 'sid-b', rendition: '720p', lastSeen: T + 1000 },
+      { sid: 'sid-c', rendition: '360p', lastSeen: T + 1000 },
+    ]);
+  });
+
   it('keeps streams apart', () => {
     const agg = new ViewerAggregator(1000);
     agg.recordPoll('s1', 'sid-a', '720p', T);

@@ -38,6 +38,21 @@ export class ViewerAggregator {
     return this.#take(streamId, p, now);
   }
 
+  /**
+   * A poll of a burst: recorded only; `takeDue` after the burst returns the batch that carries it
+   * (the scale simulation's round, where one isolate's polls of a round arrive together; a real
+   * isolate's come one by one, and taking the batch at the first poll of a burst would hold the
+   * rest of it back until the next burst).
+   */
+  notePoll(streamId: string, sid: string, rendition: string, now: number): void {
+    this.#pending(streamId).sessions.set(sid, { sid, rendition, lastSeen: now });
+  }
+
+  /** The stream's batch if its last flush was the interval ago or more, else null. */
+  takeDue(streamId: string, now: number): ViewerBatch | null {
+    return this.#take(streamId, this.#pending(streamId), now);
+  }
+
   /** A validated QoE beacon; returns a batch to flush, or null. */
   recordBeacon(streamId: string, beacon: Beacon, now: number): ViewerBatch | null {
     const p = this.#pending(streamId);
