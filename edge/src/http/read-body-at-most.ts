@@ -1,12 +1,13 @@
 import { concatBytes } from '../../../shared/src/bytes/concat-bytes.ts';
 
 /**
- * The request body if it is at most `limit` bytes, else null. Reads no further than the first
- * chunk past the limit, so an oversized (or unannounced-length) body is never buffered whole.
+ * The body of a request or response if it is at most `limit` bytes, else null. Reads no further
+ * than the first chunk past the limit and cancels the rest, so an oversized (or unannounced-length)
+ * body is never buffered whole.
  */
-export async function readBodyAtMost(req: Request, limit: number): Promise<Uint8Array | null> {
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
+export async function readBodyAtMost(message: Request | Response, limit: number): Promise<Uint8Array | null> {
+  if (!message.body) return new Uint8Array();
+  const reader = message.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

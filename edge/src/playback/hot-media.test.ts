@@ -25,3 +25,4 @@ describe('HotMedia', () => {
     expect(hot.bytes).toBe(5);
   });
 });
+

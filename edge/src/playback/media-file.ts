@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { parseRange } from '../http/byte-range.ts';
 import { waitUntil } from '../http/wait-until.ts';
 import { hotMedia, type HotFile } from './hot-media.ts';
+import { readBodyAtMost } from '../http/read-body-at-most.ts';
 import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '../../../shared/src/signing/request-signature.ts';
 
 /** Stored media never changes under a name (a new epoch gets a new init file), so it is immutable. */
@@ -84,12 +85,25 @@ function hotAnswer(file: string, hot: HotFile, range: string | undefined): Respo
   return range ? rangeAnswer(hot.bytes, range, headers) : new Response(hot.bytes.slice(0), { headers });
 }
 
-/** Keeps a copy of a full (200) answer's bytes in this isolate's memory, after the answer (a small file only). */
+/**
+ * Keeps a copy of a full (200) answer's bytes in this isolate's memory, after the answer (a small
+ * file only: one whose Content-Length is larger is not read, one without is read up to the limit).
+ */
 function keepHot(c: Context<AppEnv>, key: string, response: Response): void {
   const length = Number(response.headers.get('content-length') ?? 0);
-  if (response.status !== 200 || length > hotMedia.maxFileBytes) return;
+  if (response.status !== 200 || length > hotMedia.maxFileBytes) {
+    void response.body?.cancel();
+    return;
+  }
   const etag = response.headers.get('etag');
-  waitUntil(c, response.arrayBuffer().then((bytes) => hotMedia.set(key, { bytes, etag })), 'hot media copy');
+  waitUntil(
+    c,
+    readBodyAtMost(response, hotMedia.maxFileBytes).then((bytes) => {
+      // Its own buffer, exactly the file (a single chunk read may be a view into a larger one).
+      if (bytes) hotMedia.set(key, { bytes: bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer, etag });
+    }),
+    'hot media copy',
+  );
 }
 
 /**

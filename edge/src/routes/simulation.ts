@@ -50,9 +50,10 @@ const pollsSchema = z.strictObject({
 /**
  * One round of polls: every listed isolate records its sessions' polls and flushes them (to the
  * StreamDO or its edge shard) if its last flush was a second ago or more. The round yields after
- * every YIELD_EVERY_POLLS polls or so (whole isolates), so pushed states and held reloads are served between them as between a real isolate's requests (a
- * round of 100,000 polls recorded without a break held the thread for a few hundred ms, which no real
- * isolate does; yielding after every isolate made a round of 400 isolates take 5 s).
+ * every YIELD_EVERY_POLLS polls or so (whole isolates), so pushed states and held reloads are
+ * served between them as between a real isolate's requests (a round of 100,000 polls recorded
+ * without a break held the thread for a few hundred ms, which no real isolate does; yielding after
+ * every isolate made a round of 400 isolates take 5 s).
  */
 simulationRoutes.post('/polls', async (c) => {
   const body = pollsSchema.parse(parseJsonBody(new Uint8Array(await c.req.arrayBuffer())));
@@ -61,7 +62,11 @@ simulationRoutes.post('/polls', async (c) => {
   let sinceYield = 0;
   // An isolate's blocks of a round (its own viewers and the movers passing through) are one burst: one batch.
   const byIsolate = new Map<string, (typeof body.isolates)[number][]>();
-  for (const i of body.isolates) byIsolate.set(i.isolate, [...(byIsolate.get(i.isolate) ?? []), i]);
+  for (const i of body.isolates) {
+    const blocks = byIsolate.get(i.isolate);
+    if (blocks) blocks.push(i);
+    else byIsolate.set(i.isolate, [i]);
+  }
   for (const [isolate, blocks] of byIsolate) {
     const scope = isolateScopeNamed(isolate);
     for (const i of blocks) for (let n = i.from; n < i.from + i.count; n++) scope.viewers.notePoll(body.streamId, `${i.prefix}${n}`, body.renditions[n % body.renditions.length]!, now);
