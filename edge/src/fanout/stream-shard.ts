@@ -15,7 +15,7 @@ import { streamStub } from '../stream-do/stream-stub.ts';
 import { emptyQoe, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
 import { packBatch, unpackBatch, type PackedViewerBatch } from '../viewers/packed-batch.ts';
 import { PartitionCounter, partitionOf } from './partition-counter.ts';
-import { parseFanoutSettings } from './fanout-settings.ts';
+import { parseFanoutSettings, type FanoutSettings } from './fanout-settings.ts';
 import { parseSettings } from '../settings.ts';
 import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
@@ -58,6 +58,8 @@ export class StreamShard extends DurableObject<Env> {
   #viewers: ViewerRelay | null = null;
   /** A relay shard's sessions for the other relays (session-exchange.ts). */
   #exchange: SessionExchange | null = null;
+  /** The fan-out settings, read at first use (the env does not change while the object lives; every viewer batch needs them). */
+  #fanoutSettings: FanoutSettings | null = null;
   /** A relay shard's partition of the sessions. */
   readonly #counter = new PartitionCounter();
   /** The viewer window and forget horizon the StreamDO last told this relay. */
@@ -207,9 +209,13 @@ export class StreamShard extends DurableObject<Env> {
     return { playlists: this.#playlists!, viewers: this.#viewers! };
   }
 
+  get #relayCount(): number {
+    return (this.#fanoutSettings ??= parseFanoutSettings(this.env)).relays;
+  }
+
   /** A relay's own partition of `sessions`; the others go to their relays with the next exchange. */
   #keepOwn(index: number, sessions: readonly SessionSeen[]): SessionSeen[] {
-    const relays = parseFanoutSettings(this.env).relays;
+    const relays = this.#relayCount;
     const own: SessionSeen[] = [];
     for (const s of sessions) {
       const k = partitionOf(s.sid, relays);
@@ -231,7 +237,7 @@ export class StreamShard extends DurableObject<Env> {
 
   /** The relay this location's edge shard subscribes through. */
   #relayOf(role: ShardRole & { kind: 'edge' }): { name: string; stub: DurableObjectStub<StreamShard> } {
-    const name = relayShardName(role.streamId, relayIndex(role.location, parseFanoutSettings(this.env).relays));
+    const name = relayShardName(role.streamId, relayIndex(role.location, this.#relayCount));
     return { name, stub: shardStub(this.env, name) };
   }
 

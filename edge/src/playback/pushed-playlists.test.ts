@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { EdgeliveError } from '../../../shared/src/errors.ts';
-import type { PartInfo } from '../stream-do/part-index.ts';
 import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
-import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
+import type { PlaylistPushMessage } from '../stream-do/playlist-push.ts';
+import { liveRendition } from '../test-support/live-rendition.ts';
 import { SUBSCRIPTION_SECONDS, StreamCopy } from './pushed-playlists.ts';
 
 // Unit tests: the StreamDO's subscription is faked by a stream the test writes to; the real path is
@@ -23,23 +23,9 @@ function subscription() {
   };
 }
 
-const part = (i: number): PartInfo => ({ file: `part-2-${i}-e1.m4s`, duration: 0.333, independent: i === 0 });
-
 /** 720p with segments 0–1 listed and `parts` parts of segment 2 made. */
 function state(parts: number, overrides: Partial<MediaPlaylistData> = {}): Extract<PlaylistPushMessage, { type: 'state' }> {
-  const playlist: MediaPlaylistData = {
-    status: 'live',
-    playbackPolicy: 'public',
-    endedAt: null,
-    dvrWindowSeconds: 0,
-    targetDuration: 2,
-    discontinuitySequence: 0,
-    segments: [0, 1].map((msn) => ({ msn, duration: 2, programDateTime: msn * 2000, file: `seg-${msn}-e1.m4s`, initFile: 'init-1.mp4', bytes: 1, discontinuity: false, gap: false })),
-    lowLatency: { partTarget: 0.333, segmentParts: [], trailingParts: Array.from({ length: parts }, (_, i) => part(i)), preloadHint: `part-2-${parts}-e1.m4s`, reports: [] },
-    ...overrides,
-  };
-  const r: PushedRendition = { playlist, edge: { last: { msn: 1, epoch: 1 }, segments: parts ? [{ msn: 2, parts: { epoch: 1, parts: playlist.lowLatency!.trailingParts, closed: false } }] : [] } };
-  return { type: 'state', seq: parts, renditions: { '720p': r } };
+  return { type: 'state', seq: parts, renditions: { '720p': liveRendition(2, parts, { listed: 2, overrides }) } };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 10));

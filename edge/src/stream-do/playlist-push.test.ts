@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PartInfo } from './part-index.ts';
-import type { MediaPlaylistData } from './playlist-data.ts';
 import { PlaylistPush, type PlaylistPushMessage, type PushDelta } from './playlist-push.ts';
 import { PushStates } from './push-reader.ts';
+import { liveRendition } from '../test-support/live-rendition.ts';
 
 /** Reads newline-delimited messages off a subscription: as sent (`raw`), or with changes applied as subscribers read them. */
 function messages(stream: ReadableStream<Uint8Array>, raw = false) {
@@ -34,28 +33,8 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 /** Lengths of the lines read, in order (for the size check). */
 const lengths: number[] = [];
 
-const part = (msn: number, i: number): PartInfo => ({ file: `part-${msn}-${i}-e1.m4s`, duration: 0.33333, independent: i === 0 });
-
-/** A live LL-HLS rendition as the StreamDO pushes it: 8 segments of 2 s, `parts` parts of the next one. */
-function rendition(msn: number, parts: number) {
-  const playlist: MediaPlaylistData = {
-    status: 'live',
-    playbackPolicy: 'public',
-    endedAt: null,
-    dvrWindowSeconds: 0,
-    targetDuration: 2,
-    discontinuitySequence: 0,
-    segments: Array.from({ length: 8 }, (_, i) => ({ msn: msn - 8 + i, duration: 2, programDateTime: 1_700_000_000_000 + (msn - 8 + i) * 2000, file: `seg-${msn - 8 + i}-e1.m4s`, initFile: 'init-1.mp4', bytes: 400_000, discontinuity: false, gap: false })),
-    lowLatency: {
-      partTarget: 0.33333,
-      segmentParts: [msn - 3, msn - 2, msn - 1].map((m) => ({ msn: m, parts: Array.from({ length: 6 }, (_, i) => part(m, i)) })),
-      trailingParts: Array.from({ length: parts }, (_, i) => part(msn, i)),
-      preloadHint: `part-${msn}-${parts}-e1.m4s`,
-      reports: ['1080p', '480p', '360p'].map((r) => ({ rendition: r, lastMsn: msn - 1, lastPart: parts - 1 })),
-    },
-  };
-  return { playlist, edge: { last: { msn: msn - 1, epoch: 1 }, segments: [{ msn, parts: { epoch: 1, closed: false, parts: playlist.lowLatency!.trailingParts } }] } };
-}
+/** A live LL-HLS rendition as the StreamDO pushes it: 8 segments of 2 s, the parts of the last 3, `parts` parts of the next one. */
+const rendition = (msn: number, parts: number) => liveRendition(msn, parts, { listed: 8, withParts: 3, reports: ['1080p', '480p', '360p'] });
 
 describe('PlaylistPush', () => {
   it('sends the state at once, then each change, and nothing when the state did not change', async () => {

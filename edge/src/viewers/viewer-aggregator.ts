@@ -33,9 +33,8 @@ export class ViewerAggregator {
 
   /** A media-playlist poll by session `sid` on `rendition`; returns a batch to flush, or null. */
   recordPoll(streamId: string, sid: string, rendition: string, now: number): ViewerBatch | null {
-    const p = this.#pending(streamId);
-    p.sessions.set(sid, { sid, rendition, lastSeen: now });
-    return this.#take(streamId, p, now);
+    this.notePoll(streamId, sid, rendition, now);
+    return this.takeDue(streamId, now);
   }
 
   /**
