@@ -1,4 +1,4 @@
-// The few Workers types that the edge modules bench:dvr runs in Node refer to. Their real
+// The few Workers types that the edge modules benches run in Node (bench:dvr, bench:relay-pass) refer to. Their real
 // definitions live in @cloudflare/workers-types, which cannot be loaded beside Node's own types;
 // these match the members the edge uses.
 type SqlStorageValue = ArrayBuffer | string | number | null;
@@ -14,3 +14,5 @@ interface SqlStorage {
 interface R2Bucket {
   delete(keys: string | string[]): Promise<void>;
 }
+/** workerd's byte stream pair (the playlist push's subscriptions are made of them). */
+declare class IdentityTransformStream extends TransformStream<Uint8Array, Uint8Array> {}

@@ -1,12 +1,17 @@
 /**
  * A shard's copy of the StreamDO's playlist push, passed on: one upstream subscription (to the
  * relay shard, or from a relay shard to the StreamDO), renewed while anyone downstream listens,
- * and every message it brings sent on to the downstream subscribers (`PlaylistPush`, which sends
- * each distinct state once). A shard runs in one Durable Object, so its timers and streams may be
- * shared by all the requests it serves (unlike an isolate's, see pushed-playlists.ts).
+ * and every message it brings sent on to the downstream subscribers (`PlaylistPush`). A change
+ * (most lines: one per part) is passed on as it came, read only as far as its header, and applied
+ * to the shard's copy only when someone needs the state whole (lazy-state.ts); an edge shard adds
+ * when it heard it. A whole message (the first of an upstream, `gone`, `direct`) is parsed and sent
+ * on as the change from what subscribers have. A shard runs in one Durable Object, so its timers
+ * and streams may be shared by all the requests it serves (unlike an isolate's, see
+ * pushed-playlists.ts).
  */
-import { PlaylistPush, type PlaylistPushMessage } from '../stream-do/playlist-push.ts';
-import { readPush } from '../stream-do/push-reader.ts';
+import { deltaHeader, PlaylistPush, stampHeard, type PlaylistPushMessage } from '../stream-do/playlist-push.ts';
+import { readPushLines } from '../stream-do/push-reader.ts';
+import { LazyState } from './lazy-state.ts';
 
 /** Seconds one upstream subscription is asked for, and how early the next one is opened. */
 const UPSTREAM_SECONDS = 30;
@@ -20,15 +25,20 @@ export type OpenUpstream = (windowSegments: number, seconds: number) => Promise<
 /** Passes each analytics-feed message (its JSON text) to the shard's own feed consumers. */
 export type OnFeed = (text: string) => void;
 
+const encoder = new TextEncoder();
+
 export class PlaylistRelay {
   readonly #open: OpenUpstream;
   readonly #push: PlaylistPush;
   readonly #onFeed: OnFeed;
   /** Whether the upstream must stay open without downstream subscribers (the shard's own feed consumers). */
   readonly #hold: () => boolean;
+  /** Stamp each state with when this shard heard it (an edge shard: wakes are timed from it). */
+  readonly #stamp: boolean;
   /** The last feed snapshot relayed (JSON text): what a new feed consumer or subscriber gets first. */
   lastSnapshot: string | null = null;
-  /** The newest upstream message (the state subscribers get first). */
+  /** The newest upstream state (what subscribers get first), or null with `#latest` then the newest other message. */
+  #state: LazyState | null = null;
   #latest: PlaylistPushMessage | null = null;
   #windowSegments = 0;
   /** Id of the upstream whose messages are passed on; a newer one takes over at its first message. */
@@ -36,14 +46,16 @@ export class PlaylistRelay {
   #opened = 0;
   #renewTimer: ReturnType<typeof setTimeout> | null = null;
   #first: Promise<void> | null = null;
-  /** Messages relayed, for tests and the simulation. */
+  /** Messages relayed, and changes of them applied to this shard's copy (the rest were only passed on), for tests and the simulation. */
   relayed = 0;
+  applied = 0;
 
-  constructor(open: OpenUpstream, opts: { onFeed?: OnFeed; hold?: () => boolean } = {}) {
+  constructor(open: OpenUpstream, opts: { onFeed?: OnFeed; hold?: () => boolean; stamp?: boolean } = {}) {
     this.#open = open;
     this.#onFeed = opts.onFeed ?? (() => {});
     this.#hold = opts.hold ?? (() => false);
-    this.#push = new PlaylistPush(() => this.#latest ?? { type: 'gone' });
+    this.#stamp = opts.stamp ?? false;
+    this.#push = new PlaylistPush(() => this.#state?.state() ?? this.#latest ?? { type: 'gone' }, { keepSeq: true });
   }
 
   /** Keeps an upstream open for the shard's own feed consumers (none needed for the playlists). */
@@ -58,6 +70,7 @@ export class PlaylistRelay {
     if (this.#windowSegments !== windowSegments) {
       // One window per stream in practice (PLAYLIST_WINDOW_SEGMENTS); a different one starts over.
       this.#windowSegments = windowSegments;
+      this.#state = null;
       this.#latest = null;
       this.#first = null;
     }
@@ -81,23 +94,14 @@ export class PlaylistRelay {
           stream = await this.#open(this.#windowSegments, UPSTREAM_SECONDS);
         } catch (err) {
           console.warn('fan-out: upstream playlist subscription failed:', err);
-          this.#latest ??= null;
           firstMessage();
           this.#scheduleRenew(RETRY_MS);
           return;
         }
         this.#scheduleRenew(UPSTREAM_SECONDS * 1000 - RENEW_BEFORE_MS);
         try {
-          await readPush(stream, (message) => {
-            if (message.type === 'feed') {
-              // Feed messages come on every open upstream: pass on the newest upstream's only.
-              if (id >= this.#current) this.#relayFeed(message.message);
-            } else if (id >= this.#current) {
-              this.#current = id;
-              this.#latest = message.type === 'state' ? { ...message, heardAt: Date.now() } : message;
-              this.relayed++;
-              this.#push.changed();
-            }
+          await readPushLines(stream, (line) => {
+            this.#take(id, line);
             firstMessage();
           });
         } catch (err) {
@@ -105,10 +109,43 @@ export class PlaylistRelay {
         } finally {
           firstMessage();
           // The newest upstream ended early (the object restarted, or a `gone`/`direct` answer closed it): try again soon.
-          if (id === this.#current && id === this.#opened && this.#latest?.type === 'state') this.#scheduleRenew(RETRY_MS);
+          if (id === this.#current && id === this.#opened && this.#state) this.#scheduleRenew(RETRY_MS);
         }
       })();
     });
+  }
+
+  /**
+   * One line of upstream `id`. A change of the current upstream is passed on unparsed; an older
+   * upstream's changes are dropped (its first state came before the current one's); a whole message
+   * of an upstream at least as new makes it the current one. A change made from another state than
+   * the copy's newest throws (a broken stream: the upstream is read no further and opened again).
+   */
+  #take(id: number, line: string): void {
+    const header = deltaHeader(line);
+    if (header) {
+      // Dropped: an older upstream's change, or one that comes after the copy was forgotten (nobody
+      // listened, or the playlist window changed): the next subscriber opens a new upstream.
+      if (id !== this.#current || !this.#state) return;
+      const heardAt = this.#stamp ? Date.now() : undefined;
+      const state = this.#state;
+      state.add(header.seq, header.base, line, heardAt);
+      this.relayed++;
+      this.#push.passOn(header.base, header.seq, encoder.encode(`${heardAt === undefined ? line : stampHeard(line, heardAt)}\n`), () => state.state());
+      return;
+    }
+    const message = JSON.parse(line) as PlaylistPushMessage;
+    if (message.type === 'feed') {
+      // Feed messages come on every open upstream: pass on the newest upstream's only.
+      if (id >= this.#current) this.#relayFeed(message.message);
+      return;
+    }
+    if (id < this.#current) return;
+    this.#current = id;
+    this.#state = message.type === 'state' ? new LazyState(message, this.#stamp ? Date.now() : undefined, (changes) => (this.applied += changes)) : null;
+    this.#latest = message.type === 'state' ? null : message;
+    this.relayed++;
+    this.#push.changed();
   }
 
   #relayFeed(message: unknown): void {
@@ -126,6 +163,7 @@ export class PlaylistRelay {
       if (this.#push.size > 0 || this.#hold()) void this.#openUpstream();
       else {
         // Nobody listens: forget the copy; the next subscriber starts a fresh upstream.
+        this.#state = null;
         this.#latest = null;
         this.#first = null;
       }

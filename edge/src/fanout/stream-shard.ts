@@ -173,11 +173,12 @@ export class StreamShard extends DurableObject<Env> {
   }
 
   /** Calls answered and what the shard holds now (the scale simulation; tests). */
-  stats(): { calls: ShardCalls; subscribers: number; relayed: number; batchesSent: number; exchanged: number; sessions: number; feedConsumers: number; renderCalls: number } {
+  stats(): { calls: ShardCalls; subscribers: number; relayed: number; applied: number; batchesSent: number; exchanged: number; sessions: number; feedConsumers: number; renderCalls: number } {
     return {
       calls: { ...this.calls },
       subscribers: this.#playlists?.subscribers ?? 0,
       relayed: this.#playlists?.relayed ?? 0,
+      applied: this.#playlists?.applied ?? 0,
       batchesSent: this.#viewers?.sent ?? 0,
       exchanged: this.#exchange?.sent ?? 0,
       sessions: this.#counter.size,
@@ -198,6 +199,7 @@ export class StreamShard extends DurableObject<Env> {
           for (const ws of this.ctx.getWebSockets()) this.#send(ws, text);
         },
         hold: () => this.ctx.getWebSockets().length > 0,
+        stamp: role.kind === 'edge',
       });
       this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), {
         refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0,

@@ -42,14 +42,36 @@ export type PlaylistPushMessage =
 
 /**
  * What goes on the wire besides whole messages: the state numbered `seq` is the one numbered `base`
- * (the last state sent on this subscription) with `patch` applied. Readers turn it back into a
- * `state` message (push-reader.ts); nobody else sees it.
+ * (the last state sent on this subscription) with `patch` applied, heard by the edge shard sending
+ * it at `heardAt`. Readers turn it back into a `state` message (push-reader.ts); nobody else sees
+ * it. Its line starts `{"type":"delta","seq":S,"base":B,` (`deltaLine`), so that a shard reads
+ * which change it is without parsing the patch (`deltaHeader`) and passes it on as it came.
  */
 export interface PushDelta {
   type: 'delta';
   seq: number;
   base: number;
   patch: Patch;
+  heardAt?: number;
+}
+
+/** A change's line (without its newline): the header first, as `deltaHeader` reads it. */
+export function deltaLine(seq: number, base: number, patch: Patch, heardAt?: number): string {
+  const delta: PushDelta = { type: 'delta', seq, base, patch, ...(heardAt === undefined ? {} : { heardAt }) };
+  return JSON.stringify(delta);
+}
+
+const DELTA_HEADER = /^\{"type":"delta","seq":(\d+),"base":(\d+),/;
+
+/** Which change a line is (its number and the state it is made from), or null when it is not a change. */
+export function deltaHeader(line: string): { seq: number; base: number } | null {
+  const m = DELTA_HEADER.exec(line);
+  return m ? { seq: Number(m[1]), base: Number(m[2]) } : null;
+}
+
+/** A change's line with the time an edge shard heard it added (the line came from upstream without one). */
+export function stampHeard(line: string, heardAt: number): string {
+  return `${line.slice(0, -1)},"heardAt":${heardAt}}`;
 }
 
 /**
@@ -75,9 +97,17 @@ interface Subscriber {
 /** The last message sent to a playlist window's subscribers, and its number. */
 interface Sent {
   seq: number;
-  message: PlaylistPushMessage;
+  /** The message; null for a change passed on (`passOn`) until someone needs it whole, from `state`. */
+  message: PlaylistPushMessage | null;
+  state?: () => PlaylistPushMessage;
   /** Its whole line, encoded when a subscriber first needs it (then shared by every new subscriber). */
   bytes: Uint8Array | null;
+}
+
+/** A sent message, whole. */
+function whole(sent: Sent): PlaylistPushMessage {
+  sent.message ??= sent.state!();
+  return sent.message;
 }
 
 const encoder = new TextEncoder();
@@ -87,9 +117,9 @@ function feedLine(text: string): string {
   return `{"type":"feed","message":${text}}\n`;
 }
 
-/** A state without its number, to compare and diff states by content. */
+/** A state without its number and hearing time, to compare and diff states by content. */
 function unnumbered(message: PlaylistPushMessage): unknown {
-  return message.type === 'state' ? { ...message, seq: undefined } : message;
+  return message.type === 'state' ? { ...message, seq: undefined, heardAt: undefined } : message;
 }
 
 export class PlaylistPush {
@@ -97,11 +127,14 @@ export class PlaylistPush {
   readonly #subscribers = new Set<Subscriber>();
   /** The last message sent per playlist window: an unchanged state is not sent again, a changed one is sent as the change. */
   readonly #lastSent = new Map<number, Sent>();
+  /** States keep the number their source gave them (a shard passing on its upstream's changes: `passOn`). */
+  readonly #keepSeq: boolean;
   #scheduled = false;
   #seq = 0;
 
-  constructor(source: PushSource) {
+  constructor(source: PushSource, opts: { keepSeq?: boolean } = {}) {
     this.#source = source;
+    this.#keepSeq = opts.keepSeq ?? false;
   }
 
   /**
@@ -121,7 +154,7 @@ export class PlaylistPush {
     const first = this.#lastSent.get(windowSegments)!;
     this.#subscribers.add(subscriber);
     this.#write(subscriber, this.#wholeLine(first));
-    if (first.message.type !== 'state') this.#close(subscriber);
+    if (whole(first).type !== 'state') this.#close(subscriber);
     else if (feed?.snapshot) this.#write(subscriber, encoder.encode(feedLine(feed.snapshot)));
     return readable;
   }
@@ -144,9 +177,34 @@ export class PlaylistPush {
     if (this.#scheduled || this.#subscribers.size === 0) return;
     this.#scheduled = true;
     queueMicrotask(() => {
+      if (!this.#scheduled) return; // pushed already (passOn)
       this.#scheduled = false;
       this.#pushNow();
     });
+  }
+
+  /**
+   * Passes on a change made upstream, as it came (a shard): `line`, the encoded change numbered
+   * `seq` from the state numbered `base`, goes to the subscribers of every window whose last state
+   * sent is `base`, without reading it; `state` gives the state it makes when someone needs it
+   * whole (a new subscriber, a later diff). Other windows get the change the usual way. Needs
+   * `keepSeq`, so the numbers sent are the upstream's and its next change chains on.
+   */
+  passOn(base: number, seq: number, line: Uint8Array, state: () => PlaylistPushMessage): void {
+    // A change the source announced (`changed`: a new upstream's first state) is sent first, so the
+    // number checked below is that of the state subscribers hold, whatever its upstream numbered it.
+    if (this.#scheduled) {
+      this.#scheduled = false;
+      this.#pushNow();
+    }
+    for (const [windowSegments, sent] of this.#lastSent) {
+      if (sent.seq !== base || (sent.message !== null && sent.message.type !== 'state')) {
+        this.#advance(windowSegments);
+        continue;
+      }
+      this.#lastSent.set(windowSegments, { seq, message: null, state, bytes: null });
+      for (const subscriber of [...this.#subscribers]) if (subscriber.windowSegments === windowSegments) this.#write(subscriber, line);
+    }
   }
 
   /** Subscriptions open now. */
@@ -166,16 +224,17 @@ export class PlaylistPush {
   #advance(windowSegments: number): void {
     const message = this.#source(windowSegments);
     const last = this.#lastSent.get(windowSegments);
+    const before = last ? whole(last) : null;
     let bytes: Uint8Array;
-    if (last?.message.type === 'state' && message.type === 'state') {
-      const patch = diff(unnumbered(last.message), unnumbered(message));
+    if (last && before?.type === 'state' && message.type === 'state') {
+      const patch = diff(unnumbered(before), unnumbered(message));
       if (!patch) return;
-      const delta: PushDelta = { type: 'delta', seq: ++this.#seq, base: last.seq, patch };
-      this.#lastSent.set(windowSegments, { seq: delta.seq, message, bytes: null });
-      bytes = encoder.encode(`${JSON.stringify(delta)}\n`);
+      const seq = this.#number(message);
+      this.#lastSent.set(windowSegments, { seq, message, bytes: null });
+      bytes = encoder.encode(`${deltaLine(seq, last.seq, patch, message.heardAt)}\n`);
     } else {
-      if (last && jsonEqual(unnumbered(last.message), unnumbered(message))) return;
-      const sent: Sent = { seq: ++this.#seq, message, bytes: null };
+      if (before && jsonEqual(unnumbered(before), unnumbered(message))) return;
+      const sent: Sent = { seq: this.#number(message), message, bytes: null };
       this.#lastSent.set(windowSegments, sent);
       bytes = this.#wholeLine(sent);
     }
@@ -186,9 +245,15 @@ export class PlaylistPush {
     }
   }
 
+  /** The number a message to send gets: its own with `keepSeq`, else the next of this push. */
+  #number(message: PlaylistPushMessage): number {
+    return this.#keepSeq && message.type === 'state' ? message.seq : ++this.#seq;
+  }
+
   /** The whole message line of `sent` (a state with its number), encoded. */
   #wholeLine(sent: Sent): Uint8Array {
-    sent.bytes ??= encoder.encode(`${JSON.stringify(sent.message.type === 'state' ? { ...sent.message, seq: sent.seq } : sent.message)}\n`);
+    const message = whole(sent);
+    sent.bytes ??= encoder.encode(`${JSON.stringify(message.type === 'state' ? { ...message, seq: sent.seq } : message)}\n`);
     return sent.bytes;
   }
 

@@ -14,12 +14,17 @@ export class PushStates {
   take(wire: PlaylistPushMessage | PushDelta): PlaylistPushMessage {
     if (wire.type === 'delta') {
       if (this.#last?.seq !== wire.base) throw new Error(`playlist push: change ${wire.seq} is made from state ${wire.base}, but the last state here is ${this.#last?.seq ?? 'none'}`);
-      this.#last = { ...(applyPatch(this.#last, wire.patch) as StateMessage), seq: wire.seq };
+      this.#last = { ...(applyPatch(this.#last, wire.patch) as StateMessage), seq: wire.seq, heardAt: wire.heardAt };
       return this.#last;
     }
     if (wire.type === 'state') this.#last = wire;
     else if (wire.type !== 'feed') this.#last = null;
     return wire;
+  }
+
+  /** The last state taken (null before the first, or after a `gone` or `direct`). */
+  get last(): StateMessage | null {
+    return this.#last;
   }
 }
 
@@ -27,13 +32,21 @@ export class PushStates {
  * Reads a playlist push subscription (newline-delimited JSON) to its end, calling `onMessage` for
  * each message (changes already applied: always a whole state); after each chunk read, `stop()` may
  * end it early (the stream is then cancelled, so the sender stops writing to it). Used by isolates
- * (pushed-playlists.ts) and shards (playlist-relay.ts).
+ * (pushed-playlists.ts).
  */
 export async function readPush(stream: ReadableStream<Uint8Array>, onMessage: (message: PlaylistPushMessage) => void, stop: () => boolean = () => false): Promise<void> {
+  const states = new PushStates();
+  await readPushLines(stream, (line) => onMessage(states.take(JSON.parse(line) as PlaylistPushMessage | PushDelta)), stop);
+}
+
+/**
+ * Reads a playlist push subscription to its end, calling `onLine` with each line's text, unparsed
+ * (a shard passes most lines on as they are: playlist-relay.ts); `stop` as for `readPush`.
+ */
+export async function readPushLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void, stop: () => boolean = () => false): Promise<void> {
   // Decoded here rather than through a TextDecoderStream: one stream stage less per chunk for every subscriber.
   const reader = stream.getReader();
   const decoder = new TextDecoder();
-  const states = new PushStates();
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
@@ -42,7 +55,7 @@ export async function readPush(stream: ReadableStream<Uint8Array>, onMessage: (m
     for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      onMessage(states.take(JSON.parse(line) as PlaylistPushMessage | PushDelta));
+      onLine(line);
     }
     if (stop()) {
       await reader.cancel();
