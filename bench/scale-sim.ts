@@ -21,7 +21,10 @@
  * and the table says how many were), the push delay
  * p50/p99 (part announced → held reload answered at the harness), the wake after the shard p50/p99
  * (an edge shard hearing a state → a sampled isolate's held reload woken by it, timed inside
- * workerd, so the harness's own delays stay out), how long the harness's rounds took, and the
+ * workerd, so the harness's own delays stay out), the delivery p50/p99 (an edge shard hearing a
+ * state → any isolate's copy taking it: the wake is the delivery plus workerd's hop from the request
+ * reading the subscription to the held one, which it runs only once its thread has nothing else
+ * ready), how long the harness's rounds took, and the
  * workerd process's CPU over the step as a share of one core (everything the simulated network does
  * runs on that one thread: near 100 %, every delay above includes its queue).
  * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
@@ -116,10 +119,11 @@ async function signed(path: string, body: unknown): Promise<void> {
 
 interface CallStats {
   stream: { calls: Record<string, number>; isolates: number; fanout: boolean; relaysCount: boolean; relayReports: { relay: number; ageMs: number; viewers: number }[] };
-  relays: { calls: Record<string, number> }[];
-  edges: { calls: Record<string, number> }[];
-  /** Held reloads woken through the tier since the last read: ms from the edge shard hearing the state. */
+  relays: { calls: Record<string, number>; relayed: number; applied: number }[];
+  edges: { calls: Record<string, number>; relayed: number; applied: number }[];
+  /** Held reloads woken through the tier, and states delivered to isolates, since the last read: ms from the edge shard hearing the state. */
   wakes: number[];
+  deliveries: number[];
 }
 /** Calls answered (`isolateSubscriptions` is a part of `subscribePlaylists`, not counted twice). */
 const total = (calls: Record<string, number>) => Object.entries(calls).reduce((a, [k, n]) => (k === 'isolateSubscriptions' ? a : a + n), 0);
@@ -135,6 +139,8 @@ interface Row {
   pushDelayP99Ms: number | null;
   /** Held reloads: the shard hearing the state → the isolate's wake, p50 and p99 (and how many). */
   wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
+  /** States reaching isolates' copies: the edge shard hearing the state → the copy taking it, p50 and p99 (every isolate, not only the sampled). */
+  deliveryMs: { p50: number; p99: number; n: number } | null;
   roundMs: number;
   /** The workerd processes' CPU over the measured seconds, as a share of one core. */
   workerdCpu: number;
@@ -256,16 +262,24 @@ async function step(locations: number, viewers: number): Promise<Row> {
     }
   });
 
+  // Wakes since the last read come with every read of the stats: those read while measuring are kept here (SIM_DEBUG reads them every sample too).
+  const wakes: number[] = [];
+  const deliveries: number[] = [];
   const stats = async (): Promise<CallStats> => {
     const locs = Array.from({ length: Math.min(locations, ISOLATES) }, (_, l) => `L${l}`).join(',');
     const res = await fetch(`${base}/__sim/stats/${id}?locations=${locs}`, { headers: admin, signal: AbortSignal.timeout(60_000) });
     if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`);
-    return (await res.json()) as CallStats;
+    const read = (await res.json()) as CallStats;
+    if (measuring) {
+      wakes.push(...read.wakes);
+      deliveries.push(...read.deliveries);
+    }
+    return read;
   };
   debug(`step ${locations} locations, ${viewers} viewers: stream ${id} live, warming up`);
   await sleep(WARMUP_S * 1000);
-  measuring = true;
   const before = await stats();
+  measuring = true;
   const originBefore = originCalls;
   const cpuBefore = workerdCpuSeconds();
   const t0 = Date.now();
@@ -298,7 +312,10 @@ async function step(locations: number, viewers: number): Promise<Row> {
   debug('measured');
   const after = await stats();
   const cpu = workerdCpuSince(cpuBefore);
-  if (process.env.SIM_DEBUG) console.log(JSON.stringify({ relays: after.relays, stream: after.stream }));
+  if (process.env.SIM_DEBUG) {
+    const shards = (xs: { relayed?: number; applied?: number }[]) => `${xs.reduce((a, x) => a + (x.relayed ?? 0), 0)} relayed, ${xs.reduce((a, x) => a + (x.applied ?? 0), 0)} applied`;
+    debug(`relays: ${shards(after.relays)}; edge shards: ${shards(after.edges)}`);
+  }
   const seconds = (Date.now() - t0) / 1000;
   measuring = false;
   running = false;
@@ -320,7 +337,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
     countError: Math.round(countError * 10_000) / 10_000,
     pushDelayP50Ms: delays.length ? percentile(delays, 50) : null,
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
-    wakeAfterShardMs: after.wakes.length ? { p50: percentile(after.wakes, 50), p99: percentile(after.wakes, 99), n: after.wakes.length } : null,
+    wakeAfterShardMs: wakes.length ? { p50: percentile(wakes, 50), p99: percentile(wakes, 99), n: wakes.length } : null,
+    deliveryMs: deliveries.length ? { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99), n: deliveries.length } : null,
     roundMs: percentile(roundMs, 50),
     workerdCpu: Math.round((cpu / seconds) * 100) / 100,
     samples,
@@ -334,9 +352,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
 const rows: Row[] = [];
 const print = (r: Row) =>
   console.log(
-    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${String(r.roundMs).padStart(9)} ${`${Math.round(r.workerdCpu * 100)} %`.padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${(r.deliveryMs ? `${r.deliveryMs.p50}/${r.deliveryMs.p99}` : 'n/a').padStart(16)} ${String(r.roundMs).padStart(9)} ${`${Math.round(r.workerdCpu * 100)} %`.padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
   );
-console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'round ms'.padStart(9)} ${'workerd CPU'.padStart(12)} ${'judged'.padStart(7)} tier`);
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'delivery p50/p99'.padStart(16)} ${'round ms'.padStart(9)} ${'workerd CPU'.padStart(12)} ${'judged'.padStart(7)} tier`);
 try {
   for (const l of LOCATIONS) {
     const r = await step(l, VIEWERS_FIXED);
@@ -365,6 +383,8 @@ console.log(
     pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
     wakeAfterShardP50Ms: rows.map((r) => r.wakeAfterShardMs?.p50 ?? null),
     wakeAfterShardP99Ms: rows.map((r) => r.wakeAfterShardMs?.p99 ?? null),
+    deliveryP50Ms: rows.map((r) => r.deliveryMs?.p50 ?? null),
+    deliveryP99Ms: rows.map((r) => r.deliveryMs?.p99 ?? null),
     workerdCpu: rows.map((r) => r.workerdCpu),
   }),
 );

@@ -1,20 +1,29 @@
 /**
  * How long after its edge shard heard a state an isolate's held LL-HLS reload was woken by that
- * state (ms): issue 14 asks for a wake within 50 ms of the shard learning of the part. Kept only
- * once the scale simulation asked (`/__sim/stats`, development only), for every simulated isolate
- * of this workerd alike; up to MAX_SAMPLES between two reads.
+ * state (ms): issue 14 asks for a wake within 50 ms of the shard learning of the part. Beside it,
+ * how long after the shard heard it the isolate's copy had the state (the delivery): a held reload
+ * is woken from the request that reads the subscription, and workerd runs that wake in the held
+ * request's own context, queued behind whatever its thread has to do first. Kept only once the
+ * scale simulation asked (`/__sim/stats`, development only), for every simulated isolate of this
+ * workerd alike; up to MAX_SAMPLES of each between two reads.
  */
 const MAX_SAMPLES = 50_000;
-const samples: number[] = [];
+const wakes: number[] = [];
+const deliveries: number[] = [];
 let keeping = false;
 
 /** A held reload woke `ms` after its edge shard heard the state that answered it. */
 export function noteWake(ms: number): void {
-  if (keeping && samples.length < MAX_SAMPLES) samples.push(ms);
+  if (keeping && wakes.length < MAX_SAMPLES) wakes.push(ms);
+}
+
+/** An isolate's copy took a state `ms` after its edge shard heard it. */
+export function noteDelivery(ms: number): void {
+  if (keeping && deliveries.length < MAX_SAMPLES) deliveries.push(ms);
 }
 
 /** The samples since the last read (and keep sampling from now on). */
-export function takeWakes(): number[] {
+export function takeWakes(): { wakes: number[]; deliveries: number[] } {
   keeping = true;
-  return samples.splice(0);
+  return { wakes: wakes.splice(0), deliveries: deliveries.splice(0) };
 }

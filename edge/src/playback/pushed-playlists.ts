@@ -16,7 +16,7 @@ import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type Blo
 import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
 import { readPush } from '../stream-do/push-reader.ts';
-import { noteWake } from '../fanout/wake-times.ts';
+import { noteDelivery, noteWake } from '../fanout/wake-times.ts';
 
 /** How long one subscription is asked for: within the 30 s a Worker may keep working after its response. */
 export const SUBSCRIPTION_SECONDS = 25;
@@ -201,6 +201,8 @@ export class StreamCopy {
     const older = this.#current !== null && subscription.id < this.#current.id;
     if (!older) {
       if (message.type === 'state') {
+        // A change on the open subscription (not the state a new one starts with): how long it took from the edge shard.
+        if (message.heardAt !== undefined && this.#current === subscription) noteDelivery(this.#clock() - message.heardAt);
         this.#renditions = message.renditions;
         this.#master = message.master ?? null;
         this.#current = subscription;

@@ -95,6 +95,6 @@ simulationRoutes.get('/stats/:id', async (c) => {
     Promise.all(Array.from({ length: relays }, (_, k) => shard(relayShardName(id, k)).stats())),
     Promise.all(locations.map((l) => shard(edgeShardName(id, l)).stats())),
   ]);
-  // Held reloads woken through the tier since the last read: ms from the edge shard hearing the state.
-  return c.json({ stream, relays: relayStats, edges: edgeStats, wakes: takeWakes() });
+  // Held reloads woken through the tier, and states delivered to isolates, since the last read: ms from the edge shard hearing the state.
+  return c.json({ stream, relays: relayStats, edges: edgeStats, ...takeWakes() });
 });
