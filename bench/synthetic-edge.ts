@@ -1,7 +1,8 @@
 /**
  * The edge Worker under workerd (`wrangler dev`, development mode) for the benches that drive it
  * with a synthetic origin (`bench:viewers`, `sim:scale`): fresh admin token and origin secret, a
- * throw-away persistence directory, and signed origin → edge calls.
+ * throw-away persistence directory, and signed origin → edge calls. A SIGINT or SIGTERM to the bench
+ * stops wrangler (and its workerd) before the bench exits.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +39,17 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
     ...(opts.minify === false ? { minify: false } : {}),
   });
   const base = edge.url;
+  const close = async () => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    await edge.close();
+    rmSync(persist, { recursive: true, force: true });
+  };
+  // Stopped from outside (Ctrl-C, kill): wrangler and its workerd go too, not left serving.
+  const onSigint = () => void close().finally(() => process.exit(130));
+  const onSigterm = () => void close().finally(() => process.exit(143));
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   return {
     base,
     adminToken,
@@ -51,9 +63,6 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       return res;
     },
-    async close() {
-      await edge.close();
-      rmSync(persist, { recursive: true, force: true });
-    },
+    close,
   };
 }

@@ -8,6 +8,8 @@ function messages(stream: ReadableStream<Uint8Array>, raw = false) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const states = new PushStates();
   let buffer = '';
+  // A read that lost the race to the timeout is kept for the next call (its chunk must not be lost).
+  let pending: Promise<ReadableStreamReadResult<string>> | null = null;
   return {
     /** The next message, or `done` when the subscription closed, or `none` if nothing came within `ms`. */
     async next(ms = 200): Promise<PlaylistPushMessage | PushDelta | 'done' | 'none'> {
@@ -20,8 +22,10 @@ function messages(stream: ReadableStream<Uint8Array>, raw = false) {
           const wire = JSON.parse(line) as PlaylistPushMessage | PushDelta;
           return raw ? wire : states.take(wire);
         }
-        const read = await Promise.race([reader.read(), new Promise<'none'>((r) => setTimeout(() => r('none'), ms))]);
+        pending ??= reader.read();
+        const read = await Promise.race([pending, new Promise<'none'>((r) => setTimeout(() => r('none'), ms))]);
         if (read === 'none') return 'none';
+        pending = null;
         if (read.done) return 'done';
         buffer += read.value;
       }
