@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { deltaHeader, deltaLine, PlaylistPush, type PlaylistPushMessage, type PushDelta } from '../stream-do/playlist-push.ts';
-import { PushStates } from '../stream-do/push-reader.ts';
 import { diff } from '../stream-do/push-patch.ts';
 import { liveRendition } from '../test-support/live-rendition.ts';
+import { pushLines } from '../test-support/push-lines.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 
 const RENDITIONS = ['1080p', '720p', '480p', '360p'];
@@ -26,31 +26,6 @@ function liveStream() {
   };
 }
 
-/** Lines read off a subscription: each raw, and the state the reader holds after it. */
-function reader(stream: ReadableStream<Uint8Array>) {
-  const r = stream.pipeThrough(new TextDecoderStream()).getReader();
-  const states = new PushStates();
-  let buffer = '';
-  // A read that lost the race to the timeout is kept for the next call (its chunk must not be lost).
-  let pending: Promise<ReadableStreamReadResult<string>> | null = null;
-  return async function next(ms = 500): Promise<{ line: string; state: PlaylistPushMessage } | 'none' | 'done'> {
-    for (;;) {
-      const nl = buffer.indexOf('\n');
-      if (nl >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        return { line, state: states.take(JSON.parse(line) as PlaylistPushMessage | PushDelta) };
-      }
-      pending ??= r.read();
-      const read = await Promise.race([pending, new Promise<'none'>((res) => setTimeout(() => res('none'), ms))]);
-      if (read === 'none') return 'none';
-      pending = null;
-      if (read.done) return 'done';
-      buffer += read.value;
-    }
-  };
-}
-
 /** A state's content: what a playlist shows, without its number and hearing time. */
 const content = (m: PlaylistPushMessage) => JSON.parse(JSON.stringify({ ...m, seq: undefined, heardAt: undefined })) as unknown;
 
@@ -64,9 +39,9 @@ describe('PlaylistRelay', () => {
 
   it('passes each change on as it came, stamped with when the edge shard heard it, and applies none until a subscriber needs the whole state', async () => {
     const upstream = liveStream();
-    const raw = reader(upstream.push.subscribe(6, 30)); // what the StreamDO sends, to compare with
+    const raw = pushLines(upstream.push.subscribe(6, 30)); // what the StreamDO sends, to compare with
     const relay = new PlaylistRelay((ws, s) => Promise.resolve(upstream.push.subscribe(ws, s)), { stamp: true });
-    const down = reader(await relay.subscribe(6, 30));
+    const down = pushLines(await relay.subscribe(6, 30));
     const first = await down();
     expect(first).not.toBe('none');
     await raw();
@@ -87,7 +62,7 @@ describe('PlaylistRelay', () => {
     expect(relay.applied).toBe(0);
 
     // A new subscriber starts from the whole state: the ten changes are applied now, once.
-    const late = reader(await relay.subscribe(6, 30));
+    const late = pushLines(await relay.subscribe(6, 30));
     const whole = await late();
     if (whole === 'none' || whole === 'done') throw new Error('no state came');
     expect(whole.state.type).toBe('state');
@@ -107,7 +82,7 @@ describe('PlaylistRelay', () => {
     const upstream = liveStream();
     // Upstream subscriptions that end after 1 s: the relay opens the next one a second later.
     const relay = new PlaylistRelay((ws) => Promise.resolve(upstream.push.subscribe(ws, 1)));
-    const down = reader(await relay.subscribe(6, 30));
+    const down = pushLines(await relay.subscribe(6, 30));
     await down();
     upstream.nextPart();
     await down();
@@ -143,7 +118,7 @@ describe('PlaylistRelay, an upstream that restarted', () => {
       if (!text) return new Promise(() => {});
       return Promise.resolve(new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(text)), c.close()) }));
     });
-    const down = reader(await relay.subscribe(6, 30));
+    const down = pushLines(await relay.subscribe(6, 30));
     const seen: PlaylistPushMessage[] = [];
     for (;;) {
       const got = await down(2_500);

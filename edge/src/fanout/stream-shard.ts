@@ -21,7 +21,7 @@ import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
-import { EXCHANGE_MS, RELAY_REPORT_MS, SessionExchange, exchangeSource, isExchangeSource } from './session-exchange.ts';
+import { RELAY_REPORT_MS, SessionExchange, exchangeSource, isExchangeSource } from './session-exchange.ts';
 import { SharedRenders } from './shared-renders.ts';
 import { shardStub } from './shard-stub.ts';
 import type { DoResult } from '../stream-do/do-result.ts';
@@ -223,7 +223,7 @@ export class StreamShard extends DurableObject<Env> {
       const k = partitionOf(s.sid, relays);
       if (k === index) own.push(s);
       else {
-        this.#exchange ??= new SessionExchange((relay, list) => this.#toRelay(relay, list), EXCHANGE_MS);
+        this.#exchange ??= new SessionExchange((relay, list) => this.#toRelay(relay, list));
         this.#exchange.add(k, s);
       }
     }

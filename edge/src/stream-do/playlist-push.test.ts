@@ -2,33 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { PlaylistPush, type PlaylistPushMessage, type PushDelta } from './playlist-push.ts';
 import { PushStates } from './push-reader.ts';
 import { liveRendition } from '../test-support/live-rendition.ts';
+import { pushLines } from '../test-support/push-lines.ts';
 
 /** Reads newline-delimited messages off a subscription: as sent (`raw`), or with changes applied as subscribers read them. */
 function messages(stream: ReadableStream<Uint8Array>, raw = false) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  const states = new PushStates();
-  let buffer = '';
-  // A read that lost the race to the timeout is kept for the next call (its chunk must not be lost).
-  let pending: Promise<ReadableStreamReadResult<string>> | null = null;
+  const next = pushLines(stream);
   return {
     /** The next message, or `done` when the subscription closed, or `none` if nothing came within `ms`. */
     async next(ms = 200): Promise<PlaylistPushMessage | PushDelta | 'done' | 'none'> {
-      for (;;) {
-        const nl = buffer.indexOf('\n');
-        if (nl >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          lengths.push(line.length);
-          const wire = JSON.parse(line) as PlaylistPushMessage | PushDelta;
-          return raw ? wire : states.take(wire);
-        }
-        pending ??= reader.read();
-        const read = await Promise.race([pending, new Promise<'none'>((r) => setTimeout(() => r('none'), ms))]);
-        if (read === 'none') return 'none';
-        pending = null;
-        if (read.done) return 'done';
-        buffer += read.value;
-      }
+      const got = await next(ms);
+      if (got === 'none' || got === 'done') return got;
+      lengths.push(got.line.length);
+      return raw ? got.wire : got.state;
     },
   };
 }
