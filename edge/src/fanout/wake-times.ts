@@ -10,7 +10,21 @@
 const MAX_SAMPLES = 50_000;
 const wakes: number[] = [];
 const deliveries: number[] = [];
+/** What became of blocking reloads a pushed copy took, by outcome. */
+const held = new Map<HeldOutcome, number>();
 let keeping = false;
+
+/**
+ * A blocking reload at a pushed copy: answered at once (the part was there), woken by a state an
+ * edge shard stamped or by one without a stamp (straight from the StreamDO), timed out, or handed
+ * back because the subscription stopped.
+ */
+export type HeldOutcome = 'at once' | 'woken via shard' | 'woken direct' | 'timeout' | 'stopped';
+
+/** A blocking reload ended this way. */
+export function noteHeld(outcome: HeldOutcome): void {
+  if (keeping) held.set(outcome, (held.get(outcome) ?? 0) + 1);
+}
 
 /** A held reload woke `ms` after its edge shard heard the state that answered it. */
 export function noteWake(ms: number): void {
@@ -23,7 +37,9 @@ export function noteDelivery(ms: number): void {
 }
 
 /** The samples since the last read (and keep sampling from now on). */
-export function takeWakes(): { wakes: number[]; deliveries: number[] } {
+export function takeWakes(): { wakes: number[]; deliveries: number[]; held: Partial<Record<HeldOutcome, number>> } {
   keeping = true;
-  return { wakes: wakes.splice(0), deliveries: deliveries.splice(0) };
+  const outcomes = Object.fromEntries(held);
+  held.clear();
+  return { wakes: wakes.splice(0), deliveries: deliveries.splice(0), held: outcomes };
 }

@@ -62,6 +62,27 @@ describe('StreamCopy', () => {
     await expect(copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open)).rejects.toEqual(new EdgeliveError('stream_not_ready', '_HLS_msn=2 _HLS_part=1 not made within 1500 ms'));
   });
 
+  it('answers upstream (null) when a subscription brings no first state in time, then asks upstream at once for a while, then opens anew', async () => {
+    let now = 1_000_000;
+    const copy = new StreamCopy(() => now, 300);
+    const subs = [subscription(), subscription()];
+    let opened = 0;
+    const open = async () => ({ stream: subs[opened++]!.readable, viaShard: false });
+    let started = Date.now();
+    expect(await copy.mediaPlaylist(c, 's', '720p', undefined, open)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    // For a while the stream's requests go upstream without waiting, and nothing new is opened.
+    started = Date.now();
+    expect(await copy.mediaPlaylist(c, 's', '720p', { msn: 2, part: 1 }, open)).toBeNull();
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(opened).toBe(1);
+    // Then a new subscription, and the copy answers from it.
+    now += 10_000;
+    subs[1]!.send(state(1));
+    expect((await copy.mediaPlaylist(c, 's', '720p', undefined, open))!.lowLatency!.trailingParts).toHaveLength(1);
+    expect(opened).toBe(2);
+  });
+
   it('sends a held request to the StreamDO (null) when its subscription ends under it', async () => {
     const copy = new StreamCopy();
     const sub = subscription();

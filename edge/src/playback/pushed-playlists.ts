@@ -16,7 +16,7 @@ import { blockingEdgeReads, holdsRequested, renditionEdge, tooFarAhead, type Blo
 import type { MasterPlaylistData, MediaPlaylistData } from '../stream-do/playlist-data.ts';
 import type { PlaylistPushMessage, PushedRendition } from '../stream-do/playlist-push.ts';
 import { readPush } from '../stream-do/push-reader.ts';
-import { noteDelivery, noteWake } from '../fanout/wake-times.ts';
+import { noteDelivery, noteHeld, noteWake } from '../fanout/wake-times.ts';
 
 /** How long one subscription is asked for: within the 30 s a Worker may keep working after its response. */
 export const SUBSCRIPTION_SECONDS = 25;
@@ -24,6 +24,13 @@ export const SUBSCRIPTION_SECONDS = 25;
 const RENEW_BEFORE_MS = 5_000;
 /** After a `direct` or `gone` answer (or a failed subscription), playlists of the stream are asked of the StreamDO for this long. */
 const DIRECT_FOR_MS = 10_000;
+/**
+ * Longest a request waits for a subscription being opened to bring its first state (normally a few
+ * ms). Past it the request is answered the way a copy that cannot answer is (edge shard or
+ * StreamDO), and so are the stream's requests for DIRECT_FOR_MS, without waiting; then a new
+ * subscription is opened. Should the late one's first state still come, it is used.
+ */
+export const OPEN_WAIT_MS = 3_000;
 /** Most streams one isolate keeps copies of (the least recently asked for is dropped). */
 const MAX_STREAMS = 256;
 
@@ -82,8 +89,11 @@ export class StreamCopy {
   /** A state came once: `#fanout` is the stream's word, not the default. */
   #known = false;
 
-  constructor(clock: () => number = Date.now) {
+  readonly #openWaitMs: number;
+
+  constructor(clock: () => number = Date.now, openWaitMs = OPEN_WAIT_MS) {
     this.#clock = clock;
+    this.#openWaitMs = openWaitMs;
   }
 
   /**
@@ -95,13 +105,18 @@ export class StreamCopy {
     if (!(await this.#ready(c, open))) return null;
     const now = this.#renditions?.[rendition];
     if (!now) throw new EdgeliveError('not_found', `stream ${streamId} has no rendition ${rendition}`);
-    if (!block || answers(now, rendition, block)) return now.playlist;
+    if (!block) return now.playlist;
+    if (answers(now, rendition, block)) {
+      noteHeld('at once');
+      return now.playlist;
+    }
     const reads = blockingEdgeReads(now.edge);
     const refusal = tooFarAhead(renditionEdge(reads, reads, rendition), block, now.playlist.lowLatency!.partTarget);
     if (refusal) throw new EdgeliveError('bad_request', refusal);
     const timeoutMs = 3 * now.playlist.targetDuration * 1000;
     const latest = await this.#wait(rendition, block, timeoutMs);
     if (latest && latest !== 'timeout' && this.#heardAt !== undefined) noteWake(this.#clock() - this.#heardAt);
+    noteHeld(latest === 'timeout' ? 'timeout' : latest === null ? 'stopped' : this.#heardAt === undefined ? 'woken direct' : 'woken via shard');
     if (latest === 'timeout') throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
     return latest?.playlist ?? null;
   }
@@ -150,8 +165,32 @@ export class StreamCopy {
     if (now < this.#directUntil) return false;
     // Renewed near its end, or at once when the tier engaged or disengaged (the old one answers until the new one's first state).
     if (this.#current && this.#current.expiresAt - now > RENEW_BEFORE_MS && this.#current.viaShard === this.#fanout) return true;
-    this.#opening ??= this.#subscribe(c, open).finally(() => (this.#opening = null));
-    return this.#current !== null || this.#opening;
+    if (!this.#opening) {
+      const opening: Promise<boolean> = this.#subscribe(c, open).finally(() => {
+        if (this.#opening === opening) this.#opening = null;
+      });
+      this.#opening = opening;
+    }
+    return this.#current !== null || this.#waitOpening(this.#opening);
+  }
+
+  /** The opening's word, or false once this request has waited OPEN_WAIT_MS (its timer is this request's own). */
+  async #waitOpening(opening: Promise<boolean>): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), this.#openWaitMs)));
+    try {
+      const usable = await Promise.race([opening, gaveUp]);
+      if (usable !== 'gave up') return usable;
+      if (this.#opening === opening) {
+        // The first of the requests that gave up on this opening: the next ones go upstream at once for a while, then open anew.
+        this.#opening = null;
+        this.#directUntil = this.#clock() + DIRECT_FOR_MS;
+        console.warn(`playlist subscription: no first state within ${this.#openWaitMs} ms; playlists asked upstream for ${DIRECT_FOR_MS} ms`);
+      }
+      return false;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
   }
 
   /** Opens a subscription; resolves once its first message says whether the stream is pushed. */
