@@ -10,7 +10,11 @@
  *   viewer polls through its isolate (real aggregator, real flush path); 2 % of the viewers change
  *   isolate, and so location, every round; each isolate loads its playlist every ~20 s (keeping
  *   its push subscription, learning whether the tier is engaged); SAMPLE isolates follow LL-HLS
- *   blocking reloads part after part, timing each answer from the part's announce.
+ *   blocking reloads part after part, timing each answer from the part's announce;
+ * - with SIM_OWN_THREAD=1, SAMPLE more followers in a second workerd (bench/sim-isolates.wrangler.toml: the same Worker,
+ *   its Durable Object bindings reaching the first workerd's objects through wrangler's dev
+ *   registry), each an isolate (o<k>) whose event loop runs only the followers' requests, as an
+ *   isolate on the network does, at the same locations as the sampled ones.
  *
  * Two sweeps, each step on a fresh stream: 1 → 300 locations at VIEWERS_FIXED viewers, then
  * 1k → 1M viewers at LOCATIONS_FIXED locations. Per step, after WARMUP_S the harness measures for
@@ -24,22 +28,25 @@
  * workerd, so the harness's own delays stay out), the delivery p50/p99 (an edge shard hearing a
  * state → any isolate's copy taking it: the wake is the delivery plus workerd's hop from the request
  * reading the subscription to the held one, which it runs only once its thread has nothing else
- * ready), how long the harness's rounds took, and the
- * workerd process's CPU over the step as a share of one core (everything the simulated network does
- * runs on that one thread: near 100 %, every delay above includes its queue).
+ * ready), with SIM_OWN_THREAD=1 the same wake and push delay for the own-thread followers (their wake ≈ their delivery:
+ * the hop costs little on a thread of their own, while their delivery still waits for the first
+ * workerd to write it out), how long the harness's rounds took, and each workerd's CPU over the
+ * step as a share of one core, the first's first (everything the simulated network does runs on its
+ * one thread: near 100 %, every delay above includes its queue).
  * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
  *
  * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
  * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
  * SIM_SAMPLE (8), SIM_PROFILE (set: print a CPU profile of workerd for each step, the Worker bundled
- * unminified so it names functions), SIM_DEBUG. `none` for a list skips that sweep.
+ * unminified so it names functions), SIM_OWN_THREAD (1: the second workerd), SIM_WORKERD_LOG (a file:
+ * every line both wranglers print), SIM_DEBUG. `none` for a list skips that sweep.
  */
 import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
 import { INTERNAL_API, partFileName, segmentFileName } from '../shared/src/internal-api.ts';
 import { machineInfo, percentile } from './machine-info.ts';
 import { profileWorkerd } from './workerd-profile.ts';
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { parseProcStat } from '../origin/src/http/child-cpu.ts';
 
 /** A comma-separated list of numbers; `none` skips that sweep. */
@@ -52,6 +59,15 @@ const MEASURE_S = Number(process.env.SIM_MEASURE_S ?? 20);
 const LOCATIONS = list(process.env.SIM_LOCATIONS, [1, 10, 50, 100, 200, 300]);
 const VIEWERS = list(process.env.SIM_VIEWERS, [1000, 10_000, 100_000, 1_000_000]);
 const SAMPLE = Number(process.env.SIM_SAMPLE ?? 8);
+/**
+ * SIM_OWN_THREAD=1: SAMPLE more held-reload followers, each an isolate of its own (o<k>, at the
+ * sampled isolates' locations), in a second workerd whose event loop runs only their requests
+ * (bench/sim-isolates.wrangler.toml): their wake is timed on a thread that does not also play the
+ * tier and 400 other isolates. Off by default: across processes, through wrangler's dev registry,
+ * subscriptions sometimes brought no first state (in 2 of the 10 steps of its first sweep), which
+ * the copies now answer upstream after 3 s (docs/scale.md, "An isolate on a thread of its own").
+ */
+const OWN_THREAD = process.env.SIM_OWN_THREAD === '1';
 const RENDITIONS = ['1080p', '720p', '480p', '360p'];
 /**
  * Segment duration: the viewer window is 3 of them. 8 s (a 24 s window) lets a round of a million
@@ -67,29 +83,34 @@ const ROUND_MS = 2000;
 const MOVER_EVERY = 50;
 
 /**
- * CPU seconds used so far by each workerd process on this machine (the simulation's own, as it
- * runs alone): one workerd thread plays every isolate and object, so its share of one core says how
- * much of a step's delays is this machine's queue rather than the design.
+ * CPU seconds used so far by the workerd processes below each of `roots` (a wrangler process): one
+ * workerd thread plays everything its process serves, so its share of one core says how much of a
+ * step's delays is this machine's queue rather than the design. A workerd that ended is left out.
  */
-function workerdCpuSeconds(): Map<string, number> {
-  const seconds = new Map<string, number>();
+function workerdCpuSeconds(roots: number[]): number[] {
+  const stats = new Map<number, { ppid: number; cpuSeconds: number; workerd: boolean }>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) === 'workerd') seconds.set(pid, parseProcStat(line)?.cpuSeconds ?? 0);
+      const stat = parseProcStat(line);
+      if (stat) stats.set(Number(pid), { ppid: stat.ppid, cpuSeconds: stat.cpuSeconds, workerd: line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) === 'workerd' });
     } catch {
       // the process ended
     }
   }
+  const seconds = roots.map(() => 0);
+  for (const [pid, stat] of stats) {
+    if (!stat.workerd) continue;
+    for (let up = stats.get(pid)?.ppid; up !== undefined && up > 1; up = stats.get(up)?.ppid) {
+      const root = roots.indexOf(up);
+      if (root >= 0) {
+        seconds[root]! += stat.cpuSeconds;
+        break;
+      }
+    }
+  }
   return seconds;
-}
-
-/** CPU seconds the workerd processes alive at the end used since `before` (one that ended meanwhile is left out, not subtracted). */
-function workerdCpuSince(before: Map<string, number>): number {
-  let used = 0;
-  for (const [pid, s] of workerdCpuSeconds()) used += s - (before.get(pid) ?? 0);
-  return used;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,11 +126,15 @@ console.log(`${ISOLATES} simulated isolates; locations ${LOCATIONS.join(', ')} a
 const edge = await startSyntheticEdge(
   'sim-scale',
   (line) => {
-    if (/error|exception|reset|fan-out tier/i.test(line) && !/tail session/.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
+    if (process.env.SIM_WORKERD_LOG) appendFileSync(process.env.SIM_WORKERD_LOG, `${new Date().toISOString()} ${line}\n`);
+    if (/error|exception|reset|fan-out tier|signal/i.test(line) && !/tail session/.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
   },
-  { minify: !process.env.SIM_PROFILE },
+  { minify: !process.env.SIM_PROFILE, isolateProcesses: OWN_THREAD ? 1 : 0 },
 );
 const { base, adminToken } = edge;
+const ownThreadBase = edge.isolateEdges[0]?.base;
+const cpuRoots = [edge.pid, ...edge.isolateEdges.map((e) => e.pid)];
+debug(`edge ${base}; own-thread followers ${ownThreadBase ?? 'none'}`);
 const api = managementClient(base, adminToken);
 const admin = { authorization: `Bearer ${adminToken}` };
 
@@ -124,6 +149,7 @@ interface CallStats {
   /** Held reloads woken through the tier, and states delivered to isolates, since the last read: ms from the edge shard hearing the state. */
   wakes: number[];
   deliveries: number[];
+  held: Record<string, number>;
 }
 /** Calls answered (`isolateSubscriptions` is a part of `subscribePlaylists`, not counted twice). */
 const total = (calls: Record<string, number>) => Object.entries(calls).reduce((a, [k, n]) => (k === 'isolateSubscriptions' ? a : a + n), 0);
@@ -141,9 +167,16 @@ interface Row {
   wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
   /** States reaching isolates' copies: the edge shard hearing the state → the copy taking it, p50 and p99 (every isolate, not only the sampled). */
   deliveryMs: { p50: number; p99: number; n: number } | null;
+  /** The same wake for the isolates of the second workerd, each on an event loop that runs only its own requests. */
+  ownThreadWakeMs: { p50: number; p99: number; n: number } | null;
+  /** The delivery to those isolates' copies. */
+  ownThreadDeliveryMs: { p50: number; p99: number; n: number } | null;
+  /** Push delay to the second workerd's isolates. */
+  ownThreadPushDelayP50Ms: number | null;
+  ownThreadPushDelayP99Ms: number | null;
   roundMs: number;
-  /** The workerd processes' CPU over the measured seconds, as a share of one core. */
-  workerdCpu: number;
+  /** Each workerd process's CPU over the measured seconds, as a share of one core: the edge's first, then (SIM_OWN_THREAD=1) the own-thread followers'. */
+  workerdCpu: number[];
   /** Count samples judged, and those skipped because the harness itself could not keep its viewers polling. */
   samples: number;
   stalledSamples: number;
@@ -238,42 +271,77 @@ async function step(locations: number, viewers: number): Promise<Row> {
       await sleep(Math.max(0, ROUND_MS - (Date.now() - started)));
     }
   })();
-  // Sampled isolates follow blocking reloads, timing each answer from its part's announce.
+  // Sampled isolates follow blocking reloads, timing each answer from its part's announce: SAMPLE of
+  // the simulated isolates in the shared workerd, and as many isolates of their own in the second
+  // one (named o<k>, at the same locations), when it runs.
   const delays: number[] = [];
+  const ownDelays: number[] = [];
   let measuring = false;
-  const followers = Array.from({ length: SAMPLE }, async (_, k) => {
-    const i = Math.floor((k * ISOLATES) / SAMPLE);
+  /** The followers' answers while measuring, by workerd and status (SIM_DEBUG prints them). */
+  const answers = new Map<string, number>();
+  const tally = (url: string, outcome: string) => {
+    if (!measuring) return;
+    const key = `${url === ownThreadBase ? 'own-thread' : 'simulated'} ${outcome}`;
+    answers.set(key, (answers.get(key) ?? 0) + 1);
+  };
+  const follow = async (k: number, url: string, headers: Record<string, string>, into: number[]) => {
     let directive = '';
     while (running) {
       try {
-        const res = await fetch(`${base}/live/${id}/${RENDITIONS[k % 4]}/index.m3u8${directive}`, { headers: simHeaders(i), signal: AbortSignal.timeout(30_000) });
+        const res = await fetch(`${url}/live/${id}/${RENDITIONS[k % 4]}/index.m3u8${directive}`, { headers, signal: AbortSignal.timeout(30_000) });
         const body = await res.text();
+        tally(url, String(res.status));
         const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
         const asked = /_HLS_msn=(\d+)&_HLS_part=(\d+)/.exec(directive);
         if (res.status === 200 && asked && measuring) {
           const at = announcedAt.get(`${asked[1]}.${asked[2]}`);
-          if (at !== undefined) delays.push(Date.now() - at);
+          if (at !== undefined) into.push(Date.now() - at);
         }
         directive = res.status === 200 && hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : '';
         if (res.status !== 200) await sleep(PART_MS);
-      } catch {
+      } catch (err) {
+        tally(url, (err as Error).name);
         await sleep(PART_MS);
       }
     }
-  });
+  };
+  const sampled = (k: number) => Math.floor((k * ISOLATES) / SAMPLE);
+  const followers = [
+    ...Array.from({ length: SAMPLE }, (_, k) => follow(k, base, simHeaders(sampled(k)), delays)),
+    ...(ownThreadBase ? Array.from({ length: SAMPLE }, (_, k) => follow(k, ownThreadBase, { 'X-Edgelive-Sim-Isolate': `o${k}`, 'X-Edgelive-Sim-Location': locationOf(sampled(k)) }, ownDelays)) : []),
+  ];
 
   // Wakes since the last read come with every read of the stats: those read while measuring are kept here (SIM_DEBUG reads them every sample too).
   const wakes: number[] = [];
   const deliveries: number[] = [];
+  const ownWakes: number[] = [];
+  const ownDeliveries: number[] = [];
+  /** What became of the held reloads while measuring, in the first workerd and in the own-thread one (SIM_DEBUG prints them). */
+  const heldOutcomes = [new Map<string, number>(), new Map<string, number>()] as const;
+  const addHeld = (into: Map<string, number>, from: Record<string, number> | undefined) => {
+    for (const [k, n] of Object.entries(from ?? {})) into.set(k, (into.get(k) ?? 0) + n);
+  };
+  const takeWakes = async (url: string): Promise<{ wakes: number[]; deliveries: number[]; held: Record<string, number>; isolateCalls: Record<string, number> }> => {
+    const res = await fetch(`${url}/__sim/wakes`, { headers: admin, signal: AbortSignal.timeout(60_000) });
+    if (!res.ok) throw new Error(`wakes at ${url}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { wakes: number[]; deliveries: number[]; held: Record<string, number>; isolateCalls: Record<string, number> };
+  };
+  let ownIsolateCalls: Record<string, number> = {};
   const stats = async (): Promise<CallStats> => {
     const locs = Array.from({ length: Math.min(locations, ISOLATES) }, (_, l) => `L${l}`).join(',');
     const res = await fetch(`${base}/__sim/stats/${id}?locations=${locs}`, { headers: admin, signal: AbortSignal.timeout(60_000) });
     if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`);
     const read = (await res.json()) as CallStats;
+    const own = ownThreadBase ? await takeWakes(ownThreadBase) : null;
     if (measuring) {
       wakes.push(...read.wakes);
       deliveries.push(...read.deliveries);
+      ownWakes.push(...(own?.wakes ?? []));
+      ownDeliveries.push(...(own?.deliveries ?? []));
+      addHeld(heldOutcomes[0], read.held);
+      addHeld(heldOutcomes[1], own?.held);
     }
+    if (own) ownIsolateCalls = own.isolateCalls;
     return read;
   };
   debug(`step ${locations} locations, ${viewers} viewers: stream ${id} live, warming up`);
@@ -281,7 +349,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
   const before = await stats();
   measuring = true;
   const originBefore = originCalls;
-  const cpuBefore = workerdCpuSeconds();
+  const cpuBefore = workerdCpuSeconds(cpuRoots);
   const t0 = Date.now();
   let countError = 0;
   let stalled = 0;
@@ -311,10 +379,13 @@ async function step(locations: number, viewers: number): Promise<Row> {
   await profiled;
   debug('measured');
   const after = await stats();
-  const cpu = workerdCpuSince(cpuBefore);
+  const cpu = workerdCpuSeconds(cpuRoots).map((s, k) => s - cpuBefore[k]!);
   if (process.env.SIM_DEBUG) {
     const shards = (xs: { relayed?: number; applied?: number }[]) => `${xs.reduce((a, x) => a + (x.relayed ?? 0), 0)} relayed, ${xs.reduce((a, x) => a + (x.applied ?? 0), 0)} applied`;
-    debug(`relays: ${shards(after.relays)}; edge shards: ${shards(after.edges)}`);
+    debug(`relays: ${shards(after.relays)}; edge shards: ${shards(after.edges)}; followers' answers: ${JSON.stringify(Object.fromEntries(answers))}`);
+    debug(`held reloads: ${JSON.stringify(Object.fromEntries(heldOutcomes[0]))}${ownThreadBase ? `; own-thread ${JSON.stringify(Object.fromEntries(heldOutcomes[1]))}, its isolates' calls so far ${JSON.stringify(ownIsolateCalls)}` : ''}`);
+    const sum = (xs: { calls: Record<string, number> }[]) => xs.reduce<Record<string, number>>((acc, x) => (Object.entries(x.calls).forEach(([k, n]) => (acc[k] = (acc[k] ?? 0) + n)), acc), {});
+    debug(`calls since the stream began: StreamDO ${JSON.stringify(after.stream.calls)}; edge shards ${JSON.stringify(sum(after.edges))}; relays ${JSON.stringify(sum(after.relays))}`);
   }
   const seconds = (Date.now() - t0) / 1000;
   measuring = false;
@@ -338,9 +409,13 @@ async function step(locations: number, viewers: number): Promise<Row> {
     pushDelayP50Ms: delays.length ? percentile(delays, 50) : null,
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
     wakeAfterShardMs: wakes.length ? { p50: percentile(wakes, 50), p99: percentile(wakes, 99), n: wakes.length } : null,
+    ownThreadWakeMs: ownWakes.length ? { p50: percentile(ownWakes, 50), p99: percentile(ownWakes, 99), n: ownWakes.length } : null,
+    ownThreadDeliveryMs: ownDeliveries.length ? { p50: percentile(ownDeliveries, 50), p99: percentile(ownDeliveries, 99), n: ownDeliveries.length } : null,
+    ownThreadPushDelayP50Ms: ownDelays.length ? percentile(ownDelays, 50) : null,
+    ownThreadPushDelayP99Ms: ownDelays.length ? percentile(ownDelays, 99) : null,
     deliveryMs: deliveries.length ? { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99), n: deliveries.length } : null,
     roundMs: percentile(roundMs, 50),
-    workerdCpu: Math.round((cpu / seconds) * 100) / 100,
+    workerdCpu: cpu.map((c) => Math.round((c / seconds) * 100) / 100),
     samples,
     stalledSamples: stalled,
     fanout: after.stream.fanout,
@@ -352,9 +427,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
 const rows: Row[] = [];
 const print = (r: Row) =>
   console.log(
-    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${(r.deliveryMs ? `${r.deliveryMs.p50}/${r.deliveryMs.p99}` : 'n/a').padStart(16)} ${String(r.roundMs).padStart(9)} ${`${Math.round(r.workerdCpu * 100)} %`.padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${(r.deliveryMs ? `${r.deliveryMs.p50}/${r.deliveryMs.p99}` : 'n/a').padStart(16)} ${OWN_THREAD ? `${(r.ownThreadWakeMs ? `${r.ownThreadWakeMs.p50}/${r.ownThreadWakeMs.p99}` : 'n/a').padStart(16)} ${(r.ownThreadPushDelayP99Ms === null ? 'n/a' : `${r.ownThreadPushDelayP50Ms}/${r.ownThreadPushDelayP99Ms}`).padStart(16)} ` : ''}${String(r.roundMs).padStart(9)} ${r.workerdCpu.map((c) => `${Math.round(c * 100)}`).join('/').padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
   );
-console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'delivery p50/p99'.padStart(16)} ${'round ms'.padStart(9)} ${'workerd CPU'.padStart(12)} ${'judged'.padStart(7)} tier`);
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'delivery p50/p99'.padStart(16)} ${OWN_THREAD ? `${'own wake p50/p99'.padStart(16)} ${'own push p50/p99'.padStart(16)} ` : ''}${'round ms'.padStart(9)} ${'workerd CPU %'.padStart(12)} ${'judged'.padStart(7)} tier`);
 try {
   for (const l of LOCATIONS) {
     const r = await step(l, VIEWERS_FIXED);
@@ -383,8 +458,15 @@ console.log(
     pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
     wakeAfterShardP50Ms: rows.map((r) => r.wakeAfterShardMs?.p50 ?? null),
     wakeAfterShardP99Ms: rows.map((r) => r.wakeAfterShardMs?.p99 ?? null),
+    wakeSamples: rows.map((r) => r.wakeAfterShardMs?.n ?? 0),
+    ownThreadWakeSamples: rows.map((r) => r.ownThreadWakeMs?.n ?? 0),
     deliveryP50Ms: rows.map((r) => r.deliveryMs?.p50 ?? null),
     deliveryP99Ms: rows.map((r) => r.deliveryMs?.p99 ?? null),
+    ownThreadWakeP50Ms: rows.map((r) => r.ownThreadWakeMs?.p50 ?? null),
+    ownThreadWakeP99Ms: rows.map((r) => r.ownThreadWakeMs?.p99 ?? null),
+    ownThreadDeliveryP50Ms: rows.map((r) => r.ownThreadDeliveryMs?.p50 ?? null),
+    ownThreadDeliveryP99Ms: rows.map((r) => r.ownThreadDeliveryMs?.p99 ?? null),
+    ownThreadPushDelayP99Ms: rows.map((r) => r.ownThreadPushDelayP99Ms),
     workerdCpu: rows.map((r) => r.workerdCpu),
   }),
 );

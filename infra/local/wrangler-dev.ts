@@ -7,6 +7,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A running `wrangler dev`: the edge Worker and its Durable Objects under workerd. */
 export interface WranglerDev {
   url: string;
+  /** The wrangler process (its workerd runs below it). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -14,7 +16,7 @@ export interface WranglerDev {
 export const WRANGLER_START_TIMEOUT_MS = 90_000;
 
 /**
- * Starts `wrangler dev` from the repo's wrangler.toml on `host:port`, with `vars` injected as
+ * Starts `wrangler dev` from the repo's wrangler.toml (or `config`) on `host:port`, with `vars` injected as
  * bindings (secrets included: locally they are plain bindings), and waits until it answers.
  */
 export async function startWranglerDev(opts: {
@@ -26,11 +28,15 @@ export async function startWranglerDev(opts: {
   onLog?: (line: string) => void;
   /** false: bundle unminified (wrangler.toml minifies), so a CPU profile names the functions. */
   minify?: boolean;
+  /** The wrangler config, relative to the repository root (default `wrangler.toml`). */
+  config?: string;
+  /** The Worker's name, instead of the config's (it names the Worker in wrangler's dev registry). */
+  name?: string;
 }): Promise<WranglerDev> {
   const args = [
     'dev',
     '--config',
-    'wrangler.toml',
+    opts.config ?? 'wrangler.toml',
     '--ip',
     opts.host,
     '--port',
@@ -44,6 +50,7 @@ export async function startWranglerDev(opts: {
     'warn',
   ];
   if (opts.minify === false) args.push('--minify=false');
+  if (opts.name) args.push('--name', opts.name);
   for (const [k, v] of Object.entries(opts.vars)) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(`${REPO_ROOT}node_modules/.bin/wrangler`, args, {
     cwd: REPO_ROOT,
@@ -83,6 +90,7 @@ export async function startWranglerDev(opts: {
   }
   return {
     url,
+    pid: child.pid!,
     async close() {
       if (exited) return;
       child.kill('SIGTERM');

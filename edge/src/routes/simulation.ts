@@ -18,6 +18,7 @@ import { shardStub } from '../fanout/shard-stub.ts';
 import { parseJsonBody } from '../http/parse-json-body.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
+import { edgeStats } from '../viewers/edge-stats.ts';
 import { flushViewers } from '../viewers/isolate-viewers.ts';
 
 export const simulationRoutes = new Hono<AppEnv>();
@@ -90,11 +91,14 @@ simulationRoutes.get('/stats/:id', async (c) => {
   const locations = (c.req.query('locations') ?? '').split(',').filter((l) => name.safeParse(l).success);
   const shard = (n: string) => shardStub(c.env, n);
   const relays = parseFanoutSettings(c.env).relays;
-  const [stream, relayStats, edgeStats] = await Promise.all([
+  const [stream, relayStats, edgeShardStats] = await Promise.all([
     streamStub(c.env, id).viewerCalls(),
     Promise.all(Array.from({ length: relays }, (_, k) => shard(relayShardName(id, k)).stats())),
     Promise.all(locations.map((l) => shard(edgeShardName(id, l)).stats())),
   ]);
   // Held reloads woken through the tier, and states delivered to isolates, since the last read: ms from the edge shard hearing the state.
-  return c.json({ stream, relays: relayStats, edges: edgeStats, ...takeWakes() });
+  return c.json({ stream, relays: relayStats, edges: edgeShardStats, ...takeWakes() });
 });
+
+/** Only the wakes and deliveries since the last read (the second workerd of `sim:scale`, whose isolates are the sampled ones). */
+simulationRoutes.get('/wakes', (c) => c.json({ ...takeWakes(), isolateCalls: { shard: edgeStats.shardCalls, streamDo: edgeStats.doCalls } }));
