@@ -129,11 +129,11 @@ const edge = await startSyntheticEdge(
     if (process.env.SIM_WORKERD_LOG) appendFileSync(process.env.SIM_WORKERD_LOG, `${new Date().toISOString()} ${line}\n`);
     if (/error|exception|reset|fan-out tier|signal/i.test(line) && !/tail session/.test(line)) console.error(`  workerd: ${line.slice(0, 300)}`);
   },
-  { minify: !process.env.SIM_PROFILE, isolateProcesses: OWN_THREAD ? 1 : 0 },
+  { minify: !process.env.SIM_PROFILE, ownThreadIsolates: OWN_THREAD },
 );
 const { base, adminToken } = edge;
-const ownThreadBase = edge.isolateEdges[0]?.base;
-const cpuRoots = [edge.pid, ...edge.isolateEdges.map((e) => e.pid)];
+const ownThreadBase = edge.ownThread?.base;
+const cpuRoots = [edge.pid, ...(edge.ownThread ? [edge.ownThread.pid] : [])];
 debug(`edge ${base}; own-thread followers ${ownThreadBase ?? 'none'}`);
 const api = managementClient(base, adminToken);
 const admin = { authorization: `Bearer ${adminToken}` };
@@ -317,7 +317,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
   const ownWakes: number[] = [];
   const ownDeliveries: number[] = [];
   /** What became of the held reloads while measuring, in the first workerd and in the own-thread one (SIM_DEBUG prints them). */
-  const heldOutcomes = [new Map<string, number>(), new Map<string, number>()] as const;
+  const held = new Map<string, number>();
+  const ownHeld = new Map<string, number>();
   const addHeld = (into: Map<string, number>, from: Record<string, number> | undefined) => {
     for (const [k, n] of Object.entries(from ?? {})) into.set(k, (into.get(k) ?? 0) + n);
   };
@@ -338,8 +339,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
       deliveries.push(...read.deliveries);
       ownWakes.push(...(own?.wakes ?? []));
       ownDeliveries.push(...(own?.deliveries ?? []));
-      addHeld(heldOutcomes[0], read.held);
-      addHeld(heldOutcomes[1], own?.held);
+      addHeld(held, read.held);
+      addHeld(ownHeld, own?.held);
     }
     if (own) ownIsolateCalls = own.isolateCalls;
     return read;
@@ -383,7 +384,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
   if (process.env.SIM_DEBUG) {
     const shards = (xs: { relayed?: number; applied?: number }[]) => `${xs.reduce((a, x) => a + (x.relayed ?? 0), 0)} relayed, ${xs.reduce((a, x) => a + (x.applied ?? 0), 0)} applied`;
     debug(`relays: ${shards(after.relays)}; edge shards: ${shards(after.edges)}; followers' answers: ${JSON.stringify(Object.fromEntries(answers))}`);
-    debug(`held reloads: ${JSON.stringify(Object.fromEntries(heldOutcomes[0]))}${ownThreadBase ? `; own-thread ${JSON.stringify(Object.fromEntries(heldOutcomes[1]))}, its isolates' calls so far ${JSON.stringify(ownIsolateCalls)}` : ''}`);
+    debug(`held reloads: ${JSON.stringify(Object.fromEntries(held))}${ownThreadBase ? `; own-thread ${JSON.stringify(Object.fromEntries(ownHeld))}, its isolates' calls so far ${JSON.stringify(ownIsolateCalls)}` : ''}`);
     const sum = (xs: { calls: Record<string, number> }[]) => xs.reduce<Record<string, number>>((acc, x) => (Object.entries(x.calls).forEach(([k, n]) => (acc[k] = (acc[k] ?? 0) + n)), acc), {});
     debug(`calls since the stream began: StreamDO ${JSON.stringify(after.stream.calls)}; edge shards ${JSON.stringify(sum(after.edges))}; relays ${JSON.stringify(sum(after.relays))}`);
   }

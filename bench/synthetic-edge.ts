@@ -21,11 +21,11 @@ export interface SyntheticEdge {
   /** The wrangler process of the edge (its workerd runs below it). */
   pid: number;
   /**
-   * With `isolateProcesses: n`: n more workerd processes running the same Worker, whose Durable
-   * Object bindings reach the first one's objects (bench/sim-isolates.wrangler.toml, wrangler's dev
-   * registry). Requests sent to one are served on its own event loop.
+   * With `ownThreadIsolates`: a second workerd running the same Worker, whose Durable Object
+   * bindings reach the first one's objects (bench/sim-isolates.wrangler.toml, wrangler's dev
+   * registry). Requests sent here are served on its own event loop.
    */
-  isolateEdges: { base: string; pid: number }[];
+  ownThread?: { base: string; pid: number };
   /** A signed internal API call (the origin's); anything but 2xx throws with the path and the answer. */
   signed(path: string, body: unknown): Promise<Response>;
   close(): Promise<void>;
@@ -33,10 +33,10 @@ export interface SyntheticEdge {
 
 /**
  * Starts the edge; `label` names its persistence directory, `onLog` sees wrangler's output lines,
- * `minify: false` bundles it readable for a profile, `isolateProcesses` starts that many more
- * workerd processes whose objects are the edge's (`isolateEdges`).
+ * `minify: false` bundles it readable for a profile, `ownThreadIsolates` starts the second workerd
+ * (`ownThread`).
  */
-export async function startSyntheticEdge(label: string, onLog?: (line: string) => void, opts: { minify?: boolean; isolateProcesses?: number } = {}): Promise<SyntheticEdge> {
+export async function startSyntheticEdge(label: string, onLog?: (line: string) => void, opts: { minify?: boolean; ownThreadIsolates?: boolean } = {}): Promise<SyntheticEdge> {
   const adminToken = randomBytes(24).toString('base64url');
   const originSecret = randomBytes(24).toString('base64url');
   const persist = mkdtempSync(join(tmpdir(), `edgelive-${label}-`));
@@ -52,11 +52,11 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
     ...(opts.minify === false ? { minify: false } : {}),
   });
   const base = edge.url;
-  const isolateEdges: WranglerDev[] = [];
+  let ownThread: WranglerDev | null = null;
   const close = async () => {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
-    await Promise.all(isolateEdges.map((e) => e.close()));
+    await ownThread?.close();
     await edge.close();
     rmSync(persist, { recursive: true, force: true });
   };
@@ -65,24 +65,21 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
   const onSigterm = () => void close().finally(() => process.exit(143));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
-  // One after the other: two bundling at once on 2 cores take longer than twice one.
-  for (let n = 0; n < (opts.isolateProcesses ?? 0); n++) {
-    const name = `edgelive-isolates-${n + 1}`;
-    const started = await startWranglerDev({
+  // After the first is up, not beside it: two bundling at once on 2 cores take longer than twice one.
+  if (opts.ownThreadIsolates) {
+    ownThread = await startWranglerDev({
       host: '127.0.0.1',
       port: await freePort(),
       inspectorPort: await freePort(),
-      persistTo: join(persist, name),
+      persistTo: join(persist, 'own-thread'),
       config: 'bench/sim-isolates.wrangler.toml',
-      name,
       vars,
-      ...(onLog ? { onLog: (line: string) => onLog(`[${name}] ${line}`) } : {}),
+      ...(onLog ? { onLog: (line: string) => onLog(`[own-thread] ${line}`) } : {}),
       ...(opts.minify === false ? { minify: false } : {}),
     }).catch(async (err: unknown) => {
       await close();
       throw err;
     });
-    isolateEdges.push(started);
   }
   return {
     base,
@@ -90,7 +87,7 @@ export async function startSyntheticEdge(label: string, onLog?: (line: string) =
     originSecret,
     inspectorPort,
     pid: edge.pid,
-    isolateEdges: isolateEdges.map((e) => ({ base: e.url, pid: e.pid })),
+    ...(ownThread ? { ownThread: { base: ownThread.url, pid: ownThread.pid } } : {}),
     async signed(path, body) {
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       const ts = Math.floor(Date.now() / 1000);

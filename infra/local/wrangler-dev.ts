@@ -30,8 +30,6 @@ export async function startWranglerDev(opts: {
   minify?: boolean;
   /** The wrangler config, relative to the repository root (default `wrangler.toml`). */
   config?: string;
-  /** The Worker's name, instead of the config's (it names the Worker in wrangler's dev registry). */
-  name?: string;
 }): Promise<WranglerDev> {
   const args = [
     'dev',
@@ -50,7 +48,6 @@ export async function startWranglerDev(opts: {
     'warn',
   ];
   if (opts.minify === false) args.push('--minify=false');
-  if (opts.name) args.push('--name', opts.name);
   for (const [k, v] of Object.entries(opts.vars)) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(`${REPO_ROOT}node_modules/.bin/wrangler`, args, {
     cwd: REPO_ROOT,

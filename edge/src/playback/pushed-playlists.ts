@@ -115,10 +115,20 @@ export class StreamCopy {
     if (refusal) throw new EdgeliveError('bad_request', refusal);
     const timeoutMs = 3 * now.playlist.targetDuration * 1000;
     const latest = await this.#wait(rendition, block, timeoutMs);
-    if (latest && latest !== 'timeout' && this.#heardAt !== undefined) noteWake(this.#clock() - this.#heardAt);
-    noteHeld(latest === 'timeout' ? 'timeout' : latest === null ? 'stopped' : this.#heardAt === undefined ? 'woken direct' : 'woken via shard');
-    if (latest === 'timeout') throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
-    return latest?.playlist ?? null;
+    if (latest === 'timeout') {
+      noteHeld('timeout');
+      throw new EdgeliveError('stream_not_ready', `_HLS_msn=${block.msn}${block.part === undefined ? '' : ` _HLS_part=${block.part}`} not made within ${timeoutMs} ms`);
+    }
+    if (latest === null) {
+      noteHeld('stopped');
+      return null;
+    }
+    if (this.#heardAt === undefined) noteHeld('woken direct');
+    else {
+      noteWake(this.#clock() - this.#heardAt);
+      noteHeld('woken via shard');
+    }
+    return latest.playlist;
   }
 
   /** The master playlist's data as last pushed; `null` when this copy cannot answer and the StreamDO must. */
