@@ -2,6 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FanoutPolicy } from '../stream-do/fanout-policy.ts';
 import { PartitionCounter, partitionOf } from './partition-counter.ts';
+import type { SessionSeen } from '../viewers/viewer-batch.ts';
+
+/** Each session's poll, in order. */
+const record = (counter: PartitionCounter, sessions: SessionSeen[]) => sessions.forEach((s) => counter.recordPoll(s.sid, s.rendition, s.lastSeen));
 
 describe('PartitionCounter', () => {
   it('counts exactly what a scan of the latest polls counts, at any window, over random polls (late ones included)', () => {
@@ -14,7 +18,7 @@ describe('PartitionCounter', () => {
           const counter = new PartitionCounter();
           const latest = new Map<string, { rendition: string; at: number }>();
           for (const p of polls) {
-            counter.record([{ sid: p.sid, rendition: p.rendition, lastSeen: p.at }]);
+            record(counter, [{ sid: p.sid, rendition: p.rendition, lastSeen: p.at }]);
             const known = latest.get(p.sid);
             if (!known || p.at >= known.at) latest.set(p.sid, { rendition: p.rendition, at: p.at });
           }
@@ -32,8 +36,8 @@ describe('PartitionCounter', () => {
   it('reports handed-over sessions as counted but not new, and unique viewers per minute once each, the minute that just ended too', () => {
     const counter = new PartitionCounter();
     counter.handOver([{ sid: 'a', rendition: '720p', lastSeen: 59_000 }]);
-    counter.record([{ sid: 'b', rendition: '720p', lastSeen: 59_500 }, { sid: 'a', rendition: '720p', lastSeen: 59_600 }, { sid: 'b', rendition: '720p', lastSeen: 59_700 }]);
-    counter.record([{ sid: 'c', rendition: '360p', lastSeen: 60_100 }]);
+    record(counter, [{ sid: 'b', rendition: '720p', lastSeen: 59_500 }, { sid: 'a', rendition: '720p', lastSeen: 59_600 }, { sid: 'b', rendition: '720p', lastSeen: 59_700 }]);
+    record(counter, [{ sid: 'c', rendition: '360p', lastSeen: 60_100 }]);
     expect(counter.report(60_200, 6000, 0)).toEqual({
       renditions: { '720p': 2, '360p': 1 },
       newSessions: 2,
@@ -47,10 +51,20 @@ describe('PartitionCounter', () => {
 
   it('forgets sessions older than the horizon and gives live ones back', () => {
     const counter = new PartitionCounter();
-    counter.record([{ sid: 'old', rendition: '720p', lastSeen: 1_000 }, { sid: 'live', rendition: '720p', lastSeen: 30_000 }]);
+    record(counter, [{ sid: 'old', rendition: '720p', lastSeen: 1_000 }, { sid: 'live', rendition: '720p', lastSeen: 30_000 }]);
     counter.report(31_000, 6000, 10_000);
     expect(counter.size).toBe(1);
     expect(counter.liveSessions(25_000)).toEqual([{ sid: 'live', rendition: '720p', lastSeen: 30_000 }]);
+  });
+
+  it('counts a poll that falls in a second it already forgot (that second starts a new bucket)', () => {
+    const counter = new PartitionCounter();
+    counter.recordPoll('a', '720p', 1_000);
+    counter.report(1_500, 6000, 2_000); // forgets second 1, the last one a poll fell in
+    expect(counter.size).toBe(0);
+    counter.recordPoll('b', '720p', 1_200); // a late poll, in second 1 again
+    counter.recordPoll('a', '360p', 1_900);
+    expect(counter.report(2_000, 6000, 0).renditions).toEqual({ '720p': 1, '360p': 1 });
   });
 
   it('spreads session ids over the relays evenly enough', () => {

@@ -28,10 +28,20 @@ export interface PartitionCounts {
 
 const MINUTE_MS = 60_000;
 
+interface Entry {
+  rendition: string;
+  lastSeen: number;
+  bucket: Set<string>;
+}
+
 export class PartitionCounter {
-  readonly #sessions = new Map<string, { rendition: string; lastSeen: number }>();
+  /** Each session's latest poll and the bucket that holds its id (updated in place: a poll allocates nothing for a known session). */
+  readonly #sessions = new Map<string, Entry>();
   /** second → rendition → session ids whose latest poll fell in that second. */
   readonly #buckets = new Map<number, Map<string, Set<string>>>();
+  /** The second of the bucket last asked for, and its map (a batch's polls fall in a few seconds): one lookup fewer per poll. */
+  #lastSecond = Number.NaN;
+  #lastSecondBuckets: Map<string, Set<string>> | undefined;
   #newSessions = 0;
   #minute = -1;
   readonly #minuteSeen = new Set<string>();
@@ -39,17 +49,15 @@ export class PartitionCounter {
   /** The minute that ended since the last report, with what it had not reported yet. */
   #ended: { minute: number; newUnique: number } | null = null;
 
-  /** Polls seen through the tier: each session keeps its latest (an older poll arriving late changes nothing). */
-  record(sessions: readonly SessionSeen[]): void {
-    for (const s of sessions) {
-      if (this.#upsert(s)) this.#newSessions++;
-      this.#seenInMinute(s);
-    }
+  /** A poll seen through the tier: each session keeps its latest (an older poll arriving late changes nothing). */
+  recordPoll(sid: string, rendition: string, lastSeen: number): void {
+    if (this.#upsert(sid, rendition, lastSeen)) this.#newSessions++;
+    this.#seenInMinute(sid, lastSeen);
   }
 
   /** Sessions the StreamDO counted before the tier engaged: counted here from now on, not reported as new. */
   handOver(sessions: readonly SessionSeen[]): void {
-    for (const s of sessions) this.#upsert(s);
+    for (const s of sessions) this.#upsert(s.sid, s.rendition, s.lastSeen);
   }
 
   /** Sessions seen since `since` (the StreamDO takes them back when the tier disengages). */
@@ -88,19 +96,32 @@ export class PartitionCounter {
   }
 
   /** Returns true for a session not known before. */
-  #upsert(s: SessionSeen): boolean {
-    const known = this.#sessions.get(s.sid);
-    if (known && s.lastSeen < known.lastSeen) return false;
-    if (known) this.#bucket(known.lastSeen, known.rendition).delete(s.sid);
-    this.#sessions.set(s.sid, { rendition: s.rendition, lastSeen: s.lastSeen });
-    this.#bucket(s.lastSeen, s.rendition).add(s.sid);
-    return !known;
+  #upsert(sid: string, rendition: string, lastSeen: number): boolean {
+    const known = this.#sessions.get(sid);
+    if (!known) {
+      const bucket = this.#bucket(lastSeen, rendition);
+      bucket.add(sid);
+      this.#sessions.set(sid, { rendition, lastSeen, bucket });
+      return true;
+    }
+    if (lastSeen < known.lastSeen) return false;
+    const bucket = this.#bucket(lastSeen, rendition);
+    if (bucket !== known.bucket) {
+      known.bucket.delete(sid);
+      bucket.add(sid);
+      known.bucket = bucket;
+    }
+    known.rendition = rendition;
+    known.lastSeen = lastSeen;
+    return false;
   }
 
   #bucket(ms: number, rendition: string): Set<string> {
     const second = Math.floor(ms / 1000);
-    let byRendition = this.#buckets.get(second);
+    let byRendition = second === this.#lastSecond ? this.#lastSecondBuckets : this.#buckets.get(second);
     if (!byRendition) this.#buckets.set(second, (byRendition = new Map()));
+    this.#lastSecond = second;
+    this.#lastSecondBuckets = byRendition;
     let sids = byRendition.get(rendition);
     if (!sids) byRendition.set(rendition, (sids = new Set()));
     return sids;
@@ -112,13 +133,14 @@ export class PartitionCounter {
       if (second >= last) continue;
       for (const sids of byRendition.values()) for (const sid of sids) this.#sessions.delete(sid);
       this.#buckets.delete(second);
+      if (second === this.#lastSecond) this.#lastSecond = Number.NaN;
     }
   }
 
-  #seenInMinute(s: SessionSeen): void {
-    this.#rollMinute(s.lastSeen);
-    if (Math.floor(s.lastSeen / MINUTE_MS) * MINUTE_MS !== this.#minute || this.#minuteSeen.has(s.sid)) return;
-    this.#minuteSeen.add(s.sid);
+  #seenInMinute(sid: string, lastSeen: number): void {
+    this.#rollMinute(lastSeen);
+    if (Math.floor(lastSeen / MINUTE_MS) * MINUTE_MS !== this.#minute || this.#minuteSeen.has(sid)) return;
+    this.#minuteSeen.add(sid);
     this.#newUnique++;
   }
 

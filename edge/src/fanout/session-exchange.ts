@@ -10,7 +10,7 @@
  * The exchange adds up to EXCHANGE_MS to a session's way to its counting relay; relays report every
  * RELAY_REPORT_MS instead of every second, so a session is as old when counted as before.
  */
-import type { SessionSeen } from '../viewers/viewer-batch.ts';
+import { PackedSessionsBuilder, type PackedSessions } from '../viewers/packed-batch.ts';
 
 /** How often a relay passes the other relays their sessions. */
 export const EXCHANGE_MS = 500;
@@ -28,13 +28,17 @@ export function isExchangeSource(source: string): boolean {
 }
 
 /** Sends relay `relay` its sessions; resolves when it answered. */
-export type SendSessions = (relay: number, sessions: SessionSeen[]) => Promise<void>;
+export type SendSessions = (relay: number, sessions: PackedSessions) => Promise<void>;
 
 export class SessionExchange {
   readonly #send: SendSessions;
   readonly #intervalMs: number;
-  /** Per relay, each session's latest poll not passed on yet. */
-  #pending = new Map<number, Map<string, SessionSeen>>();
+  /**
+   * Per relay, the polls not passed on yet, in columns as they go. Not made unique per session: a
+   * session's polls come through an edge shard once a second, so two in one interval are rare (a
+   * viewer changing location), and the receiving relay keeps the latest anyway.
+   */
+  #pending = new Map<number, PackedSessionsBuilder>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Batches passed on (stats, tests). */
   sent = 0;
@@ -44,12 +48,11 @@ export class SessionExchange {
     this.#intervalMs = intervalMs;
   }
 
-  /** `s` belongs to relay `relay`: it goes with the next exchange. */
-  add(relay: number, s: SessionSeen): void {
+  /** Session `sid`'s poll belongs to relay `relay`: it goes with the next exchange. */
+  add(relay: number, sid: string, rendition: string, lastSeen: number): void {
     let sessions = this.#pending.get(relay);
-    if (!sessions) this.#pending.set(relay, (sessions = new Map()));
-    const known = sessions.get(s.sid);
-    if (!known || s.lastSeen >= known.lastSeen) sessions.set(s.sid, s);
+    if (!sessions) this.#pending.set(relay, (sessions = new PackedSessionsBuilder()));
+    sessions.add(sid, rendition, lastSeen);
     this.#timer ??= setTimeout(() => void this.#flush(), this.#intervalMs);
   }
 
@@ -61,7 +64,7 @@ export class SessionExchange {
       [...pending].map(async ([relay, sessions]) => {
         this.sent++;
         try {
-          await this.#send(relay, [...sessions.values()]);
+          await this.#send(relay, sessions.build());
         } catch (err) {
           // A lost exchange delays its sessions until their next poll is passed on (a second or two).
           console.warn(`fan-out: sessions not passed to relay ${relay}:`, err);

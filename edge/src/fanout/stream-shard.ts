@@ -2,26 +2,27 @@
  * A fan-out shard of one popular stream (issue 14): an edge shard per location or a relay shard
  * (shard-names.ts). It holds copies the StreamDO pushed and batches it merged, never decides any
  * state: the playlist push is passed on (playlist-relay.ts); an edge shard merges its isolates'
- * viewer batches and sends them to its home relay once a second (viewer-relay.ts), which passes
- * the other relays their partitions of the sessions (session-exchange.ts); a relay shard counts its
- * partition exactly (partition-counter.ts) and reports counts, new sessions and beacon sums to the
- * StreamDO every RELAY_REPORT_MS. Nothing is stored: a shard that restarts
+ * viewer batches and sends them to its home relay once a second (viewer-relay.ts); a relay shard
+ * counts its partition of the sessions exactly as batches come (partition-counter.ts), passes the
+ * other relays theirs (relay-sessions.ts, session-exchange.ts), and reports counts, new sessions
+ * and beacon sums to the StreamDO every RELAY_REPORT_MS. Nothing is stored: a shard that restarts
  * opens its upstream again at the next subscription and counts again from the next polls (within
  * one viewer window).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { streamStub } from '../stream-do/stream-stub.ts';
-import { emptyQoe, type SessionSeen, type ViewerBatch } from '../viewers/viewer-batch.ts';
-import { packBatch, unpackBatch, type PackedViewerBatch } from '../viewers/packed-batch.ts';
-import { PartitionCounter, partitionOf } from './partition-counter.ts';
+import { emptyQoe, type SessionSeen } from '../viewers/viewer-batch.ts';
+import { packSessions, type PackedSessions, type PackedViewerBatch } from '../viewers/packed-batch.ts';
+import { PartitionCounter } from './partition-counter.ts';
 import { parseFanoutSettings, type FanoutSettings } from './fanout-settings.ts';
 import { parseSettings } from '../settings.ts';
 import { MAX_SOCKETS_PER_FEED_TOKEN } from '../stream-do/stream-feed.ts';
 import { PlaylistRelay } from './playlist-relay.ts';
 import { relayIndex, relayShardName, shardRole, type ShardRole } from './shard-names.ts';
 import { ViewerRelay } from './viewer-relay.ts';
-import { RELAY_REPORT_MS, SessionExchange, exchangeSource, isExchangeSource } from './session-exchange.ts';
+import { RELAY_REPORT_MS, exchangeSource, isExchangeSource } from './session-exchange.ts';
+import { RelaySessions } from './relay-sessions.ts';
 import { SharedRenders } from './shared-renders.ts';
 import { shardStub } from './shard-stub.ts';
 import type { DoResult } from '../stream-do/do-result.ts';
@@ -36,6 +37,9 @@ import type { MediaPlaylistData } from '../stream-do/playlist-data.ts';
  * other poll, and the relays' counts dip as whole rounds aged out).
  */
 const SESSION_REFRESH_MS = 1000;
+
+/** What a relay's ViewerRelay gets of a batch besides its beacon sums: the relay counted the sessions already. */
+const NO_SESSIONS = packSessions([]);
 
 /**
  * How long a shard reuses a playlist the push does not carry (a DVR window's): an edge shard half a
@@ -56,8 +60,8 @@ export class StreamShard extends DurableObject<Env> {
   #role: ShardRole | null = null;
   #playlists: PlaylistRelay | null = null;
   #viewers: ViewerRelay | null = null;
-  /** A relay shard's sessions for the other relays (session-exchange.ts). */
-  #exchange: SessionExchange | null = null;
+  /** A relay shard's way with the sessions it is sent: its partition counted, the others exchanged (made with the role). */
+  #relaySessions: RelaySessions | null = null;
   /** The fan-out settings, read at first use (the env does not change while the object lives; every viewer batch needs them). */
   #fanoutSettings: FanoutSettings | null = null;
   /** A relay shard's partition of the sessions. */
@@ -151,10 +155,12 @@ export class StreamShard extends DurableObject<Env> {
     this.calls.recordViewers++;
     const relays = this.#relays(name);
     const role = this.#role!;
-    let batch = unpackBatch(packed);
-    // A relay keeps its partition of an edge shard's batch and passes the rest on (an exchange batch is all its own).
-    if (role.kind === 'relay' && !isExchangeSource(source)) batch = { sessions: this.#keepOwn(role.index, batch.sessions), qoe: batch.qoe };
-    relays.viewers.add(source, isolates, batch, Date.now());
+    if (role.kind === 'relay') {
+      // A relay counts its partition of the sessions as they come (an exchange batch is all its own)
+      // and passes the rest on; what it reports once per RELAY_REPORT_MS are the counts and the beacon sums.
+      this.#relaySessions!.take(packed.sessions, isExchangeSource(source));
+      relays.viewers.add(source, isolates, { sessions: NO_SESSIONS, qoe: packed.qoe }, Date.now());
+    } else relays.viewers.add(source, isolates, packed, Date.now());
     // Whether the tier is still engaged, as the StreamDO last answered upstream: an isolate with no
     // pushed copy of the stream (a DVR window) learns here when to flush to the StreamDO again.
     return { fanout: this.#engaged };
@@ -180,7 +186,7 @@ export class StreamShard extends DurableObject<Env> {
       relayed: this.#playlists?.relayed ?? 0,
       applied: this.#playlists?.applied ?? 0,
       batchesSent: this.#viewers?.sent ?? 0,
-      exchanged: this.#exchange?.sent ?? 0,
+      exchanged: this.#relaySessions?.exchanged ?? 0,
       sessions: this.#counter.size,
       feedConsumers: this.ctx.getWebSockets().length,
       renderCalls: this.#renders?.upstreamCalls ?? 0,
@@ -201,6 +207,7 @@ export class StreamShard extends DurableObject<Env> {
         hold: () => this.ctx.getWebSockets().length > 0,
         stamp: role.kind === 'edge',
       });
+      if (role.kind === 'relay') this.#relaySessions = new RelaySessions(this.#counter, role.index, this.#relayCount, (relay, list) => this.#toRelay(relay, list));
       this.#viewers = new ViewerRelay((batch, isolates) => this.#upstreamViewers(batch, isolates), {
         refreshMs: role.kind === 'edge' ? SESSION_REFRESH_MS : 0,
         // An edge shard sends once a second; a relay reports every RELAY_REPORT_MS while it counts anyone, so its counts age out as viewers leave.
@@ -215,26 +222,11 @@ export class StreamShard extends DurableObject<Env> {
     return (this.#fanoutSettings ??= parseFanoutSettings(this.env)).relays;
   }
 
-  /** A relay's own partition of `sessions`; the others go to their relays with the next exchange. */
-  #keepOwn(index: number, sessions: readonly SessionSeen[]): SessionSeen[] {
-    const relays = this.#relayCount;
-    const own: SessionSeen[] = [];
-    for (const s of sessions) {
-      const k = partitionOf(s.sid, relays);
-      if (k === index) own.push(s);
-      else {
-        this.#exchange ??= new SessionExchange((relay, list) => this.#toRelay(relay, list));
-        this.#exchange.add(k, s);
-      }
-    }
-    return own;
-  }
-
   /** An exchange batch to relay `relay` of this relay's stream. */
-  async #toRelay(relay: number, sessions: SessionSeen[]): Promise<void> {
+  async #toRelay(relay: number, sessions: PackedSessions): Promise<void> {
     const role = this.#role as ShardRole & { kind: 'relay' };
     const name = relayShardName(role.streamId, relay);
-    await shardStub(this.env, name).recordViewers(name, exchangeSource(role.index), 0, packBatch({ sessions, qoe: emptyQoe() }));
+    await shardStub(this.env, name).recordViewers(name, exchangeSource(role.index), 0, { sessions, qoe: emptyQoe() });
   }
 
   /** The relay this location's edge shard subscribes through. */
@@ -250,10 +242,9 @@ export class StreamShard extends DurableObject<Env> {
     return relay.stub.subscribePlaylists(relay.name, windowSegments, seconds, true);
   }
 
-  async #upstreamViewers(batch: ViewerBatch, isolates: number): Promise<void> {
+  async #upstreamViewers(batch: PackedViewerBatch, isolates: number): Promise<void> {
     const role = this.#role!;
     if (role.kind === 'relay') {
-      this.#counter.record(batch.sessions);
       const now = Date.now();
       const counts = this.#counter.report(now, this.#window.windowMs, now - this.#window.forgetMs);
       const answer = await streamStub(this.env, role.streamId).recordRelayCounts(role.index, { ...counts, qoe: batch.qoe, isolates });
@@ -266,7 +257,7 @@ export class StreamShard extends DurableObject<Env> {
     }
     // All of it to this location's relay, which passes the other relays their partitions (session-exchange.ts).
     const home = this.#relayOf(role);
-    const answer = await home.stub.recordViewers(home.name, `e:${role.location}`, isolates, packBatch(batch));
+    const answer = await home.stub.recordViewers(home.name, `e:${role.location}`, isolates, batch);
     this.#engaged = answer.fanout;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBatch, packSessions, unpackBatch, unpackSessions } from './packed-batch.ts';
+import { forEachSession, packBatch, packSessions, unpackBatch, unpackSessions } from './packed-batch.ts';
 import { emptyQoe, type SessionSeen } from './viewer-batch.ts';
 
 const sessions: SessionSeen[] = [
@@ -27,5 +27,15 @@ describe('packed viewer batch', () => {
     const packed = packSessions(sessions);
     expect(() => unpackSessions({ ...packed, lastSeen: packed.lastSeen.subarray(1) })).toThrow('3 ids, 3 renditions, 2 times');
     expect(() => unpackSessions({ ...packed, renditions: ['720p'] })).toThrow('rendition index 1 of 1');
+  });
+
+  it('walks the columns without objects, and refuses a bad batch before the first session', () => {
+    const walked: string[] = [];
+    forEachSession(packSessions(sessions), (sid, rendition, lastSeen, i) => walked.push(`${i} ${sid} ${rendition} ${lastSeen}`));
+    expect(walked).toEqual(sessions.map((s, i) => `${i} ${s.sid} ${s.rendition} ${s.lastSeen}`));
+    const bad = { ...packSessions(sessions), renditions: ['720p'] };
+    walked.length = 0;
+    expect(() => forEachSession(bad, (sid) => walked.push(sid))).toThrow('rendition index 1 of 1');
+    expect(walked).toEqual([]);
   });
 });

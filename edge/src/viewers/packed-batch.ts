@@ -3,8 +3,8 @@
  * relay → relay): the sessions in columns. An RPC argument is structured-cloned; an array of 6,000
  * session objects writes and reads every key of every object, three columns are one array of
  * strings and two typed arrays (2.9× less time to pack, clone and unpack: `npm run
- * bench:packed-batch`). The sessions are turned back into objects at the receiving end, where they
- * go into maps anyway.
+ * bench:packed-batch`). An edge shard and the StreamDO turn them back into objects, which go into
+ * maps anyway; a relay counts straight from the columns (`forEachSession`).
  */
 import type { QoeDelta, SessionSeen, ViewerBatch } from './viewer-batch.ts';
 
@@ -22,37 +22,57 @@ export interface PackedViewerBatch {
   qoe: QoeDelta;
 }
 
-export function packSessions(list: readonly SessionSeen[]): PackedSessions {
-  const renditions: string[] = [];
-  const index = new Map<string, number>();
-  const sids = new Array<string>(list.length);
-  const rendition = new Uint16Array(list.length);
-  const lastSeen = new Float64Array(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const s = list[i]!;
-    let k = index.get(s.rendition);
+/** Sessions added one by one into columns (`packSessions`, a relay's exchange). */
+export class PackedSessionsBuilder {
+  readonly #renditions: string[] = [];
+  readonly #index = new Map<string, number>();
+  readonly #sids: string[] = [];
+  readonly #rendition: number[] = [];
+  readonly #lastSeen: number[] = [];
+
+  add(sid: string, rendition: string, lastSeen: number): void {
+    let k = this.#index.get(rendition);
     if (k === undefined) {
-      if (renditions.length === 0xffff) throw new RangeError('a viewer batch has more than 65,535 distinct renditions');
-      index.set(s.rendition, (k = renditions.length));
-      renditions.push(s.rendition);
+      if (this.#renditions.length === 0xffff) throw new RangeError('a viewer batch has more than 65,535 distinct renditions');
+      this.#index.set(rendition, (k = this.#renditions.length));
+      this.#renditions.push(rendition);
     }
-    sids[i] = s.sid;
-    rendition[i] = k;
-    lastSeen[i] = s.lastSeen;
+    this.#sids.push(sid);
+    this.#rendition.push(k);
+    this.#lastSeen.push(lastSeen);
   }
-  return { sids, renditions, rendition, lastSeen };
+
+  get size(): number {
+    return this.#sids.length;
+  }
+
+  build(): PackedSessions {
+    return { sids: this.#sids, renditions: this.#renditions, rendition: Uint16Array.from(this.#rendition), lastSeen: Float64Array.from(this.#lastSeen) };
+  }
 }
 
-/** The sessions again; columns of different lengths or a rendition index out of range throw (a batch not made by `packSessions`). */
-export function unpackSessions(p: PackedSessions): SessionSeen[] {
+export function packSessions(list: readonly SessionSeen[]): PackedSessions {
+  const builder = new PackedSessionsBuilder();
+  for (const s of list) builder.add(s.sid, s.rendition, s.lastSeen);
+  return builder.build();
+}
+
+/**
+ * Calls `fn` with each session's columns, without making an object of it (a relay counts its sessions
+ * straight from the batch); columns of different lengths or a rendition index out of range throw
+ * before the first call (a batch not made by `packSessions`).
+ */
+export function forEachSession(p: PackedSessions, fn: (sid: string, rendition: string, lastSeen: number, i: number) => void): void {
   const n = p.sids.length;
   if (p.rendition.length !== n || p.lastSeen.length !== n) throw new TypeError(`packed sessions: ${n} ids, ${p.rendition.length} renditions, ${p.lastSeen.length} times`);
-  const out = new Array<SessionSeen>(n);
-  for (let i = 0; i < n; i++) {
-    const rendition = p.renditions[p.rendition[i]!];
-    if (rendition === undefined) throw new TypeError(`packed sessions: rendition index ${p.rendition[i]} of ${p.renditions.length}`);
-    out[i] = { sid: p.sids[i]!, rendition, lastSeen: p.lastSeen[i]! };
-  }
+  for (let i = 0; i < n; i++) if (p.rendition[i]! >= p.renditions.length) throw new TypeError(`packed sessions: rendition index ${p.rendition[i]} of ${p.renditions.length}`);
+  for (let i = 0; i < n; i++) fn(p.sids[i]!, p.renditions[p.rendition[i]!]!, p.lastSeen[i]!, i);
+}
+
+/** The sessions again, as objects; throws as `forEachSession` does. */
+export function unpackSessions(p: PackedSessions): SessionSeen[] {
+  const out = new Array<SessionSeen>(p.sids.length);
+  forEachSession(p, (sid, rendition, lastSeen, i) => (out[i] = { sid, rendition, lastSeen }));
   return out;
 }
 
