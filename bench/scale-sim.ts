@@ -23,7 +23,9 @@
  * count error seen (|API viewers.current − viewers| / viewers, sampled every round; a sample taken
  * when the harness itself stalled — no round completed for half a viewer window — is not judged,
  * and the table says how many were), the push delay
- * p50/p99 (part announced → held reload answered at the harness), the wake after the shard p50/p99
+ * p50/p99 (part announced → held reload answered at the harness), split where the StreamDO took
+ * the part (the `at` of its answer): "to DO", the announce's way in, which on a saturated thread
+ * waits its turn like any request, and "from DO", the tier's part and the answer's way out; the wake after the shard p50/p99
  * (an edge shard hearing a state → a sampled isolate's held reload woken by it, timed inside
  * workerd, so the harness's own delays stay out), the delivery p50/p99 (an edge shard hearing a
  * state → any isolate's copy taking it: the wake is the delivery plus workerd's hop from the request
@@ -51,6 +53,8 @@ import { parseProcStat } from '../origin/src/http/child-cpu.ts';
 
 /** A comma-separated list of numbers; `none` skips that sweep. */
 const list = (v: string | undefined, fallback: number[]) => (v === 'none' ? [] : v ? v.split(',').map(Number) : fallback);
+/** p50 and p99 of `xs`, or null when there is none. */
+const spread = (xs: number[]) => (xs.length ? { p50: percentile(xs, 50), p99: percentile(xs, 99) } : null);
 const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
 const VIEWERS_FIXED = Number(process.env.SIM_VIEWERS_FIXED ?? 100_000);
 const LOCATIONS_FIXED = Number(process.env.SIM_LOCATIONS_FIXED ?? 50);
@@ -138,8 +142,14 @@ debug(`edge ${base}; own-thread followers ${ownThreadBase ?? 'none'}`);
 const api = managementClient(base, adminToken);
 const admin = { authorization: `Bearer ${adminToken}` };
 
+/** A signed origin call, its answer read to the end (so the connection is reused, as the origin's client does). */
 async function signed(path: string, body: unknown): Promise<void> {
-  await edge.signed(path, body);
+  await (await edge.signed(path, body)).arrayBuffer();
+}
+
+/** A signed origin call's JSON answer. */
+async function signedJson<T>(path: string, body: unknown): Promise<T> {
+  return (await (await edge.signed(path, body)).json()) as T;
 }
 
 interface CallStats {
@@ -163,6 +173,10 @@ interface Row {
   countError: number;
   pushDelayP50Ms: number | null;
   pushDelayP99Ms: number | null;
+  /** Of the push delay: announce sent → the StreamDO took the part (its answer's `at`), p50/p99. */
+  toStreamDoMs: { p50: number; p99: number } | null;
+  /** The rest: the StreamDO took the part → a sampled held reload answered at the harness, p50/p99. */
+  fromStreamDoMs: { p50: number; p99: number } | null;
   /** Held reloads: the shard hearing the state → the isolate's wake, p50 and p99 (and how many). */
   wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
   /** States reaching isolates' copies: the edge shard hearing the state → the copy taking it, p50 and p99 (every isolate, not only the sampled). */
@@ -206,6 +220,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
   let originCalls = 0;
   let part = 0;
   const announcedAt = new Map<string, number>();
+  let measuring = false;
+  /** When the StreamDO took each part (its answer's `at`, workerd's clock: the same machine's). */
+  const tookAt = new Map<string, number>();
   let running = true;
   const origin = (async () => {
     let next = Date.now();
@@ -213,7 +230,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
       const p = part;
       const last = p === PARTS_PER_SEGMENT - 1;
       announcedAt.set(`${msn}.${p}`, Date.now());
-      await signed(INTERNAL_API.parts(id), { epoch, parts: RENDITIONS.map((rendition) => ({ rendition, msn, part: p, epoch, duration: 0.33333, independent: p === 0, last, file: partFileName(msn, p, epoch) })) }).catch(() => {});
+      const took = await signedJson<{ at: number }>(INTERNAL_API.parts(id), { epoch, parts: RENDITIONS.map((rendition) => ({ rendition, msn, part: p, epoch, duration: 0.33333, independent: p === 0, last, file: partFileName(msn, p, epoch) })) }).catch(() => null);
+      if (took) tookAt.set(`${msn}.${p}`, took.at);
       originCalls++;
       if (last) {
         await segment().catch(() => {});
@@ -275,8 +293,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
   // the simulated isolates in the shared workerd, and as many isolates of their own in the second
   // one (named o<k>, at the same locations), when it runs.
   const delays: number[] = [];
+  /** The sampled held reloads answered while measuring (shared thread): which part, when (split at the StreamDO once the announces answered). */
+  const answeredAt: { key: string; at: number }[] = [];
   const ownDelays: number[] = [];
-  let measuring = false;
   /** The followers' answers while measuring, by workerd and status (SIM_DEBUG prints them). */
   const answers = new Map<string, number>();
   const tally = (url: string, outcome: string) => {
@@ -284,7 +303,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
     const key = `${url === ownThreadBase ? 'own-thread' : 'simulated'} ${outcome}`;
     answers.set(key, (answers.get(key) ?? 0) + 1);
   };
-  const follow = async (k: number, url: string, headers: Record<string, string>, into: number[]) => {
+  const follow = async (k: number, url: string, headers: Record<string, string>, into: number[], answered?: { key: string; at: number }[]) => {
     let directive = '';
     while (running) {
       try {
@@ -294,8 +313,11 @@ async function step(locations: number, viewers: number): Promise<Row> {
         const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)-e\d+\.m4s"/.exec(body);
         const asked = /_HLS_msn=(\d+)&_HLS_part=(\d+)/.exec(directive);
         if (res.status === 200 && asked && measuring) {
-          const at = announcedAt.get(`${asked[1]}.${asked[2]}`);
-          if (at !== undefined) into.push(Date.now() - at);
+          const key = `${asked[1]}.${asked[2]}`;
+          const now = Date.now();
+          const at = announcedAt.get(key);
+          if (at !== undefined) into.push(now - at);
+          answered?.push({ key, at: now });
         }
         directive = res.status === 200 && hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : '';
         if (res.status !== 200) await sleep(PART_MS);
@@ -307,7 +329,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
   };
   const sampled = (k: number) => Math.floor((k * ISOLATES) / SAMPLE);
   const followers = [
-    ...Array.from({ length: SAMPLE }, (_, k) => follow(k, base, simHeaders(sampled(k)), delays)),
+    ...Array.from({ length: SAMPLE }, (_, k) => follow(k, base, simHeaders(sampled(k)), delays, answeredAt)),
     ...(ownThreadBase ? Array.from({ length: SAMPLE }, (_, k) => follow(k, ownThreadBase, { 'X-Edgelive-Sim-Isolate': `o${k}`, 'X-Edgelive-Sim-Location': locationOf(sampled(k)) }, ownDelays)) : []),
   ];
 
@@ -409,6 +431,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
     countError: Math.round(countError * 10_000) / 10_000,
     pushDelayP50Ms: delays.length ? percentile(delays, 50) : null,
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
+    toStreamDoMs: spread(answeredAt.flatMap(({ key }) => (tookAt.has(key) && announcedAt.has(key) ? [tookAt.get(key)! - announcedAt.get(key)!] : []))),
+    fromStreamDoMs: spread(answeredAt.flatMap(({ key, at }) => (tookAt.has(key) ? [at - tookAt.get(key)!] : []))),
     wakeAfterShardMs: wakes.length ? { p50: percentile(wakes, 50), p99: percentile(wakes, 99), n: wakes.length } : null,
     ownThreadWakeMs: ownWakes.length ? { p50: percentile(ownWakes, 50), p99: percentile(ownWakes, 99), n: ownWakes.length } : null,
     ownThreadDeliveryMs: ownDeliveries.length ? { p50: percentile(ownDeliveries, 50), p99: percentile(ownDeliveries, 99), n: ownDeliveries.length } : null,
@@ -428,9 +452,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
 const rows: Row[] = [];
 const print = (r: Row) =>
   console.log(
-    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${(r.deliveryMs ? `${r.deliveryMs.p50}/${r.deliveryMs.p99}` : 'n/a').padStart(16)} ${OWN_THREAD ? `${(r.ownThreadWakeMs ? `${r.ownThreadWakeMs.p50}/${r.ownThreadWakeMs.p99}` : 'n/a').padStart(16)} ${(r.ownThreadPushDelayP99Ms === null ? 'n/a' : `${r.ownThreadPushDelayP50Ms}/${r.ownThreadPushDelayP99Ms}`).padStart(16)} ` : ''}${String(r.roundMs).padStart(9)} ${r.workerdCpu.map((c) => `${Math.round(c * 100)}`).join('/').padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
+    `${String(r.locations).padStart(9)} ${String(r.viewers).padStart(9)} ${String(r.streamDoCallsPerSecond).padStart(12)} ${String(r.originCallsPerSecond).padStart(9)} ${String(r.busiestShardCallsPerSecond).padStart(14)} ${(r.countError * 100).toFixed(2).padStart(9)} % ${(r.pushDelayP99Ms === null ? 'n/a' : `${r.pushDelayP50Ms}/${r.pushDelayP99Ms}`).padStart(14)} ${(r.toStreamDoMs ? `${r.toStreamDoMs.p50}/${r.toStreamDoMs.p99}` : 'n/a').padStart(14)} ${(r.fromStreamDoMs ? `${r.fromStreamDoMs.p50}/${r.fromStreamDoMs.p99}` : 'n/a').padStart(14)} ${(r.wakeAfterShardMs ? `${r.wakeAfterShardMs.p50}/${r.wakeAfterShardMs.p99}` : 'n/a').padStart(14)} ${(r.deliveryMs ? `${r.deliveryMs.p50}/${r.deliveryMs.p99}` : 'n/a').padStart(16)} ${OWN_THREAD ? `${(r.ownThreadWakeMs ? `${r.ownThreadWakeMs.p50}/${r.ownThreadWakeMs.p99}` : 'n/a').padStart(16)} ${(r.ownThreadPushDelayP99Ms === null ? 'n/a' : `${r.ownThreadPushDelayP50Ms}/${r.ownThreadPushDelayP99Ms}`).padStart(16)} ` : ''}${String(r.roundMs).padStart(9)} ${r.workerdCpu.map((c) => `${Math.round(c * 100)}`).join('/').padStart(12)} ${String(`${r.samples}/${r.samples + r.stalledSamples}`).padStart(7)} ${r.fanout ? 'engaged' : 'direct'}${r.relaysCount ? ', relays count' : ''} (${r.isolates} isolates)`,
   );
-console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'delivery p50/p99'.padStart(16)} ${OWN_THREAD ? `${'own wake p50/p99'.padStart(16)} ${'own push p50/p99'.padStart(16)} ` : ''}${'round ms'.padStart(9)} ${'workerd CPU %'.padStart(12)} ${'judged'.padStart(7)} tier`);
+console.log(`${'locations'.padStart(9)} ${'viewers'.padStart(9)} ${'StreamDO/s'.padStart(12)} ${'origin/s'.padStart(9)} ${'busiest shard/s'.padStart(14)} ${'count err'.padStart(11)} ${'push p50/p99'.padStart(14)} ${'to DO p50/p99'.padStart(14)} ${'from DO p50/p99'.padStart(14)} ${'wake p50/p99'.padStart(14)} ${'delivery p50/p99'.padStart(16)} ${OWN_THREAD ? `${'own wake p50/p99'.padStart(16)} ${'own push p50/p99'.padStart(16)} ` : ''}${'round ms'.padStart(9)} ${'workerd CPU %'.padStart(12)} ${'judged'.padStart(7)} tier`);
 try {
   for (const l of LOCATIONS) {
     const r = await step(l, VIEWERS_FIXED);
@@ -457,6 +481,10 @@ console.log(
     countError: rows.map((r) => r.countError),
     pushDelayP50Ms: rows.map((r) => r.pushDelayP50Ms),
     pushDelayP99Ms: rows.map((r) => r.pushDelayP99Ms),
+    toStreamDoP50Ms: rows.map((r) => r.toStreamDoMs?.p50 ?? null),
+    toStreamDoP99Ms: rows.map((r) => r.toStreamDoMs?.p99 ?? null),
+    fromStreamDoP50Ms: rows.map((r) => r.fromStreamDoMs?.p50 ?? null),
+    fromStreamDoP99Ms: rows.map((r) => r.fromStreamDoMs?.p99 ?? null),
     wakeAfterShardP50Ms: rows.map((r) => r.wakeAfterShardMs?.p50 ?? null),
     wakeAfterShardP99Ms: rows.map((r) => r.wakeAfterShardMs?.p99 ?? null),
     wakeSamples: rows.map((r) => r.wakeAfterShardMs?.n ?? 0),

@@ -36,7 +36,13 @@ describe('LL-HLS media playlists', () => {
   it('lists the parts of the newest segments, the open segment, a preload hint and the other rendition', async () => {
     const { id, epoch } = await llStream();
     expect((await parts(id, epoch, '720p', 1, 0, 5, true)).status).toBe(200);
-    await parts(id, epoch, '720p', 2, 0, 1);
+    // The answer says how many parts were new and when the StreamDO took them.
+    const before = Date.now();
+    const answer = await parts(id, epoch, '720p', 2, 0, 1);
+    const { added, at } = (await answer.json()) as { added: number; at: number };
+    expect(added).toBe(2);
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
     await parts(id, epoch, '360p', 2, 0, 0);
     const res = await viewer(`/live/${id}/720p/index.m3u8`);
     expect(res.status).toBe(200);

@@ -354,9 +354,11 @@ export class StreamDO extends DurableObject<Env> {
 
   /**
    * LL-HLS parts are ready in the origin's memory: index them and answer the playlist requests
-   * blocked on them. Nothing is written to storage (see PartIndex); the epoch is checked like any announce.
+   * blocked on them. Nothing is written to storage (see PartIndex); the epoch is checked like any
+   * announce. `at`: when the object took them (its clock), so a caller can tell the announce's way in
+   * from what follows (the scale simulation splits its push delay there).
    */
-  announceParts(a: PartAnnounce): DoResult<{ added: number }> {
+  announceParts(a: PartAnnounce): DoResult<{ added: number; at: number }> {
     const row = existingStream(this.#store.stream());
     if (!row.ok) return row;
     if (a.epoch !== row.value.epoch) return fail('stale_epoch', `epoch ${a.epoch} is not the current epoch ${row.value.epoch}`);
@@ -364,7 +366,7 @@ export class StreamDO extends DurableObject<Env> {
     const added = this.#parts.add(a.parts);
     this.#waiters.wake();
     this.#playlistPush.changed();
-    return ok({ added });
+    return ok({ added, at: Date.now() });
   }
 
   /** The transcoder is alive; keep its ingest metrics. */
