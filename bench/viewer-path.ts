@@ -25,7 +25,7 @@ import { packSessions, type PackedSessions, type PackedViewerBatch } from '../ed
 import { emptyQoe } from '../edge/src/viewers/viewer-batch.ts';
 import { ViewerRelay } from '../edge/src/fanout/viewer-relay.ts';
 import { RelaySessions } from '../edge/src/fanout/relay-sessions.ts';
-import { PartitionCounter, partitionOf } from '../edge/src/fanout/partition-counter.ts';
+import { PartitionCounter } from '../edge/src/fanout/partition-counter.ts';
 
 const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 100_000);
 const LOCATIONS = Number(process.env.BENCH_LOCATIONS ?? 50);

@@ -28,6 +28,7 @@ export interface PartitionCounts {
 
 const MINUTE_MS = 60_000;
 
+/** A counted session: its latest poll, and the bucket its id is in. */
 interface Entry {
   rendition: string;
   lastSeen: number;

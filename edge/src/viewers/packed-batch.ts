@@ -3,8 +3,8 @@
  * relay → relay): the sessions in columns. An RPC argument is structured-cloned; an array of 6,000
  * session objects writes and reads every key of every object, three columns are one array of
  * strings and two typed arrays (2.9× less time to pack, clone and unpack: `npm run
- * bench:packed-batch`). An edge shard and the StreamDO turn them back into objects, which go into
- * maps anyway; a relay counts straight from the columns (`forEachSession`).
+ * bench:packed-batch`). The StreamDO turns them back into objects, which go into its maps anyway;
+ * the fan-out shards read them straight from the columns (`forEachSession`).
  */
 import type { QoeDelta, SessionSeen, ViewerBatch } from './viewer-batch.ts';
 
@@ -30,6 +30,7 @@ export class PackedSessionsBuilder {
   readonly #rendition: number[] = [];
   readonly #lastSeen: number[] = [];
 
+  /** One more session, after the ones added before. */
   add(sid: string, rendition: string, lastSeen: number): void {
     let k = this.#index.get(rendition);
     if (k === undefined) {
