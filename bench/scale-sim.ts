@@ -53,8 +53,14 @@ import { parseProcStat } from '../origin/src/http/child-cpu.ts';
 
 /** A comma-separated list of numbers; `none` skips that sweep. */
 const list = (v: string | undefined, fallback: number[]) => (v === 'none' ? [] : v ? v.split(',').map(Number) : fallback);
-/** p50 and p99 of `xs`, or null when there is none. */
-const spread = (xs: number[]) => (xs.length ? { p50: percentile(xs, 50), p99: percentile(xs, 99) } : null);
+/** p50 and p99 of some delays, and how many there were. */
+interface Spread {
+  p50: number;
+  p99: number;
+  n: number;
+}
+/** The spread of `xs`, or null when there is none. */
+const spread = (xs: number[]): Spread | null => (xs.length ? { p50: percentile(xs, 50), p99: percentile(xs, 99), n: xs.length } : null);
 const ISOLATES = Number(process.env.SIM_ISOLATES ?? 400);
 const VIEWERS_FIXED = Number(process.env.SIM_VIEWERS_FIXED ?? 100_000);
 const LOCATIONS_FIXED = Number(process.env.SIM_LOCATIONS_FIXED ?? 50);
@@ -174,17 +180,17 @@ interface Row {
   pushDelayP50Ms: number | null;
   pushDelayP99Ms: number | null;
   /** Of the push delay: announce sent → the StreamDO took the part (its answer's `at`), p50/p99. */
-  toStreamDoMs: { p50: number; p99: number } | null;
+  toStreamDoMs: Spread | null;
   /** The rest: the StreamDO took the part → a sampled held reload answered at the harness, p50/p99. */
-  fromStreamDoMs: { p50: number; p99: number } | null;
+  fromStreamDoMs: Spread | null;
   /** Held reloads: the shard hearing the state → the isolate's wake, p50 and p99 (and how many). */
-  wakeAfterShardMs: { p50: number; p99: number; n: number } | null;
+  wakeAfterShardMs: Spread | null;
   /** States reaching isolates' copies: the edge shard hearing the state → the copy taking it, p50 and p99 (every isolate, not only the sampled). */
-  deliveryMs: { p50: number; p99: number; n: number } | null;
+  deliveryMs: Spread | null;
   /** The same wake for the isolates of the second workerd, each on an event loop that runs only its own requests. */
-  ownThreadWakeMs: { p50: number; p99: number; n: number } | null;
+  ownThreadWakeMs: Spread | null;
   /** The delivery to those isolates' copies. */
-  ownThreadDeliveryMs: { p50: number; p99: number; n: number } | null;
+  ownThreadDeliveryMs: Spread | null;
   /** Push delay to the second workerd's isolates. */
   ownThreadPushDelayP50Ms: number | null;
   ownThreadPushDelayP99Ms: number | null;
@@ -344,10 +350,12 @@ async function step(locations: number, viewers: number): Promise<Row> {
   const addHeld = (into: Map<string, number>, from: Record<string, number> | undefined) => {
     for (const [k, n] of Object.entries(from ?? {})) into.set(k, (into.get(k) ?? 0) + n);
   };
-  const takeWakes = async (url: string): Promise<{ wakes: number[]; deliveries: number[]; held: Record<string, number>; isolateCalls: Record<string, number> }> => {
+  /** What `/__sim/wakes` hands over. */
+  type Wakes = { wakes: number[]; deliveries: number[]; held: Record<string, number>; isolateCalls: Record<string, number> };
+  const takeWakes = async (url: string): Promise<Wakes> => {
     const res = await fetch(`${url}/__sim/wakes`, { headers: admin, signal: AbortSignal.timeout(60_000) });
     if (!res.ok) throw new Error(`wakes at ${url}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as { wakes: number[]; deliveries: number[]; held: Record<string, number>; isolateCalls: Record<string, number> };
+    return (await res.json()) as Wakes;
   };
   let ownIsolateCalls: Record<string, number> = {};
   const stats = async (): Promise<CallStats> => {
@@ -433,12 +441,12 @@ async function step(locations: number, viewers: number): Promise<Row> {
     pushDelayP99Ms: delays.length ? percentile(delays, 99) : null,
     toStreamDoMs: spread(answeredAt.flatMap(({ key }) => (tookAt.has(key) && announcedAt.has(key) ? [tookAt.get(key)! - announcedAt.get(key)!] : []))),
     fromStreamDoMs: spread(answeredAt.flatMap(({ key, at }) => (tookAt.has(key) ? [at - tookAt.get(key)!] : []))),
-    wakeAfterShardMs: wakes.length ? { p50: percentile(wakes, 50), p99: percentile(wakes, 99), n: wakes.length } : null,
-    ownThreadWakeMs: ownWakes.length ? { p50: percentile(ownWakes, 50), p99: percentile(ownWakes, 99), n: ownWakes.length } : null,
-    ownThreadDeliveryMs: ownDeliveries.length ? { p50: percentile(ownDeliveries, 50), p99: percentile(ownDeliveries, 99), n: ownDeliveries.length } : null,
+    wakeAfterShardMs: spread(wakes),
+    ownThreadWakeMs: spread(ownWakes),
+    ownThreadDeliveryMs: spread(ownDeliveries),
     ownThreadPushDelayP50Ms: ownDelays.length ? percentile(ownDelays, 50) : null,
     ownThreadPushDelayP99Ms: ownDelays.length ? percentile(ownDelays, 99) : null,
-    deliveryMs: deliveries.length ? { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99), n: deliveries.length } : null,
+    deliveryMs: spread(deliveries),
     roundMs: percentile(roundMs, 50),
     workerdCpu: cpu.map((c) => Math.round((c / seconds) * 100) / 100),
     samples,
