@@ -4,17 +4,21 @@
  * The real edge Worker and Durable Objects run under workerd (`wrangler dev`, development mode);
  * the harness plays the rest:
  * - a synthetic origin (signed internal API): one LL-HLS stream with 4 renditions, a part of each
- *   every 333 ms, a SIM_SEGMENT_S (8) s segment every 24 parts, a heartbeat a second (no media bytes);
+ *   every 333 ms, a SIM_SEGMENT_S (8) s segment every 24 parts, a heartbeat a second (no media bytes),
+ *   each made on time and announced as the origin's announcer does: one call of each kind in flight,
+ *   what was made meanwhile in the next one;
  * - ISOLATES simulated isolates spread over L locations (`/__sim/polls` and the `X-Edgelive-Sim-*`
  *   headers give each its own isolate state and edge shard): every 2 s a round in which every
  *   viewer polls through its isolate (real aggregator, real flush path); 2 % of the viewers change
  *   isolate, and so location, every round; each isolate loads its playlist every ~20 s (keeping
  *   its push subscription, learning whether the tier is engaged); SAMPLE isolates follow LL-HLS
- *   blocking reloads part after part, timing each answer from the part's announce;
- * - with SIM_OWN_THREAD=1, SAMPLE more followers in a second workerd (bench/sim-isolates.wrangler.toml: the same Worker,
- *   its Durable Object bindings reaching the first workerd's objects through wrangler's dev
- *   registry), each an isolate (o<k>) whose event loop runs only the followers' requests, as an
- *   isolate on the network does, at the same locations as the sampled ones.
+ *   blocking reloads part after part, timing each answer from the moment its part was made;
+ * - SAMPLE locations of their own (own<k>) in a second workerd (bench/sim-isolates.wrangler.toml:
+ *   the same Worker, with edge shards of its own; its relay and StreamDO bindings reach the first
+ *   workerd's objects through wrangler's dev registry), each with its edge shard and one isolate
+ *   (o<k>) following blocking reloads: a location whose shard and isolate run on an event loop that
+ *   does not also play the rest of the simulated network, as a data center's do. SIM_OWN_THREAD=0
+ *   leaves it out.
  *
  * Two sweeps, each step on a fresh stream: 1 → 300 locations at VIEWERS_FIXED viewers, then
  * 1k → 1M viewers at LOCATIONS_FIXED locations. Per step, after WARMUP_S the harness measures for
@@ -23,16 +27,18 @@
  * count error seen (|API viewers.current − viewers| / viewers, sampled every round; a sample taken
  * when the harness itself stalled — no round completed for half a viewer window — is not judged,
  * and the table says how many were), the push delay
- * p50/p99 (part announced → held reload answered at the harness), split where the StreamDO took
- * the part (the `at` of its answer): "to DO", the announce's way in, which on a saturated thread
- * waits its turn like any request, and "from DO", the tier's part and the answer's way out; the wake after the shard p50/p99
+ * p50/p99 (part made → held reload answered at the harness), split where the StreamDO took
+ * the part (the `at` of its answer): "to DO", the wait for the announce in flight and the announce's
+ * way in, which on a saturated thread waits its turn like any request, and "from DO", the tier's
+ * part and the answer's way out; the wake after the shard p50/p99
  * (an edge shard hearing a state → a sampled isolate's held reload woken by it, timed inside
  * workerd, so the harness's own delays stay out), the delivery p50/p99 (an edge shard hearing a
  * state → any isolate's copy taking it: the wake is the delivery plus workerd's hop from the request
  * reading the subscription to the held one, which it runs only once its thread has nothing else
- * ready), with SIM_OWN_THREAD=1 the same wake and push delay for the own-thread followers (their wake ≈ their delivery:
- * the hop costs little on a thread of their own, while their delivery still waits for the first
- * workerd to write it out), how long the harness's rounds took, and each workerd's CPU over the
+ * ready), the same wake and push delay at the locations of their own ("own wake", "own push": their
+ * edge shard hears the part from its relay in the first workerd, then shard, copy and held reload run
+ * on the second's free thread; the push still waits on the first for the announce, the StreamDO and
+ * the relays), how long the harness's rounds took, and each workerd's CPU over the
  * step as a share of one core, the first's first (everything the simulated network does runs on its
  * one thread: near 100 %, every delay above includes its queue).
  * Prints a table, then one JSON line: {"locations":[...],"streamDoCallsPerSecond":[...], ...}.
@@ -40,8 +46,9 @@
  * Env: SIM_ISOLATES (400), SIM_VIEWERS_FIXED (100000), SIM_LOCATIONS_FIXED (50), SIM_WARMUP_S (30: one subscription lifetime, so every isolate has moved to its edge shard),
  * SIM_MEASURE_S (20), SIM_LOCATIONS (1,10,50,100,200,300), SIM_VIEWERS (1000,10000,100000,1000000),
  * SIM_SAMPLE (8), SIM_PROFILE (set: print a CPU profile of workerd for each step, the Worker bundled
- * unminified so it names functions), SIM_OWN_THREAD (1: the second workerd), SIM_WORKERD_LOG (a file:
- * every line both wranglers print), SIM_DEBUG. `none` for a list skips that sweep.
+ * unminified so it names functions), SIM_OWN_THREAD (0: no second workerd),
+ * SIM_WORKERD_LOG (a file: every line the wranglers print), SIM_DEBUG (each sample, the relays' last
+ * reports, the parts calls' times, the held reloads by outcome). `none` for a list skips that sweep.
  */
 import { startSyntheticEdge } from './synthetic-edge.ts';
 import { managementClient, okData } from '../shared/src/api/management-client.ts';
@@ -70,14 +77,12 @@ const LOCATIONS = list(process.env.SIM_LOCATIONS, [1, 10, 50, 100, 200, 300]);
 const VIEWERS = list(process.env.SIM_VIEWERS, [1000, 10_000, 100_000, 1_000_000]);
 const SAMPLE = Number(process.env.SIM_SAMPLE ?? 8);
 /**
- * SIM_OWN_THREAD=1: SAMPLE more held-reload followers, each an isolate of its own (o<k>, at the
- * sampled isolates' locations), in a second workerd whose event loop runs only their requests
- * (bench/sim-isolates.wrangler.toml): their wake is timed on a thread that does not also play the
- * tier and 400 other isolates. Off by default: across processes, through wrangler's dev registry,
- * subscriptions sometimes brought no first state (in 2 of the 10 steps of its first sweep), which
- * the copies now answer upstream after 3 s (docs/scale.md, "An isolate on a thread of its own").
+ * SAMPLE locations of their own in a second workerd (bench/sim-isolates.wrangler.toml), each an edge
+ * shard and one held-reload follower (o<k> at own<k>), on an event loop that runs only them: their
+ * wake is timed where neither the shard nor the isolate also plays the relays, the StreamDO and 400
+ * other isolates (docs/scale.md, "A location of its own"). SIM_OWN_THREAD=0 leaves them out.
  */
-const OWN_THREAD = process.env.SIM_OWN_THREAD === '1';
+const OWN_THREAD = process.env.SIM_OWN_THREAD !== '0';
 const RENDITIONS = ['1080p', '720p', '480p', '360p'];
 /**
  * Segment duration: the viewer window is 3 of them. 8 s (a 24 s window) lets a round of a million
@@ -187,15 +192,15 @@ interface Row {
   wakeAfterShardMs: Spread | null;
   /** States reaching isolates' copies: the edge shard hearing the state → the copy taking it, p50 and p99 (every isolate, not only the sampled). */
   deliveryMs: Spread | null;
-  /** The same wake for the isolates of the second workerd, each on an event loop that runs only its own requests. */
+  /** The same wake at the locations of their own in the second workerd, whose event loop runs only their edge shards and isolates. */
   ownThreadWakeMs: Spread | null;
   /** The delivery to those isolates' copies. */
   ownThreadDeliveryMs: Spread | null;
-  /** Push delay to the second workerd's isolates. */
+  /** Push delay to those isolates (the announce, the StreamDO and the relays still in the first workerd). */
   ownThreadPushDelayP50Ms: number | null;
   ownThreadPushDelayP99Ms: number | null;
   roundMs: number;
-  /** Each workerd process's CPU over the measured seconds, as a share of one core: the edge's first, then (SIM_OWN_THREAD=1) the own-thread followers'. */
+  /** Each workerd process's CPU over the measured seconds, as a share of one core: the edge's first, then the second's (the locations of their own; not with SIM_OWN_THREAD=0). */
   workerdCpu: number[];
   /** Count samples judged, and those skipped because the harness itself could not keep its viewers polling. */
   samples: number;
@@ -217,41 +222,85 @@ async function step(locations: number, viewers: number): Promise<Row> {
     await signed(INTERNAL_API.renditions(id), { epoch, rendition: { name, width: 1920 >> i, height: 1080 >> i, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30, declaredBandwidth: 5_000_000 >> i, initFile: `init-${epoch}.mp4` } });
   }
   let msn = grant.firstMsn;
-  const segment = () => signed(INTERNAL_API.segments(id), { epoch, segments: RENDITIONS.map((rendition) => ({ rendition, msn, duration: SEGMENT_S, programDateTime: Date.now(), epoch, file: segmentFileName(msn, epoch), bytes: 400_000 })) });
+  const segmentsOf = (m: number) => RENDITIONS.map((rendition) => ({ rendition, msn: m, duration: SEGMENT_S, programDateTime: Date.now(), epoch, file: segmentFileName(m, epoch), bytes: 400_000 }));
   for (let i = 0; i < 3; i++) {
-    await segment();
+    await signed(INTERNAL_API.segments(id), { epoch, segments: segmentsOf(msn) });
     msn++;
   }
-  // The synthetic origin: parts (all renditions in one announce), segments, heartbeats; origin calls counted.
+  // The synthetic origin, paced as the origin's announcer is (origin/src/announce/stream-outbox.ts,
+  // publish/publish-run.ts): a part of every rendition every PART_MS, made on time whatever the edge
+  // answers; parts, segments and heartbeats each have one call in flight at most, and what was made
+  // meanwhile goes in the next call of its kind (so a slow answer delays, but never skips or
+  // reorders, and a heartbeat never waits behind parts). Origin calls counted.
   let originCalls = 0;
-  let part = 0;
+  /** When each part (`msn.part`) was made and handed to the announcer: the push delay starts here. */
   const announcedAt = new Map<string, number>();
   let measuring = false;
   /** When the StreamDO took each part (its answer's `at`, workerd's clock: the same machine's). */
   const tookAt = new Map<string, number>();
   let running = true;
-  const origin = (async () => {
-    let next = Date.now();
-    while (running) {
-      const p = part;
-      const last = p === PARTS_PER_SEGMENT - 1;
-      announcedAt.set(`${msn}.${p}`, Date.now());
-      const took = await signedJson<{ at: number }>(INTERNAL_API.parts(id), { epoch, parts: RENDITIONS.map((rendition) => ({ rendition, msn, part: p, epoch, duration: 0.33333, independent: p === 0, last, file: partFileName(msn, p, epoch) })) }).catch(() => null);
-      if (took) tookAt.set(`${msn}.${p}`, took.at);
+  /** Calls of one kind, one in flight at a time: `send` takes what was made since the last call, up to `max` (the internal API's limit). */
+  const announcer = <T,>(max: number, send: (batch: T[]) => Promise<void>) => {
+    const pending: T[] = [];
+    let inFlight: Promise<void> | null = null;
+    const flush = (): void => {
+      if (inFlight || pending.length === 0) return;
+      const batch = pending.splice(0, max);
       originCalls++;
-      if (last) {
-        await segment().catch(() => {});
-        originCalls++;
+      inFlight = send(batch)
+        .catch(() => {})
+        .finally(() => {
+          inFlight = null;
+          flush();
+        });
+    };
+    return {
+      add: (item: T) => {
+        pending.push(item);
+        flush();
+      },
+      settled: async () => {
+        while (inFlight) await inFlight;
+      },
+    };
+  };
+  /** Each parts call while measuring: sent → the StreamDO took them, sent → answered, parts in it (SIM_DEBUG prints them). */
+  const partCalls: { toDo: number; answered: number; parts: number }[] = [];
+  const parts = announcer<{ msn: number; part: number }>(256 / RENDITIONS.length, async (batch) => {
+    const sent = Date.now();
+    const took = await signedJson<{ at: number }>(INTERNAL_API.parts(id), {
+      epoch,
+      parts: batch.flatMap(({ msn: m, part: p }) => RENDITIONS.map((rendition) => ({ rendition, msn: m, part: p, epoch, duration: 0.33333, independent: p === 0, last: p === PARTS_PER_SEGMENT - 1, file: partFileName(m, p, epoch) }))),
+    });
+    for (const { msn: m, part: p } of batch) tookAt.set(`${m}.${p}`, took.at);
+    if (measuring) partCalls.push({ toDo: took.at - sent, answered: Date.now() - sent, parts: batch.length });
+  });
+  const segments = announcer<number>(64 / RENDITIONS.length, (batch) => signed(INTERNAL_API.segments(id), { epoch, segments: batch.flatMap((m) => segmentsOf(m)) }));
+  let heartbeatInFlight = false;
+  const origin = (async () => {
+    let part = 0;
+    let next = Date.now();
+    let heartbeatDue = next;
+    while (running) {
+      announcedAt.set(`${msn}.${part}`, Date.now());
+      parts.add({ msn, part });
+      if (part === PARTS_PER_SEGMENT - 1) {
+        segments.add(msn);
         msn++;
         part = 0;
       } else part++;
-      if (p % 3 === 0) {
-        await signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 5000, fps: 30, speed: 1, droppedFrames: 0 } }).catch(() => {});
+      if (Date.now() >= heartbeatDue && !heartbeatInFlight) {
+        heartbeatDue += 1000;
+        heartbeatInFlight = true;
         originCalls++;
+        void signed(INTERNAL_API.heartbeat(id), { epoch, metrics: { bitrateKbps: 5000, fps: 30, speed: 1, droppedFrames: 0 } })
+          .catch(() => {})
+          .finally(() => (heartbeatInFlight = false));
       }
       next += PART_MS;
       await sleep(Math.max(0, next - Date.now()));
     }
+    await Promise.all([parts.settled(), segments.settled()]);
   })();
 
   const isolateName = (i: number) => `i${i}`;
@@ -295,9 +344,9 @@ async function step(locations: number, viewers: number): Promise<Row> {
       await sleep(Math.max(0, ROUND_MS - (Date.now() - started)));
     }
   })();
-  // Sampled isolates follow blocking reloads, timing each answer from its part's announce: SAMPLE of
-  // the simulated isolates in the shared workerd, and as many isolates of their own in the second
-  // one (named o<k>, at the same locations), when it runs.
+  // Sampled isolates follow blocking reloads, timing each answer from when its part was made: SAMPLE of
+  // the simulated isolates in the shared workerd, and, when the second one runs, as many isolates
+  // there (named o<k>), each at a location of its own with its edge shard in that workerd too.
   const delays: number[] = [];
   /** The sampled held reloads answered while measuring (shared thread): which part, when (split at the StreamDO once the announces answered). */
   const answeredAt: { key: string; at: number }[] = [];
@@ -309,6 +358,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
     const key = `${url === ownThreadBase ? 'own-thread' : 'simulated'} ${outcome}`;
     answers.set(key, (answers.get(key) ?? 0) + 1);
   };
+  /** The workerds whose followers got a playlist without a preload hint this step (SIM_DEBUG prints the first). */
+  const unhinted = new Set<string>();
   const follow = async (k: number, url: string, headers: Record<string, string>, into: number[], answered?: { key: string; at: number }[]) => {
     let directive = '';
     while (running) {
@@ -326,7 +377,12 @@ async function step(locations: number, viewers: number): Promise<Row> {
           answered?.push({ key, at: now });
         }
         directive = res.status === 200 && hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : '';
-        if (res.status !== 200) await sleep(PART_MS);
+        if (res.status === 200 && !hint && measuring && !unhinted.has(url)) {
+          unhinted.add(url);
+          debug(`${url === ownThreadBase ? 'own-thread' : 'simulated'} follower ${k}: a playlist without a preload hint, for ${asked?.[0] ?? 'a plain load'}: … ${body.slice(-300).replaceAll('\n', ' | ')}`);
+        }
+        // Not blocking: a player reloads after a part target, not at once.
+        if (!directive) await sleep(PART_MS);
       } catch (err) {
         tally(url, (err as Error).name);
         await sleep(PART_MS);
@@ -336,7 +392,8 @@ async function step(locations: number, viewers: number): Promise<Row> {
   const sampled = (k: number) => Math.floor((k * ISOLATES) / SAMPLE);
   const followers = [
     ...Array.from({ length: SAMPLE }, (_, k) => follow(k, base, simHeaders(sampled(k)), delays, answeredAt)),
-    ...(ownThreadBase ? Array.from({ length: SAMPLE }, (_, k) => follow(k, ownThreadBase, { 'X-Edgelive-Sim-Isolate': `o${k}`, 'X-Edgelive-Sim-Location': locationOf(sampled(k)) }, ownDelays)) : []),
+    // Each at a location of its own (own<k>), whose edge shard is the second workerd's: the first workerd's L<k> shards stay its isolates' alone.
+    ...(ownThreadBase ? Array.from({ length: SAMPLE }, (_, k) => follow(k, ownThreadBase, { 'X-Edgelive-Sim-Isolate': `o${k}`, 'X-Edgelive-Sim-Location': `own${k}` }, ownDelays)) : []),
   ];
 
   // Wakes since the last read come with every read of the stats: those read while measuring are kept here (SIM_DEBUG reads them every sample too).
@@ -414,6 +471,7 @@ async function step(locations: number, viewers: number): Promise<Row> {
   if (process.env.SIM_DEBUG) {
     const shards = (xs: { relayed?: number; applied?: number }[]) => `${xs.reduce((a, x) => a + (x.relayed ?? 0), 0)} relayed, ${xs.reduce((a, x) => a + (x.applied ?? 0), 0)} applied`;
     debug(`relays: ${shards(after.relays)}; edge shards: ${shards(after.edges)}; followers' answers: ${JSON.stringify(Object.fromEntries(answers))}`);
+    debug(`parts calls: ${partCalls.length}, parts in one p50/max ${percentile(partCalls.map((c) => c.parts), 50)}/${Math.max(0, ...partCalls.map((c) => c.parts))}, sent → StreamDO took p50/p99 ${JSON.stringify(spread(partCalls.map((c) => c.toDo)))}, sent → answered ${JSON.stringify(spread(partCalls.map((c) => c.answered)))}`);
     debug(`held reloads: ${JSON.stringify(Object.fromEntries(held))}${ownThreadBase ? `; own-thread ${JSON.stringify(Object.fromEntries(ownHeld))}, its isolates' calls so far ${JSON.stringify(ownIsolateCalls)}` : ''}`);
     const sum = (xs: { calls: Record<string, number> }[]) => xs.reduce<Record<string, number>>((acc, x) => (Object.entries(x.calls).forEach(([k, n]) => (acc[k] = (acc[k] ?? 0) + n)), acc), {});
     debug(`calls since the stream began: StreamDO ${JSON.stringify(after.stream.calls)}; edge shards ${JSON.stringify(sum(after.edges))}; relays ${JSON.stringify(sum(after.relays))}`);

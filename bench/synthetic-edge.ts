@@ -21,9 +21,10 @@ export interface SyntheticEdge {
   /** The wrangler process of the edge (its workerd runs below it). */
   pid: number;
   /**
-   * With `ownThreadIsolates`: a second workerd running the same Worker, whose Durable Object
-   * bindings reach the first one's objects (bench/sim-isolates.wrangler.toml, wrangler's dev
-   * registry). Requests sent here are served on its own event loop.
+   * With `ownThreadIsolates`: a second workerd running the same Worker with edge shards of its own,
+   * whose other Durable Object bindings, the relays' among them, reach the first one's objects
+   * (bench/sim-isolates.wrangler.toml, wrangler's dev registry). Requests sent here, and the edge
+   * shards of the locations they name, are served on its own event loop.
    */
   ownThread?: { base: string; pid: number };
   /** A signed internal API call (the origin's); anything but 2xx throws with the path and the answer. */

@@ -17,6 +17,12 @@ export interface Env {
   FLEET_ANALYTICS: DurableObjectNamespace<FleetAnalytics>;
   /** Fan-out shards of popular streams (fanout/stream-shard.ts), named by shard-names.ts. */
   STREAM_SHARD: DurableObjectNamespace<StreamShard>;
+  /**
+   * Where the relay shards are, when not in STREAM_SHARD (shard-stub.ts). Unset in wrangler.toml:
+   * only the scale simulation's second workerd binds it, to another Worker's shards, so its own
+   * edge shards reach the first workerd's relays (bench/sim-isolates.wrangler.toml).
+   */
+  RELAY_SHARD?: DurableObjectNamespace<StreamShard>;
   /** The single WebhookHub (`idFromName("global")`): endpoints and the delivery queue. */
   WEBHOOK_HUB: DurableObjectNamespace<WebhookHub>;
   /** Media bytes the origin uploaded (`live/<id>/<rendition>/<file>`). */
