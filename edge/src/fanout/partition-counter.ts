@@ -40,9 +40,6 @@ export class PartitionCounter {
   readonly #sessions = new Map<string, Entry>();
   /** second → rendition → session ids whose latest poll fell in that second. */
   readonly #buckets = new Map<number, Map<string, Set<string>>>();
-  /** The second of the bucket last asked for, and its map (a batch's polls fall in a few seconds): one lookup fewer per poll. */
-  #lastSecond = Number.NaN;
-  #lastSecondBuckets: Map<string, Set<string>> | undefined;
   #newSessions = 0;
   #minute = -1;
   readonly #minuteSeen = new Set<string>();
@@ -119,10 +116,8 @@ export class PartitionCounter {
 
   #bucket(ms: number, rendition: string): Set<string> {
     const second = Math.floor(ms / 1000);
-    let byRendition = second === this.#lastSecond ? this.#lastSecondBuckets : this.#buckets.get(second);
+    let byRendition = this.#buckets.get(second);
     if (!byRendition) this.#buckets.set(second, (byRendition = new Map()));
-    this.#lastSecond = second;
-    this.#lastSecondBuckets = byRendition;
     let sids = byRendition.get(rendition);
     if (!sids) byRendition.set(rendition, (sids = new Set()));
     return sids;
@@ -134,7 +129,6 @@ export class PartitionCounter {
       if (second >= last) continue;
       for (const sids of byRendition.values()) for (const sid of sids) this.#sessions.delete(sid);
       this.#buckets.delete(second);
-      if (second === this.#lastSecond) this.#lastSecond = Number.NaN;
     }
   }
 

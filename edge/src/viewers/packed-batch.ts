@@ -43,10 +43,6 @@ export class PackedSessionsBuilder {
     this.#lastSeen.push(lastSeen);
   }
 
-  get size(): number {
-    return this.#sids.length;
-  }
-
   build(): PackedSessions {
     return { sids: this.#sids, renditions: this.#renditions, rendition: Uint16Array.from(this.#rendition), lastSeen: Float64Array.from(this.#lastSeen) };
   }
